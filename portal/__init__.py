@@ -1,0 +1,52 @@
+"""The relapse portal: plain-language pages for families, and the workflow that translates them."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: str) -> str:
+    """A per-installation secret kept in the instance folder, made on first start."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then FLASK_* variables, then ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}",
+        CONTENT_DIR=str(ROOT / "content"),
+        TRANSLATIONS_DIR=str(ROOT / "translations"),
+        PUBLISHED_DIR=str(Path(app.instance_path) / "published"),
+        BABEL_CFG=str(ROOT / "babel.cfg"),
+        PROJECT_ROOT=str(ROOT),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+
+    from portal import cli, db, i18n, web
+    from portal.content import load_pages
+
+    db.init_app(app)
+    i18n.init_app(app)
+    app.extensions["content"] = load_pages(Path(app.config["CONTENT_DIR"]))
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,170 @@
+"""Command line: ``flask translate``, ``flask users``, ``flask review``.
+
+Thin: each command parses its arguments, calls one domain operation and
+prints the outcome. Errors a person can cause exit with status 1 and say what
+to do.
+"""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+
+from portal import accounts, catalogs, operations
+from portal.catalogs import CatalogError
+from portal.db import get_session
+from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
+from portal.models import ROLES
+from portal.review import ReviewError, is_translated, medical_keys, message_key
+
+
+def _paths() -> operations.Paths:
+    return operations.Paths.from_config(current_app.config)
+
+
+def _locales(requested: tuple[str, ...]) -> list[str]:
+    try:
+        return [by_code(code).code for code in requested] or [loc.code for loc in TRANSLATED_LOCALES]
+    except UnknownLocale as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("translate", help="Extract, update, initialise and publish catalogs.")
+def translate_cli():
+    pass
+
+
+@translate_cli.command("extract")
+def extract_command():
+    """Rebuild translations/messages.pot from babel.cfg (Python, templates, content/)."""
+    paths = _paths()
+    changed = catalogs.write_template(paths.root, paths.mapping_file, paths.template)
+    click.echo(f"{paths.template}: {'updated' if changed else 'already current'}.")
+
+
+@translate_cli.command("update")
+@click.argument("locales", nargs=-1)
+def update_command(locales):
+    """Merge the template into the working catalogs; changed sources become fuzzy."""
+    paths = _paths()
+    for code in _locales(locales):
+        try:
+            result = catalogs.update_catalog(paths.template, paths.translations_dir, code)
+        except CatalogError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{code}: {result['added']} new, {result['fuzzy']} fuzzy, {result['obsolete']} obsolete.")
+
+
+@translate_cli.command("init")
+@click.argument("locale")
+def init_command(locale):
+    """Create the working catalog for LOCALE from the template."""
+    code = _locales((locale,))[0]
+    try:
+        path = catalogs.init_catalog(_paths().template, _paths().translations_dir, code)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {path}.")
+
+
+@translate_cli.command("publish")
+@click.argument("locales", nargs=-1)
+def publish_command(locales):
+    """Build the served catalogs through the gate (all locales, or those named)."""
+    started = time.perf_counter()
+    for code in _locales(locales):
+        report = operations.publish_locale(_paths(), get_session(), code)
+        click.echo(f"{code}: {report.served} served ({report.interface} interface, "
+                   f"{report.medical_approved} medical approved, {report.medical_previous} medical "
+                   f"previously approved), {report.medical_english} medical in English, "
+                   f"{report.untranslated} untranslated, {report.blocked} blocked by checks; "
+                   f"{report.seconds * 1000:.1f} ms")
+    click.echo(f"Published in {(time.perf_counter() - started) * 1000:.1f} ms.")
+
+
+@translate_cli.command("status")
+def status_command():
+    """Progress per locale: translated, fuzzy, untranslated, medical approved."""
+    from portal.review import approvals_for, entry_fingerprint
+
+    paths = _paths()
+    template = catalogs.load_po(paths.template)
+    medical = medical_keys(template)
+    click.echo(f"{'locale':8} {'total':>6} {'done':>6} {'fuzzy':>6} {'empty':>6} {'medical':>8} {'approved':>9}")
+    for loc in TRANSLATED_LOCALES:
+        if not paths.po(loc.code).exists():
+            click.echo(f"{loc.code:8} no catalog (flask translate init {loc.code})")
+            continue
+        entries = [e for e in catalogs.load_po(paths.po(loc.code)) if not e.obsolete]
+        approved = {a.fingerprint for a in approvals_for(get_session(), loc.code)}
+        fuzzy = sum("fuzzy" in e.flags for e in entries)
+        done = sum(is_translated(e) and "fuzzy" not in e.flags for e in entries)
+        med = [e for e in entries if message_key(e) in medical]
+        ok = sum(entry_fingerprint(e) in approved for e in med if is_translated(e))
+        click.echo(f"{loc.code:8} {len(entries):>6} {done:>6} {fuzzy:>6} {len(entries) - done - fuzzy:>6} "
+                   f"{len(med):>8} {ok:>9}")
+
+
+@click.group("users", help="People and their roles.")
+def users_cli():
+    pass
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), help="Role to give for --locale.")
+@click.option("--locale", "locales", multiple=True, help="Locale the role applies to (repeatable).")
+@click.option("--password", default=None, help="Leave out to get a random password printed once.")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--admin", is_flag=True, help="Make this person an admin.")
+def users_create(username, role, locales, password, display_name, admin):
+    """Add a person, e.g. `flask users create ana --role reviewer --locale es`."""
+    if bool(role) != bool(locales):
+        raise click.ClickException("Give --role and --locale together (or neither).")
+    printed = password is None
+    password = accounts.new_password() if printed else password
+    try:
+        user = accounts.create_user(get_session(), username, password, display_name=display_name,
+                                    roles=[(role, loc) for loc in locales], is_admin=admin)
+    except (accounts.AccountError, UnknownLocale) as exc:
+        raise click.ClickException(str(exc)) from None
+    roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"
+    click.echo(f"Created {user.username} ({roles}).")
+    if printed:
+        click.echo(f"Password: {password}")
+
+
+@click.group("review", help="Medical review from the command line.")
+def review_cli():
+    pass
+
+
+@review_cli.command("approve")
+@click.argument("locale")
+@click.option("--reviewer", required=True, help="Username of the reviewer who reviewed offline.")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every approvable medical message.")
+@click.option("--msgid", default=None, help="Approve the one message with this exact English text.")
+def review_approve(locale, reviewer, approve_all, msgid):
+    """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote."""
+    if approve_all == (msgid is not None):
+        raise click.ClickException("Give exactly one of --all or --msgid TEXT.")
+    code = _locales((locale,))[0]
+    session = get_session()
+    try:
+        person = accounts.get_user(session, reviewer)
+        outcome = operations.approve_messages(_paths(), session, code, person, msgid=msgid,
+                                              approve_all=approve_all)
+    except (accounts.AccountError, ReviewError, CatalogError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Approved {len(outcome.approved)} message(s) for {code} as {reviewer}.")
+    for text, reason in outcome.skipped:
+        click.echo(f"  skipped {text[:60]!r}: {reason}")
+    if outcome.report:
+        click.echo(f"Published {code}: {outcome.report.medical_approved} medical approved, "
+                   f"{outcome.report.medical_english} medical in English.")
+
+
+def init_app(app: Flask) -> None:
+    for group in (translate_cli, users_cli, review_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,281 @@
+"""English source pages: front matter, blocks, and the messages they hold.
+
+A page is a Markdown file in ``content/`` with YAML front matter. Its body may
+use only paragraphs, ``##``/``###`` headings and flat lists; the glossary page
+is a run of ``## Term`` headings each followed by one definition paragraph.
+Every heading, paragraph, list item, glossary term and definition is one
+gettext message whose text is the block's Markdown *inline* source, so
+translators keep links and emphasis where they belong.
+
+Pure domain code: no Flask. Errors a content author can cause raise
+ContentError naming the file and line.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+
+PAGE_KEYS = {"title", "summary", "order", "reviewed", "next_review", "sources"}
+OPTIONAL_KEYS = {"type"}
+ALLOWED_INLINE = {
+    "text", "softbreak", "strong_open", "strong_close", "em_open", "em_close",
+    "link_open", "link_close",
+}
+LINK_SCHEMES = ("glossary:", "page:", "https://")
+
+_parser = MarkdownIt("commonmark", {"html": False})
+
+
+class ContentError(ValueError):
+    """A content file that breaks the authoring rules; says where and what to fix."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One translatable piece of a page."""
+
+    text: str
+    lineno: int
+    kind: str  # title, summary, heading, paragraph, item, term, definition
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading, a paragraph or a list, in page order."""
+
+    kind: str  # heading, paragraph, list
+    messages: tuple[Message, ...]
+    level: int = 0  # headings: 2 or 3
+    ordered: bool = False  # lists: numbered or bulleted
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    slug: str
+    term: Message
+    definition: Message
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    publisher: str
+    date: str
+    url: str
+
+
+@dataclass
+class Page:
+    slug: str
+    path: str
+    title: Message
+    summary: Message
+    order: int
+    reviewed: dt.date
+    next_review: dt.date
+    sources: tuple[Source, ...]
+    kind: str = "page"  # or "glossary"
+    blocks: list[Block] = field(default_factory=list)
+    glossary: list[GlossaryEntry] = field(default_factory=list)
+
+    def messages(self) -> list[Message]:
+        """Every message of the page, in reading order."""
+        out = [self.title, self.summary]
+        for block in self.blocks:
+            out.extend(block.messages)
+        for entry in self.glossary:
+            out.extend((entry.term, entry.definition))
+        return out
+
+
+def slugify(term: str) -> str:
+    """Anchor for a glossary term: lowercase, runs of other characters become '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
+
+
+def inline_links(text: str) -> list[str]:
+    """The link targets in a piece of Markdown inline text, in order."""
+    tokens = _parser.parseInline(text)
+    return [
+        child.attrGet("href") or ""
+        for tok in tokens
+        for child in (tok.children or [])
+        if child.type == "link_open"
+    ]
+
+
+def plain_text(text: str) -> str:
+    """Inline Markdown without its markup: link text kept, emphasis marks dropped."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    return re.sub(r"[*_`]", "", text).strip()
+
+
+def _check_inline(text: str, where: str) -> None:
+    for tok in _parser.parseInline(text):
+        for child in tok.children or []:
+            if child.type not in ALLOWED_INLINE:
+                raise ContentError(f"{where}: {child.type!r} is not allowed in content text; "
+                                   "use plain words, **bold**, *emphasis* and links only.")
+            if child.type == "link_open":
+                href = child.attrGet("href") or ""
+                if not href.startswith(LINK_SCHEMES):
+                    raise ContentError(f"{where}: link {href!r} must start with one of "
+                                       f"{', '.join(LINK_SCHEMES)}.")
+
+
+def _split_front_matter(text: str, name: str) -> tuple[dict, str, int]:
+    if not text.startswith("---\n"):
+        raise ContentError(f"{name}:1: a page must start with '---' front matter.")
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise ContentError(f"{name}:1: front matter is not closed with '---'.")
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{name}: front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ContentError(f"{name}:2: front matter must be a mapping of keys to values.")
+    body_offset = text[: end + 5].count("\n")  # lines before the body starts
+    return meta, text[end + 5:], body_offset
+
+
+def _front_matter_line(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def parse_page(text: str, name: str, sources: dict[str, Source]) -> Page:
+    """Parse one content file's text; ``name`` is its path relative to the project."""
+    meta, body, offset = _split_front_matter(text, name)
+    missing = PAGE_KEYS - meta.keys()
+    unknown = meta.keys() - PAGE_KEYS - OPTIONAL_KEYS
+    if missing or unknown:
+        raise ContentError(f"{name}: front matter needs exactly {sorted(PAGE_KEYS)} "
+                           f"(plus optional 'type'); missing {sorted(missing)}, unknown {sorted(unknown)}.")
+    for key in ("reviewed", "next_review"):
+        if not isinstance(meta[key], dt.date):
+            raise ContentError(f"{name}: {key} must be a date written YYYY-MM-DD.")
+    unknown_sources = [key for key in meta["sources"] if key not in sources]
+    if unknown_sources:
+        raise ContentError(f"{name}: unknown sources {unknown_sources}; "
+                           f"add them to content/sources.yml or use {sorted(sources)}.")
+    kind = meta.get("type", "page")
+    if kind not in ("page", "glossary"):
+        raise ContentError(f"{name}: type must be 'page' or 'glossary'.")
+    title = Message(str(meta["title"]).strip(), _front_matter_line(text, "title"), "title")
+    summary = Message(str(meta["summary"]).strip(), _front_matter_line(text, "summary"), "summary")
+    for msg in (title, summary):
+        _check_inline(msg.text, f"{name}:{msg.lineno}")
+    page = Page(
+        slug=Path(name).stem, path=name, title=title, summary=summary, order=int(meta["order"]),
+        reviewed=meta["reviewed"], next_review=meta["next_review"],
+        sources=tuple(sources[key] for key in meta["sources"]), kind=kind,
+    )
+    blocks = _parse_blocks(body, name, offset)
+    if kind == "glossary":
+        page.glossary = _glossary_entries(blocks, name)
+    else:
+        page.blocks = blocks
+    return page
+
+
+def _parse_blocks(body: str, name: str, offset: int) -> list[Block]:
+    blocks: list[Block] = []
+    tokens = _parser.parse(body)
+    i = 0
+    depth_list = 0
+    items: list[Message] = []
+    ordered = False
+    while i < len(tokens):
+        tok = tokens[i]
+        line = offset + (tok.map[0] + 1 if tok.map else 0)
+        where = f"{name}:{line}"
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+            if level not in (2, 3):
+                raise ContentError(f"{where}: use '##' or '###' headings; the title is the page's only h1.")
+            msg = _inline_message(tokens[i + 1], name, offset, "heading")
+            blocks.append(Block("heading", (msg,), level=level))
+            i += 3
+        elif tok.type in ("bullet_list_open", "ordered_list_open"):
+            if depth_list:
+                raise ContentError(f"{where}: lists inside lists are not allowed; keep lists flat.")
+            depth_list, items, ordered = 1, [], tok.type == "ordered_list_open"
+            i += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            blocks.append(Block("list", tuple(items), ordered=ordered))
+            depth_list = 0
+            i += 1
+        elif tok.type in ("list_item_open", "list_item_close", "paragraph_close"):
+            i += 1
+        elif tok.type == "paragraph_open":
+            kind = "item" if depth_list else "paragraph"
+            msg = _inline_message(tokens[i + 1], name, offset, kind)
+            if depth_list:
+                items.append(msg)
+            else:
+                blocks.append(Block("paragraph", (msg,)))
+            i += 2
+        else:
+            raise ContentError(f"{where}: {tok.type!r} is not allowed in content; use paragraphs, "
+                               "'##'/'###' headings and flat lists only.")
+    return blocks
+
+
+def _inline_message(tok, name: str, offset: int, kind: str) -> Message:
+    lineno = offset + tok.map[0] + 1
+    text = " ".join(tok.content.split())
+    if not text:
+        raise ContentError(f"{name}:{lineno}: empty {kind}.")
+    _check_inline(text, f"{name}:{lineno}")
+    return Message(text, lineno, kind)
+
+
+def _glossary_entries(blocks: list[Block], name: str) -> list[GlossaryEntry]:
+    entries = []
+    for index in range(0, len(blocks), 2):
+        head = blocks[index]
+        if head.kind != "heading" or head.level != 2:
+            line = head.messages[0].lineno
+            raise ContentError(f"{name}:{line}: each glossary entry starts with '## Term'.")
+        if index + 1 >= len(blocks) or blocks[index + 1].kind != "paragraph":
+            line = head.messages[0].lineno
+            raise ContentError(f"{name}:{line}: the term needs exactly one definition paragraph after it.")
+        term = Message(head.messages[0].text, head.messages[0].lineno, "term")
+        definition = Message(blocks[index + 1].messages[0].text, blocks[index + 1].messages[0].lineno,
+                             "definition")
+        entries.append(GlossaryEntry(slugify(plain_text(term.text)), term, definition))
+    slugs = [entry.slug for entry in entries]
+    duplicates = {slug for slug in slugs if slugs.count(slug) > 1}
+    if duplicates:
+        raise ContentError(f"{name}: glossary terms repeat: {sorted(duplicates)}.")
+    return entries
+
+
+def load_sources(content_dir: Path) -> dict[str, Source]:
+    path = Path(content_dir) / "sources.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {key: Source(key=key, **value) for key, value in data.items()}
+
+
+def load_pages(content_dir: Path) -> dict[str, Page]:
+    """All pages in ``content_dir``, keyed by slug, in their front-matter order."""
+    content_dir = Path(content_dir)
+    sources = load_sources(content_dir)
+    pages = []
+    for path in sorted(content_dir.glob("*.md")):
+        name = f"{content_dir.name}/{path.name}"
+        pages.append(parse_page(path.read_text(encoding="utf-8"), name, sources))
+    pages.sort(key=lambda page: (page.order, page.slug))
+    glossaries = [page for page in pages if page.kind == "glossary"]
+    if len(glossaries) > 1:
+        raise ContentError(f"only one glossary page is allowed, found {[p.path for p in glossaries]}.")
+    return {page.slug: page for page in pages}

@@ -1,0 +1,74 @@
+"""Flask side of languages: which locale a request is in, and gettext that serves the gate's catalogs.
+
+Locale order for ``/`` (written down, as SecureDrop does): the locale in the
+URL, else the reader's saved choice (a cookie set when they read a page in a
+language), else ``Accept-Language`` (resolved with CLDR's likely scripts, so
+``zh-CN`` gets ``zh_Hans``), else English.
+
+Translations are looked up in the *served* catalogs only (``portal.served``),
+and every translated interface string is escaped on output: a translator's
+``<b>`` shows as text, never as markup (invariant 6 for interface strings;
+Jinja's own newstyle gettext would have trusted it).
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, Domain
+from markupsafe import Markup, escape
+
+from portal.locales import LOCALES, PortalLocale, by_tag, negotiate, parse_accept_language
+from portal.served import EMPTY, ServedCatalog, ServedCatalogs
+
+LOCALE_COOKIE = "lang"
+
+
+def current_locale() -> PortalLocale:
+    return g.get("locale") or LOCALES[0]
+
+
+def current_catalog() -> ServedCatalog:
+    loc = current_locale()
+    if loc.is_source:
+        return EMPTY
+    return current_app.extensions["served"].get(loc.code)
+
+
+def preferred_locale() -> PortalLocale:
+    """The reader's language when the URL does not say: saved choice, browser, English."""
+    saved = by_tag(request.cookies.get(LOCALE_COOKIE, ""))
+    if saved:
+        return saved
+    return negotiate(parse_accept_language(request.headers.get("Accept-Language"))) or LOCALES[0]
+
+
+class ServedDomain(Domain):
+    """Flask-Babel domain whose translations are the gate's served catalog for the request."""
+
+    def get_translations(self):
+        return current_catalog().translations
+
+
+class PortalBabel(Babel):
+    @property
+    def domain_instance(self):
+        return ServedDomain()
+
+
+def _gettext(string: str, **variables) -> Markup:
+    return escape(current_catalog().gettext(string)) % variables
+
+
+def _ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
+    variables.setdefault("num", num)
+    return escape(current_catalog().ngettext(singular, plural, num)) % variables
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["served"] = ServedCatalogs(app.config["PUBLISHED_DIR"])
+    PortalBabel(app, locale_selector=lambda: current_locale().code, configure_jinja=False)
+    env = app.jinja_env
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    env.newstyle_gettext = True
+    env.globals.update(gettext=_gettext, ngettext=_ngettext, locales=LOCALES,
+                       current_locale=current_locale)

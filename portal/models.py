@@ -1,0 +1,88 @@
+"""Tables: people and their roles, translation history, and approvals."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base
+
+ROLES = ("translator", "reviewer")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    roles: Mapped[list["Role"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def has_role(self, role: str, locale: str) -> bool:
+        return self.active and any(r.role == role and r.locale == locale for r in self.roles)
+
+
+class Role(Base):
+    """A person's right to translate or review one locale."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("user_id", "locale", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class _Text:
+    """Columns that pin one exact text: context, source, plural source, translation forms."""
+
+    locale: Mapped[str] = mapped_column(String(20), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    msgctxt: Mapped[str] = mapped_column(Text, default="")
+    msgid: Mapped[str] = mapped_column(Text)
+    msgid_plural: Mapped[str] = mapped_column(Text, default="")
+    translation_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def forms(self) -> list[str]:
+        return json.loads(self.translation_json)
+
+
+class Edit(_Text, Base):
+    """One saved version of a translation: who wrote it, when, from where."""
+
+    __tablename__ = "edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    origin: Mapped[str] = mapped_column(String(20), default="web")  # web, upload, cli
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    author: Mapped[User | None] = relationship()
+
+
+class Approval(_Text, Base):
+    """A reviewer's approval of one exact text for one locale."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    author_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])

@@ -1,0 +1,144 @@
+"""The publish gate: the only code that decides what families may read.
+
+It reads three things (the template, the working ``.po`` and the standing
+approvals) and writes one: ``<published>/<locale>/LC_MESSAGES/messages.mo``,
+in a folder of its own that nothing else writes (invariant 4).
+
+For each message in the template:
+
+* not medical: served when translated, not fuzzy, and passing the blocking checks;
+* medical: served when an approval matches the current text's fingerprint;
+  otherwise the last approved translation of the same source; otherwise
+  nothing, so the page shows English (invariant 1).
+
+Pure domain code: no Flask.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polib
+from babel.messages.plurals import get_plural
+
+from portal.catalogs import atomic_write, catalog_lock, load_po
+from portal.checks import blocking_problems
+from portal.review import (MessageKey, fingerprint, forms_of, is_translated, medical_keys,
+                           message_key)
+
+
+@dataclass
+class PublishReport:
+    locale: str
+    served: int = 0
+    interface: int = 0
+    medical_approved: int = 0
+    medical_previous: int = 0
+    medical_english: int = 0
+    untranslated: int = 0
+    blocked: int = 0
+    seconds: float = 0.0
+    blocked_messages: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ApprovedText:
+    """What the gate needs of an approval: the pinned text."""
+
+    key: MessageKey
+    forms: tuple[str, ...]
+    fingerprint: str
+
+
+def published_mo(published_dir: Path, locale: str) -> Path:
+    return Path(published_dir) / locale / "LC_MESSAGES" / "messages.mo"
+
+
+def decide(template: polib.POFile, working: polib.POFile | None, approvals: list[ApprovedText],
+           nplurals: int, locale: str = "") -> tuple[dict[MessageKey, list[str]], PublishReport]:
+    """What to serve for each message. ``approvals`` are standing ones, oldest first."""
+    report = PublishReport(locale=locale)
+    medical = medical_keys(template)
+    working_entries = {message_key(e): e for e in (working or []) if not e.obsolete}
+    approved_prints = {a.fingerprint for a in approvals}
+    last_approved: dict[MessageKey, list[str]] = {}
+    for approval in approvals:  # oldest first, so the newest wins
+        if fingerprint(approval.key, list(approval.forms)) == approval.fingerprint:
+            last_approved[approval.key] = list(approval.forms)
+
+    def usable(key: MessageKey, forms: list[str]) -> bool:
+        expected = nplurals if key[2] else 1
+        return (len(forms) == expected and all(forms)
+                and not blocking_problems(key[1], key[2], forms))
+
+    served: dict[MessageKey, list[str]] = {}
+    for tentry in template:
+        if tentry.obsolete or not tentry.msgid:
+            continue
+        key = message_key(tentry)
+        entry = working_entries.get(key)
+        current = None
+        if entry is not None and is_translated(entry) and "fuzzy" not in entry.flags:
+            current = forms_of(entry)
+            if not usable(key, current):
+                report.blocked += 1
+                report.blocked_messages.append(key[1][:80])
+                current = None
+        if key not in medical:
+            if current:
+                served[key] = current
+                report.interface += 1
+            else:
+                report.untranslated += 1
+            continue
+        if current and fingerprint(key, current) in approved_prints:
+            served[key] = current
+            report.medical_approved += 1
+        elif key in last_approved and usable(key, last_approved[key]):
+            served[key] = last_approved[key]
+            report.medical_previous += 1
+        else:
+            report.medical_english += 1
+    report.served = len(served)
+    return served, report
+
+
+def build_mo(locale: str, served: dict[MessageKey, list[str]]) -> bytes:
+    """A binary catalog holding exactly ``served``, with CLDR's plural rule for ``locale``."""
+    catalog = polib.POFile()
+    catalog.metadata = {
+        "Project-Id-Version": "relapse-portal published",
+        "Language": locale,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": str(get_plural(locale)),
+    }
+    for (msgctxt, msgid, msgid_plural), forms in served.items():
+        if msgid_plural:
+            catalog.append(polib.POEntry(msgctxt=msgctxt or None, msgid=msgid, msgid_plural=msgid_plural,
+                                         msgstr_plural=dict(enumerate(forms))))
+        else:
+            catalog.append(polib.POEntry(msgctxt=msgctxt or None, msgid=msgid, msgstr=forms[0]))
+    return catalog.to_binary()
+
+
+def publish(locale: str, template_file: Path, po_file: Path, published_dir: Path,
+            approvals: list[ApprovedText]) -> PublishReport:
+    """Build and atomically install the served catalog of one locale."""
+    started = time.perf_counter()
+    template = load_po(template_file)
+    working = load_po(po_file) if Path(po_file).exists() else None
+    served, report = decide(template, working, approvals, get_plural(locale).num_plurals, locale)
+    target = published_mo(published_dir, locale)
+    with catalog_lock(target):
+        atomic_write(target, build_mo(locale, served))
+        report.seconds = round(time.perf_counter() - started, 4)
+        atomic_write(target.parent.parent / "publish.json",
+                     json.dumps({**report.as_dict(), "published_at": time.time()}).encode())
+    return report

@@ -1,0 +1,163 @@
+"""Medical classification, fingerprints, history and approvals.
+
+* Which messages are medical is read from the template only (invariant 2).
+* An approval pins one fingerprint: context, source, plural source and every
+  translation form, hashed together (invariant 1). Any edit changes it.
+* Nobody approves text they wrote (invariant 3), judged from the edit history.
+
+Pure domain code: callers pass a SQLAlchemy session and plain values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import polib
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.checks import blocking_problems
+from portal.extract import MEDICAL_COMMENT
+from portal.models import Approval, Edit, User, utcnow
+
+MessageKey = tuple[str, str, str]  # (msgctxt, msgid, msgid_plural)
+
+
+class ReviewError(Exception):
+    """An approval the rules refuse; the message says why and what to do."""
+
+
+class NotAReviewer(ReviewError):
+    pass
+
+
+class OwnText(ReviewError):
+    pass
+
+
+class NothingToApprove(ReviewError):
+    pass
+
+
+def message_key(entry: polib.POEntry) -> MessageKey:
+    return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
+
+
+def forms_of(entry: polib.POEntry) -> list[str]:
+    """The translation as a list: one form, or one per plural form in index order."""
+    if entry.msgid_plural:
+        return [entry.msgstr_plural[index] for index in sorted(entry.msgstr_plural)]
+    return [entry.msgstr]
+
+
+def fingerprint(key: MessageKey, forms: list[str]) -> str:
+    """SHA-256 over the exact text: context, source, plural source and each form."""
+    payload = json.dumps([key[0], key[1], key[2], list(forms)], ensure_ascii=False,
+                         separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def entry_fingerprint(entry: polib.POEntry) -> str:
+    return fingerprint(message_key(entry), forms_of(entry))
+
+
+def is_translated(entry: polib.POEntry) -> bool:
+    """Every form has text (polib's translated() ignores plural forms left empty)."""
+    return all(form for form in forms_of(entry))
+
+
+def medical_keys(template: polib.POFile) -> set[MessageKey]:
+    """Messages the template marks medical; a working .po has no say in this."""
+    return {
+        message_key(entry) for entry in template
+        if not entry.obsolete and any(line.strip() == MEDICAL_COMMENT
+                                      for line in (entry.comment or "").splitlines())
+    }
+
+
+def record_edit(session: Session, locale: str, entry: polib.POEntry, author: User | None,
+                origin: str = "web") -> Edit:
+    """Remember who wrote this exact text (the four-eyes rule reads this)."""
+    key = message_key(entry)
+    edit = Edit(locale=locale, fingerprint=entry_fingerprint(entry), msgctxt=key[0], msgid=key[1],
+                msgid_plural=key[2], translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
+                author_id=author.id if author else None, origin=origin)
+    session.add(edit)
+    return edit
+
+
+def authors_of(session: Session, locale: str, print_: str) -> set[int | None]:
+    """Everyone recorded as having saved this exact text (None: saved outside the portal)."""
+    rows = session.scalars(select(Edit.author_id).where(Edit.locale == locale,
+                                                        Edit.fingerprint == print_))
+    return set(rows)
+
+
+def current_approval(session: Session, locale: str, print_: str) -> Approval | None:
+    return session.scalars(
+        select(Approval).where(Approval.locale == locale, Approval.fingerprint == print_,
+                               Approval.revoked_at.is_(None)).order_by(Approval.id.desc())
+    ).first()
+
+
+def approvals_for(session: Session, locale: str) -> list[Approval]:
+    """Standing (not revoked) approvals of a locale, oldest first."""
+    return list(session.scalars(
+        select(Approval).where(Approval.locale == locale, Approval.revoked_at.is_(None))
+        .order_by(Approval.created_at, Approval.id)
+    ))
+
+
+def require_reviewer(person: User, locale: str) -> None:
+    """Raise NotAReviewer unless ``person`` may review ``locale`` now."""
+    if not person.has_role("reviewer", locale):
+        raise NotAReviewer(f"{person.username} has no reviewer role for {locale}; an admin can "
+                           f"grant it with `flask users set-role {person.username} reviewer {locale}`.")
+
+
+def check_approvable(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+                     reviewer: User) -> str | None:
+    """The reason this reviewer may not approve this entry now, or None if they may."""
+    if message_key(entry) not in medical:
+        return "it is not a medical message, so it needs no approval"
+    if not is_translated(entry):
+        return "it has no translation yet"
+    if "fuzzy" in entry.flags:
+        return "it is marked fuzzy (needs edit); the translator must confirm it first"
+    problems = blocking_problems(entry.msgid, entry.msgid_plural, forms_of(entry))
+    if problems:
+        return "it fails a blocking check: " + "; ".join(problems)
+    if reviewer.id in authors_of(session, locale, entry_fingerprint(entry)):
+        return "you wrote this text; another reviewer must approve it (four eyes)"
+    return None
+
+
+def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+            reviewer: User, seen_fingerprint: str | None = None) -> Approval:
+    """Approve exactly this entry's current text for ``locale``.
+
+    ``seen_fingerprint`` is the text the reviewer read; if the entry changed
+    since, the approval is refused rather than applied to text nobody read.
+    """
+    require_reviewer(reviewer, locale)
+    print_ = entry_fingerprint(entry)
+    if seen_fingerprint is not None and seen_fingerprint != print_:
+        raise ReviewError("The translation changed after you opened it; read the new text and "
+                          "approve again.")
+    problem = check_approvable(session, locale, entry, medical, reviewer)
+    if problem:
+        cls = OwnText if "you wrote" in problem else NothingToApprove
+        raise cls(f"Cannot approve {entry.msgid[:60]!r}: {problem}.")
+    existing = current_approval(session, locale, print_)
+    if existing is not None:
+        return existing
+    authors = authors_of(session, locale, print_) - {None}
+    key = message_key(entry)
+    approval = Approval(
+        locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],
+        translation_json=json.dumps(forms_of(entry), ensure_ascii=False), reviewer_id=reviewer.id,
+        author_id=min(authors) if len(authors) == 1 else None, author_known=bool(authors),
+        created_at=utcnow(),
+    )
+    session.add(approval)
+    session.flush()
+    return approval

@@ -1,0 +1,127 @@
+"""Pages for families: no login, every language, English where a translation is not yet served."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   url_for)
+from babel.dates import format_date
+
+from portal.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
+from portal.locales import LOCALES, by_tag
+from portal.rendering import Renderer
+
+bp = Blueprint("public", __name__)
+
+COOKIE_AGE = 365 * 24 * 3600
+
+
+@bp.url_value_preprocessor
+def pull_locale(endpoint, values):
+    if values is None or "tag" not in values:
+        return
+    tag = values.pop("tag")
+    loc = by_tag(tag)
+    if loc is None:
+        abort(404)
+    if loc.tag != tag:  # zh-hans, zh_Hans: one canonical address per page
+        g.noncanonical = loc
+    g.locale = loc
+
+
+@bp.url_defaults
+def add_locale(endpoint, values):
+    if "tag" not in values and "locale" in g:
+        values["tag"] = g.locale.tag
+
+
+@bp.before_request
+def canonical_and_published():
+    loc = g.get("locale")
+    if loc is None:
+        return None
+    if "noncanonical" in g:
+        args = dict(request.view_args or {}, tag=loc.tag)
+        return redirect(url_for(request.endpoint, **args), 301)
+    if not loc.is_source:
+        current_app.extensions["ensure_published"](loc.code)
+    return None
+
+
+@bp.after_app_request
+def remember_locale(response):
+    """Save the reader's language choice when they read a page in it."""
+    loc = g.get("locale")
+    if loc is not None and response.status_code == 200 and request.cookies.get(LOCALE_COOKIE) != loc.tag:
+        response.set_cookie(LOCALE_COOKIE, loc.tag, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
+                            secure=request.is_secure)
+    return response
+
+
+def _resolver(pages):
+    glossary = next((p for p in pages.values() if p.kind == "glossary"), None)
+    slugs = {entry.slug for entry in glossary.glossary} if glossary else set()
+
+    def resolve(href: str):
+        if href.startswith("glossary:") and glossary and href[9:] in slugs:
+            return url_for("public.page", slug=glossary.slug) + "#" + href[9:]
+        if href.startswith("page:") and href[5:] in pages:
+            return url_for("public.page", slug=href[5:])
+        if href.startswith("https://"):
+            return href
+        return None
+
+    return resolve
+
+
+def _renderer() -> Renderer:
+    pages = current_app.extensions["content"]
+    return Renderer(current_catalog(), not current_locale().is_source, _resolver(pages))
+
+
+@bp.app_context_processor
+def topic_links():
+    """``topics()`` for the footer: every page's title, in the reader's language where served."""
+
+    def topics():
+        pages = current_app.extensions["content"]
+        renderer = _renderer()
+        return [(url_for("public.page", tag=current_locale().tag, slug=page.slug), renderer.piece(page.title))
+                for page in pages.values()]
+
+    return {"topics": topics}
+
+
+def _alternates(endpoint: str, **values):
+    return [{"loc": loc, "url": url_for(endpoint, tag=loc.tag, **values)} for loc in LOCALES]
+
+
+@bp.route("/")
+def choose_language():
+    """Send the reader to their language: saved choice, then browser, then English."""
+    response = redirect(url_for("public.index", tag=preferred_locale().tag))
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+@bp.route("/<tag>/")
+def index():
+    pages = current_app.extensions["content"]
+    renderer = _renderer()
+    items = [(page, renderer.piece(page.title), renderer.piece(page.summary)) for page in pages.values()]
+    return render_template("index.html", items=items, fallbacks=renderer.fallbacks,
+                           alternates=_alternates("public.index"))
+
+
+@bp.route("/<tag>/<slug>")
+def page(slug):
+    pages = current_app.extensions["content"]
+    content_page = pages.get(slug)
+    if content_page is None:
+        abort(404)
+    rendered = _renderer().page(content_page)
+    loc = current_locale()
+    return render_template(
+        "glossary.html" if content_page.kind == "glossary" else "page.html",
+        rendered=rendered, pages=pages, alternates=_alternates("public.page", slug=slug),
+        reviewed=format_date(content_page.reviewed, "long", locale=loc.babel),
+        next_review=format_date(content_page.next_review, "long", locale=loc.babel),
+    )

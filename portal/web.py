@@ -1,0 +1,67 @@
+"""Web wiring: blueprints, error pages, security headers, publish on demand."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from portal.db import get_session
+from portal.i18n import preferred_locale
+from portal.operations import Paths, publish_locale
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def paths() -> Paths:
+    return Paths.from_config(current_app.config)
+
+
+def ensure_published(locale: str) -> None:
+    """Publish a locale the first time it is read, if nothing was published yet (a fresh install)."""
+    served = current_app.extensions["served"]
+    if served.exists(locale) or not paths().po(locale).exists():
+        return
+    try:
+        publish_locale(paths(), get_session(), locale)
+    except Exception:  # a broken catalog must not break the families' pages: they get English
+        log.exception("could not publish %s on demand; serving English", locale)
+
+
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+    return response
+
+
+def error_page(error: HTTPException):
+    """Errors in the reader's language: the URL's locale if valid, else their preference."""
+    if "locale" not in g:
+        g.locale = preferred_locale()
+    code = error.code or 500
+    return render_template("error.html", code=code, alternates=[]), code
+
+
+def server_error(error):
+    log.exception("unhandled error", exc_info=error)
+    if "locale" not in g:
+        g.locale = preferred_locale()
+    return render_template("error.html", code=500, alternates=[]), 500
+
+
+def init_app(app: Flask) -> None:
+    from portal.views import public
+
+    app.register_blueprint(public.bp)
+    app.extensions["ensure_published"] = ensure_published
+    app.after_request(security_headers)
+    app.register_error_handler(HTTPException, error_page)
+    app.register_error_handler(Exception, server_error)
