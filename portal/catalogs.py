@@ -95,9 +95,12 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _babel_bytes(catalog: Catalog, **options) -> bytes:
+    """Babel's catalog as .po bytes in polib's layout, so every writer produces the same file
+    (a save from the workspace after an `update` then changes only what was edited)."""
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=WIDTH, **options)
-    return buffer.getvalue()
+    same_layout = polib.pofile(buffer.getvalue().decode("utf-8"), wrapwidth=WIDTH)
+    return same_layout.__unicode__().encode("utf-8")
 
 
 def build_template(root: Path, mapping_file: Path) -> Catalog:
@@ -195,3 +198,9 @@ def load_po(path: Path) -> polib.POFile:
     if not path.exists():
         raise CatalogError(f"No catalog at {path}.")
     return polib.pofile(str(path), wrapwidth=WIDTH)
+
+
+def save_po(path: Path, catalog: polib.POFile) -> None:
+    """Write a polib catalog atomically; the caller holds ``catalog_lock(path)``."""
+    catalog.wrapwidth = WIDTH
+    atomic_write(path, catalog.__unicode__().encode("utf-8"))

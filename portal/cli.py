@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask.cli import AppGroup
 from flask import Flask, current_app
 
 from portal import accounts, catalogs, operations
@@ -30,9 +31,7 @@ def _locales(requested: tuple[str, ...]) -> list[str]:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group("translate", help="Extract, update, initialise and publish catalogs.")
-def translate_cli():
-    pass
+translate_cli = AppGroup("translate", help="Extract, update, initialise and publish catalogs.")
 
 
 @translate_cli.command("extract")
@@ -106,9 +105,7 @@ def status_command():
                    f"{len(med):>8} {ok:>9}")
 
 
-@click.group("users", help="People and their roles.")
-def users_cli():
-    pass
+users_cli = AppGroup("users", help="People and their roles.")
 
 
 @users_cli.command("create")
@@ -135,9 +132,7 @@ def users_create(username, role, locales, password, display_name, admin):
         click.echo(f"Password: {password}")
 
 
-@click.group("review", help="Medical review from the command line.")
-def review_cli():
-    pass
+review_cli = AppGroup("review", help="Medical review from the command line.")
 
 
 @review_cli.command("approve")

@@ -116,12 +116,21 @@ def plain_text(text: str) -> str:
     return re.sub(r"[*_`]", "", text).strip()
 
 
+_RAW_HTML = re.compile(r"<[A-Za-z/!?]")
+
+
 def _check_inline(text: str, where: str) -> None:
+    if _RAW_HTML.search(text):
+        raise ContentError(f"{where}: raw HTML is not allowed in content; write plain words "
+                           "and Markdown (**bold**, *emphasis*, [links](glossary:term)).")
     for tok in _parser.parseInline(text):
         for child in tok.children or []:
             if child.type not in ALLOWED_INLINE:
                 raise ContentError(f"{where}: {child.type!r} is not allowed in content text; "
                                    "use plain words, **bold**, *emphasis* and links only.")
+            if child.type == "text" and "](" in child.content:
+                raise ContentError(f"{where}: {child.content!r} looks like a link but is not one; "
+                                   f"link targets must start with one of {', '.join(LINK_SCHEMES)}.")
             if child.type == "link_open":
                 href = child.attrGet("href") or ""
                 if not href.startswith(LINK_SCHEMES):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
@@ -69,9 +70,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-@click.group("db", help="Database schema (Alembic migrations).")
-def db_cli():
-    pass
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
 @db_cli.command("upgrade")

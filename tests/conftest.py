@@ -1,0 +1,131 @@
+"""Shared fixtures: an app on temporary folders and database, a client, a CLI runner,
+and helpers that act as translators and reviewers do."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+
+from portal import create_app
+from portal.accounts import create_user, find_user
+from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
+from portal.db import upgrade
+from portal.locales import TRANSLATED_LOCALES
+from portal.operations import Paths, approve_messages, publish_locale
+from portal.review import record_edit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(tmp_path: Path) -> str:
+    """SQLite in the test's folder, or the server named by TEST_DATABASE_URL (CI's PostgreSQL run)."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def empty_catalogs(tmp_path_factory):
+    """The committed template with a fresh, untranslated catalog per locale, made once."""
+    folder = tmp_path_factory.mktemp("empty") / "translations"
+    folder.mkdir()
+    shutil.copy(ROOT / "translations" / "messages.pot", folder / "messages.pot")
+    for loc in TRANSLATED_LOCALES:
+        init_catalog(folder / "messages.pot", folder, loc.code)
+    return folder
+
+
+def make_app(tmp_path, translations_source):
+    """An app on its own folders and database; its catalogs are a copy of ``translations_source``."""
+    translations = tmp_path / "translations"
+    shutil.copytree(translations_source, translations)
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url(tmp_path),
+        "TRANSLATIONS_DIR": str(translations),
+        "PUBLISHED_DIR": str(tmp_path / "published"),
+    })
+    upgrade(app.config["DATABASE_URL"])
+    return app
+
+
+@pytest.fixture
+def app(tmp_path, empty_catalogs):
+    """Untranslated catalogs: each test says exactly which translations exist."""
+    return make_app(tmp_path, empty_catalogs)
+
+
+@pytest.fixture
+def shipped_app(tmp_path):
+    """The catalogs as committed in translations/ (the draft translations)."""
+    return make_app(tmp_path, ROOT / "translations")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Workflow:
+    """Acts on an app's catalogs and database the way people do, through the domain code."""
+
+    def __init__(self, app):
+        self.app = app
+        self.paths = Paths.from_config(app.config)
+
+    def session(self):
+        return self.app.extensions["db"]()
+
+    def user(self, name: str, role: str | None = None, locale: str | None = None):
+        with self.session() as session:
+            user = find_user(session, name)
+            if user is None:
+                roles = [(role, locale)] if role else []
+                user = create_user(session, name, "correct horse battery", roles=roles)
+            return user.id
+
+    def translate(self, locale: str, msgid: str, text: str | list[str], author: str | None = None,
+                  fuzzy: bool = False) -> None:
+        """Save a translation into the working .po, recording its author like a web save."""
+        path = po_path(self.paths.translations_dir, locale)
+        with catalog_lock(path):
+            catalog = load_po(path)
+            entry = catalog.find(msgid)
+            assert entry is not None, f"{msgid!r} is not in the {locale} catalog"
+            if entry.msgid_plural:
+                entry.msgstr_plural = dict(enumerate(text))
+            else:
+                entry.msgstr = text
+            if fuzzy and "fuzzy" not in entry.flags:
+                entry.flags.append("fuzzy")
+            if not fuzzy and "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+            save_po(path, catalog)
+        if author:
+            with self.session() as session:
+                person = find_user(session, author)
+                record_edit(session, locale, entry, person)
+                session.commit()
+
+    def approve(self, locale: str, msgid: str, reviewer: str):
+        with self.session() as session:
+            return approve_messages(self.paths, session, locale, find_user(session, reviewer), msgid=msgid)
+
+    def publish(self, locale: str):
+        with self.session() as session:
+            return publish_locale(self.paths, session, locale)
+
+    def entry(self, locale: str, msgid: str) -> polib.POEntry:
+        return load_po(po_path(self.paths.translations_dir, locale)).find(msgid)
+
+
+@pytest.fixture
+def work(app):
+    return Workflow(app)

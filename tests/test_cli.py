@@ -1,0 +1,180 @@
+"""`flask users`, `flask review approve`, `flask translate publish|status`: rules and clear errors."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import Approval, User
+from portal.publish import published_mo
+
+MEDICAL = "Tests when leukemia comes back"
+
+
+def approvals(work) -> int:
+    with work.session() as session:
+        return session.scalar(select(func.count()).select_from(Approval))
+
+
+def users(work) -> int:
+    with work.session() as session:
+        return session.scalar(select(func.count()).select_from(User))
+
+
+def test_users_create_reviewer_with_printed_password(runner, work):
+    result = runner.invoke(args=["users", "create", "rita", "--role", "reviewer", "--locale", "es"])
+    assert result.exit_code == 0, result.output
+    assert "Created rita (reviewer es)." in result.output
+    password = result.output.split("Password: ")[1].strip()
+    assert len(password) >= 12
+    with work.session() as session:
+        user = session.scalars(select(User).where(User.username == "rita")).one()
+        assert user.has_role("reviewer", "es") and not user.has_role("reviewer", "ar")
+        assert user.password_hash.startswith("scrypt:")
+        assert password not in user.password_hash
+
+
+@pytest.mark.parametrize("args, message", [
+    (["users", "create", "x", "--role", "reviewer", "--locale", "fr"], "Unknown locale 'fr'"),
+    (["users", "create", "x", "--role", "reviewer", "--locale", "en"], "source language"),
+    (["users", "create", "x", "--role", "reviewer", "--locale", "es", "--password", ""], "password is empty"),
+    (["users", "create", "x", "--role", "chief", "--locale", "es"], "Invalid value for '--role'"),
+    (["users", "create", "x", "--role", "reviewer"], "--role and --locale together"),
+    (["users", "create", "   ", "--password", "pw"], "username is required"),
+])
+def test_bad_user_input_is_refused_and_changes_nothing(runner, work, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert users(work) == 0
+
+
+def test_duplicate_username_is_refused(runner, work):
+    assert runner.invoke(args=["users", "create", "ana", "--password", "pw1"]).exit_code == 0
+    result = runner.invoke(args=["users", "create", "ana", "--password", "pw2"])
+    assert result.exit_code == 1 and "taken" in result.output
+    assert users(work) == 1
+
+
+def test_approve_one_message_publishes_it(runner, work, app, client):
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", MEDICAL])
+    assert result.exit_code == 0, result.output
+    assert "Approved 1 message(s) for es as rita." in result.output
+    assert published_mo(app.config["PUBLISHED_DIR"], "es").exists()
+    assert "<h1>Pruebas cuando la leucemia vuelve</h1>" in client.get("/es/tests").get_data(as_text=True)
+
+
+def test_reviewer_cannot_approve_text_they_wrote(runner, work, client):
+    """Invariant 3: four eyes."""
+    work.user("rita", "reviewer", "es")
+    work.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="rita")
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", MEDICAL])
+    assert result.exit_code == 1
+    assert "you wrote this text" in result.output
+    assert approvals(work) == 0
+    assert "Pruebas cuando" not in client.get("/es/tests").get_data(as_text=True)
+
+
+def test_four_eyes_holds_even_when_someone_else_saved_the_same_text_later(runner, work):
+    work.user("rita", "reviewer", "es")
+    work.user("tina", "translator", "es")
+    work.translate("es", MEDICAL, "Pruebas", author="rita")
+    work.translate("es", MEDICAL, "Pruebas", author="tina")
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", MEDICAL])
+    assert result.exit_code == 1 and approvals(work) == 0
+
+
+def test_approve_all_skips_own_text_and_approves_the_rest(runner, work):
+    work.user("rita", "reviewer", "es")
+    work.user("tina", "translator", "es")
+    work.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="rita")
+    work.translate("es", "Infections", "Infecciones", author="tina")
+    work.translate("es", "Glossary", "Glosario")  # author unknown: edited outside the portal
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "Approved 2 message(s)" in result.output
+    assert "skipped 'Tests when leukemia comes back': you wrote this text" in result.output
+    with work.session() as session:
+        rows = {a.msgid: a for a in session.scalars(select(Approval))}
+    assert set(rows) == {"Infections", "Glossary"}
+    assert rows["Glossary"].author_known is False
+    assert rows["Infections"].author_known is True
+
+
+def test_reviewer_of_another_locale_cannot_approve(runner, work):
+    work.user("vic", "reviewer", "vi")
+    work.user("tina", "translator", "es")
+    work.translate("es", MEDICAL, "Pruebas", author="tina")
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "vic", "--all"])
+    assert result.exit_code == 1
+    assert "no reviewer role for es" in result.output
+    assert approvals(work) == 0
+
+
+def test_translator_cannot_approve(runner, work):
+    work.user("tina", "translator", "es")
+    work.user("tom", "translator", "es")
+    work.translate("es", MEDICAL, "Pruebas", author="tom")
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "tina", "--msgid", MEDICAL])
+    assert result.exit_code == 1 and approvals(work) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["review", "approve", "es", "--reviewer", "rita"], "exactly one of --all or --msgid"),
+    (["review", "approve", "es", "--reviewer", "rita", "--all", "--msgid", "x"], "exactly one of"),
+    (["review", "approve", "es", "--reviewer", "nobody", "--all"], "No person called 'nobody'"),
+    (["review", "approve", "fr", "--reviewer", "rita", "--all"], "Unknown locale 'fr'"),
+    (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Not a message"], "No message with msgid"),
+    (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Skip to main content"], "not a medical message"),
+    (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Infections"], "no translation yet"),
+])
+def test_bad_approve_requests_are_refused_clearly(runner, work, args, message):
+    work.user("rita", "reviewer", "es")
+    work.translate("es", "Skip to main content", "Saltar")
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert approvals(work) == 0
+
+
+def test_fuzzy_text_cannot_be_approved(runner, work):
+    work.user("rita", "reviewer", "es")
+    work.translate("es", MEDICAL, "Pruebas", fuzzy=True)
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", MEDICAL])
+    assert result.exit_code == 1 and "fuzzy" in result.output
+
+
+def test_text_with_a_changed_link_cannot_be_approved(runner, work):
+    work.user("rita", "reviewer", "es")
+    source = "You may hear the word [recurrence](glossary:recurrence)."
+    template_entry = next(e for e in work.app.extensions["content"]["what-is-relapse"].messages()
+                          if "(glossary:recurrence)" in e.text)
+    bad = template_entry.text.replace("glossary:recurrence", "https://example.org")
+    work.translate("es", template_entry.text, bad)
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", template_entry.text])
+    assert result.exit_code == 1 and "blocking check" in result.output
+    del source
+
+
+def test_publish_prints_counts_and_time(runner):
+    result = runner.invoke(args=["translate", "publish"])
+    assert result.exit_code == 0, result.output
+    for code in ("es", "zh_Hans", "vi", "ar"):
+        assert f"{code}: " in result.output
+    assert "Published in" in result.output and " ms" in result.output
+
+
+def test_status_prints_a_row_per_locale(runner, work):
+    work.translate("es", "Skip to main content", "Saltar")
+    result = runner.invoke(args=["translate", "status"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert set(lines) == {"es", "zh_Hans", "vi", "ar"}
+    assert lines["es"][2] == "1" and lines["vi"][2] == "0"
+
+
+def test_db_upgrade_is_idempotent(runner):
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -1,0 +1,232 @@
+"""What a family's browser receives: languages, fallbacks, links, errors, headers, safety."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from portal.content import load_pages
+from portal.locales import LOCALES
+from tests.conftest import ROOT
+
+SLUGS = list(load_pages(ROOT / "content"))
+TAGS = [loc.tag for loc in LOCALES]
+
+
+class Outline(HTMLParser):
+    """Collects the tags, attributes and text a test needs to reason about a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.h1 = 0
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self.h1 += tag == "h1"
+        self.scripts += tag == "script"
+
+    def first(self, tag):
+        return next(attrs for name, attrs in self.tags if name == tag)
+
+    def all(self, tag, **match):
+        return [attrs for name, attrs in self.tags
+                if name == tag and all(attrs.get(k) == v for k, v in match.items())]
+
+
+def outline(html: str) -> Outline:
+    parser = Outline()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.parametrize("tag", TAGS)
+@pytest.mark.parametrize("slug", SLUGS + [""])
+def test_every_page_in_every_locale(client, tag, slug):
+    response = client.get(f"/{tag}/{slug}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = outline(html)
+    loc = next(loc for loc in LOCALES if loc.tag == tag)
+    assert page.first("html") == {"lang": tag, "dir": "rtl" if tag == "ar" else "ltr"}
+    assert page.h1 == 1
+    assert page.scripts == 0, "pages work without JavaScript"
+    assert len(response.data) < 50 * 1024, f"{len(response.data)} bytes"
+    assert page.all("a", href="#main"), "skip link"
+    assert page.all("main", id="main") and page.all("header") and page.all("footer")
+    # The switcher names each language in itself, with lang and hreflang, on the same page.
+    for other in LOCALES:
+        link = page.all("a", href=f"/{other.tag}/{slug}")
+        assert any(a.get("lang") == other.tag and a.get("hreflang") == other.tag for a in link)
+        assert f">{other.native_name}</a>" in html
+        assert page.all("link", rel="alternate", hreflang=other.tag, href=f"/{other.tag}/{slug}")
+    assert page.all("a", href=f"/{tag}/{slug}")[0].get("aria-current") == "page" or slug == ""
+    del loc
+
+
+def test_arabic_is_right_to_left_and_switcher_names_languages_in_themselves(client):
+    html = client.get("/ar/outlook").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    for name in ("English", "Español", "中文 (简体)", "Tiếng Việt", "العربية"):
+        assert name in html
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "/zh-Hans/"),
+    ("es-MX,es;q=0.9", "/es/"),
+    ("fr-FR, vi;q=0.5", "/vi/"),
+    ("ar-EG", "/ar/"),
+    ("zh-TW", "/en/"),  # Traditional Chinese is not served; English rather than the wrong script
+    ("de-DE", "/en/"),
+    ("", "/en/"),
+])
+def test_root_picks_the_language_from_the_browser(client, header, expected):
+    response = client.get("/", headers={"Accept-Language": header})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_saved_choice_wins_over_the_browser(client):
+    client.get("/vi/tests")  # reading a page in a language saves the choice
+    response = client.get("/", headers={"Accept-Language": "es"})
+    assert response.headers["Location"] == "/vi/"
+
+
+def test_noncanonical_locale_spelling_redirects(client):
+    response = client.get("/zh_hans/tests")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/zh-Hans/tests"
+
+
+@pytest.mark.parametrize("url", ["/es/no-such-page", "/xx/tests", "/es/tests/extra", "/fr/"])
+def test_unknown_page_or_locale_is_a_404_page(client, url):
+    response = client.get(url, headers={"Accept-Language": "es"})
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert outline(html).h1 == 1
+    assert '<html lang="es" dir="ltr">' in html
+
+
+def test_404_page_is_translated(work, client):
+    work.translate("es", "Page not found", "Página no encontrada")
+    work.translate("es", "We could not find this page. It may have moved.",
+                   "No encontramos esta página. Puede que se haya movido.")
+    work.publish("es")
+    html = client.get("/es/no-such-page").get_data(as_text=True)
+    assert "<h1>Página no encontrada</h1>" in html
+
+
+def test_security_headers(client):
+    response = client.get("/en/tests")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert client.get("/xx/").headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_english_pages_have_no_fallback_notice_or_lang_attributes(client):
+    html = client.get("/en/treatment").get_data(as_text=True)
+    assert "not yet reviewed" not in html
+    assert 'lang="en" dir="ltr">' not in html.split("<main", 1)[1].split("</main>")[0]
+
+
+def test_untranslated_blocks_are_labelled_english_and_the_page_says_so(work, client):
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", "%(num)s part of this page is not yet reviewed in this language, so it is shown in English.",
+                   ["%(num)s parte de esta página aún no está revisada en español; se muestra en inglés.",
+                    "%(num)s partes de esta página aún no están revisadas en español; se muestran en inglés."])
+    work.translate("es", "Questions to ask the care team", "Preguntas para el equipo médico", author="tina")
+    work.approve("es", "Questions to ask the care team", "rita")
+    html = client.get("/es/questions").get_data(as_text=True)
+    main = html.split("<main", 1)[1].split("</main>")[0]
+    assert "<h1>Preguntas para el equipo médico</h1>" in main
+    untranslated = len(load_pages(ROOT / "content")["questions"].messages()) - 1
+    assert f"{untranslated} partes de esta página aún no están revisadas en español" in main
+    blocks = main.split('class="page-meta"')[0]  # the sources below are English titles, labelled too
+    assert blocks.count('lang="en" dir="ltr"') == untranslated
+
+
+def test_a_fully_reviewed_page_has_no_notice(work, client):
+    work.user("tina", "translator", "vi")
+    work.user("vic", "reviewer", "vi")
+    page = load_pages(ROOT / "content")["questions"]
+    for message in page.messages():
+        work.translate("vi", message.text, "VI " + message.text, author="tina")
+    with work.session() as session:
+        from portal.accounts import find_user
+        from portal.operations import approve_messages
+
+        outcome = approve_messages(work.paths, session, "vi", find_user(session, "vic"), approve_all=True)
+    assert len(outcome.approved) == len(page.messages())
+    main = client.get("/vi/questions").get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+    assert "not yet reviewed" not in main and 'lang="en"' not in main.split('class="page-meta"')[0]
+
+
+def test_medical_terms_link_to_their_glossary_entry(client):
+    html = client.get("/es/treatment").get_data(as_text=True)
+    targets = set(re.findall(r'href="/es/glossary#([a-z0-9-]+)"', html))
+    assert {"chemotherapy", "remission", "stem-cell-transplant"} <= targets
+    glossary = client.get("/es/glossary").get_data(as_text=True)
+    for slug in targets:
+        assert f'<dt id="{slug}"' in glossary
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_page_credits_sources_and_shows_review_dates(client, slug):
+    html = client.get(f"/en/{slug}").get_data(as_text=True)
+    page = load_pages(ROOT / "content")[slug]
+    assert "Last reviewed:" in html and "Next review:" in html
+    assert page.reviewed.strftime("%B") in html and str(page.next_review.year) in html
+    for source in page.sources:
+        assert source.url in html and source.publisher.replace("'", "&#39;") in html
+
+
+def test_review_dates_use_the_readers_language(client):
+    html = client.get("/es/tests").get_data(as_text=True)
+    assert "de noviembre de 2026" in html
+
+
+def test_markup_in_an_approved_translation_is_shown_as_text(work, client):
+    """Invariant 6: even an approved translation cannot inject markup."""
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    evil = 'Pruebas <script>alert(1)</script><img src=x onerror=alert(2)>'
+    work.translate("es", "Tests when leukemia comes back", evil, author="tina")
+    work.approve("es", "Tests when leukemia comes back", "rita")
+    html = client.get("/es/tests").get_data(as_text=True)
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_markup_in_an_interface_translation_is_shown_as_text(work, client):
+    work.translate("es", "Skip to main content", '<b onmouseover="x()">Saltar</b>')
+    work.publish("es")
+    html = client.get("/es/tests").get_data(as_text=True)
+    assert "<b " not in html
+    assert "&lt;b onmouseover=&#34;x()&#34;&gt;Saltar&lt;/b&gt;" in html
+
+
+def test_dangerous_link_in_a_translation_never_becomes_a_link():
+    from portal.rendering import render_inline
+
+    html = render_inline("[click](javascript:alert(1)) and [ok](glossary:relapse)",
+                         lambda href: "/es/glossary#relapse" if href == "glossary:relapse" else None)
+    assert "javascript" not in html.split("click")[0]
+    assert 'href="/es/glossary#relapse"' in html
+    assert html.count("<a ") == 1
+
+
+def test_questions_page_prints_as_a_clean_list(client):
+    html = client.get("/en/questions").get_data(as_text=True)
+    assert 'class="content page-questions"' in html
+    assert "<ol>" in html or "<ul>" in html
+    css = (ROOT / "portal" / "static" / "portal.css").read_text()
+    printing = css.split("@media print", 1)[1]
+    assert ".site-header nav" in printing and ".site-footer nav" in printing
+    assert ".page-questions" in printing
