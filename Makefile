@@ -1,0 +1,48 @@
+# The two commands a newcomer needs (see README.md):
+#   make run    install, prepare the database and published catalogs, serve on http://127.0.0.1:5000
+#   make test   install what the tests need (Debian's chromium and gettext when run as root), run them all
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := app
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev system-test-deps check-catalogs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask translate publish
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Browser tests use Debian's Chromium (never `playwright install`, which downloads a browser);
+# catalog tests use GNU gettext's msgfmt as an independent checker.
+system-test-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:$$missing. Install them: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+test: install-dev system-test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
