@@ -7,7 +7,9 @@ its source is never served, whoever approved it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
+from difflib import SequenceMatcher
 
 from portal.content import inline_links
 
@@ -55,3 +57,63 @@ def blocking_problems(msgid: str, msgid_plural: str | None, forms: list[str]) ->
         if missing:
             problems.append(f"{label} is missing placeholders {sorted(missing.elements())}")
     return problems
+
+
+# --- Terms that must stay recognisable (content/terms.yml) -----------------------------------
+
+RECOGNISABLE = 0.75  # similarity of a local spelling to the international name ("metotrexato")
+
+
+def _fold(text: str) -> str:
+    """Lowercase, no accents, and spelling variants folded (ph/f, th/t, y/i, k/c)."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for variant, plain in (("ph", "f"), ("th", "t"), ("y", "i"), ("k", "c"), ("qu", "c")):
+        text = text.replace(variant, plain)
+    return text
+
+
+def _recognisable(name: str, translation: str) -> bool:
+    words = re.findall(r"[^\W_][\w-]*", _fold(translation))
+    wanted = _fold(name)
+    size = len(wanted.split())
+    candidates = {" ".join(words[i:i + size]) for i in range(len(words))}
+    return any(SequenceMatcher(None, wanted, candidate).ratio() >= RECOGNISABLE for candidate in candidates)
+
+
+def kept_term_problems(source: str, translation: str, medicines: list[str], keep: list[str]) -> list[str]:
+    """Medicine names that are no longer recognisable, and kept abbreviations that went missing."""
+    if not translation:
+        return []
+    problems = []
+    lowered = source.lower()
+    for name in medicines:
+        if name.lower() in lowered and not _recognisable(name, translation):
+            problems.append(f"the medicine name {name!r} is not recognisable in the translation; "
+                            "keep the international name (or its usual local spelling)")
+    squash = lambda text: re.sub(r"[\s-]+", "", text)  # noqa: E731  ("CAR T" = "CAR-T")
+    for term in keep:
+        if re.search(rf"\b{re.escape(term)}\b", source) and squash(term) not in squash(translation):
+            problems.append(f"{term!r} must stay as written")
+    return problems
+
+
+def numbers(text: str) -> Counter:
+    """Numbers written as digits (placeholders excluded); 85, 2.5 and 1,000 count as one each."""
+    text = _PLACEHOLDER.sub(" ", text)
+    return Counter(re.findall(r"\d+(?:[.,]\d+)?", text))
+
+
+def number_problems(source: str, translation: str) -> list[str]:
+    if not translation:
+        return []
+    if re.search(r"[\u0660-\u0669\u06f0-\u06f9]", translation):
+        return ["use Western digits (0-9), as in the source"]
+    missing, extra = numbers(source) - numbers(translation), numbers(translation) - numbers(source)
+    if missing or extra:
+        return [f"numbers differ from the source: missing {sorted(missing.elements())}, "
+                f"extra {sorted(extra.elements())}"]
+    if source.count("%") - source.count("%%") - len(placeholders(source)) != \
+            translation.count("%") - translation.count("%%") - len(placeholders(translation)):
+        return ["percent signs differ from the source"]
+    return []

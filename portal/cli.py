@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask import Flask, current_app
 
 from portal import accounts, catalogs, operations
@@ -160,6 +160,44 @@ def review_approve(locale, reviewer, approve_all, msgid):
                    f"{outcome.report.medical_english} medical in English.")
 
 
+DEMO_ADMIN = "demo-admin"
+
+
+def _is_local_database(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" or parsed.host in ("localhost", "127.0.0.1", "::1")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create demo people (an admin, and a translator and a reviewer per language) in the local
+    database, each with a password printed once. Never runs by itself."""
+    url = current_app.config["DATABASE_URL"]
+    if not _is_local_database(url):
+        raise click.ClickException("`flask demo` only writes to a local database (SQLite, or a server on "
+                                   "localhost); demo people do not belong on a shared server.")
+    session = get_session()
+    if accounts.find_user(session, DEMO_ADMIN) is not None:
+        raise click.ClickException("The demo people already exist; nothing was changed. "
+                                   "`flask users list` shows them.")
+    people = [(DEMO_ADMIN, "Demo admin", [], True)]
+    for loc in TRANSLATED_LOCALES:
+        people.append((f"demo-translator-{loc.code}", f"Demo translator ({loc.native_name})",
+                       [("translator", loc.code)], False))
+        people.append((f"demo-reviewer-{loc.code}", f"Demo reviewer ({loc.native_name})",
+                       [("reviewer", loc.code)], False))
+    click.echo("Demo people (local database only; passwords are shown once):")
+    for username, name, roles, admin in people:
+        password = accounts.new_password()
+        accounts.create_user(session, username, password, display_name=name, roles=roles, is_admin=admin)
+        click.echo(f"  {username:24} {password}")
+    click.echo("Try: flask review approve es --reviewer demo-reviewer-es --all   (then reload /es/)")
+
+
 def init_app(app: Flask) -> None:
     for group in (translate_cli, users_cli, review_cli):
         app.cli.add_command(group)
+    app.cli.add_command(demo_command)

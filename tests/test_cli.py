@@ -178,3 +178,33 @@ def test_status_prints_a_row_per_locale(runner, work):
 def test_db_upgrade_is_idempotent(runner):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_demo_creates_people_for_every_language_once(runner, work):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines() if line.startswith("  demo-")]
+    assert len(lines) == 9 and all(len(password) >= 12 for _, password in lines)
+    with work.session() as session:
+        people = {u.username: u for u in session.scalars(select(User))}
+        assert people["demo-admin"].is_admin
+        for code in ("es", "zh_Hans", "vi", "ar"):
+            assert people[f"demo-translator-{code}"].has_role("translator", code)
+            assert people[f"demo-reviewer-{code}"].has_role("reviewer", code)
+            assert not people[f"demo-translator-{code}"].has_role("reviewer", code)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 1 and "already exist" in again.output
+    assert users(work) == 9
+
+
+def test_demo_refuses_a_shared_database_server(app):
+    app.config["DATABASE_URL"] = "postgresql+psycopg://portal@db.example.org/portal"
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 1 and "local database" in result.output
+
+
+def test_nothing_creates_people_by_itself(runner, work):
+    """`make run` upgrades and publishes; neither adds anyone (demo people only on request)."""
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["translate", "publish"]).exit_code == 0
+    assert users(work) == 0

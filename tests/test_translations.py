@@ -1,0 +1,153 @@
+"""The shipped draft translations: complete, faithful to the source's numbers, links, placeholders
+and medicine names, plain Spanish, Western digits in Arabic, and never approved in shipped data."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import polib
+import pytest
+import textstat
+import yaml
+
+from portal.checks import blocking_problems, kept_term_problems, number_problems
+from portal.content import load_pages, plain_text
+from portal.locales import TRANSLATED_LOCALES
+from portal.publish import published_mo
+from portal.review import forms_of, medical_keys, message_key
+from tests.conftest import ROOT
+
+CODES = [loc.code for loc in TRANSLATED_LOCALES]
+TERMS = yaml.safe_load((ROOT / "content" / "terms.yml").read_text())
+
+
+def catalog(code: str) -> list[polib.POEntry]:
+    path = ROOT / "translations" / code / "LC_MESSAGES" / "messages.po"
+    return [entry for entry in polib.pofile(str(path)) if not entry.obsolete and entry.msgid]
+
+
+def sources_and_forms(entry):
+    """Each translated form with the source it renders: msgid_plural for every plural form but
+    the first in languages that have several."""
+    forms = forms_of(entry)
+    if not entry.msgid_plural:
+        return [(entry.msgid, forms[0])]
+    return [(entry.msgid_plural, form) for form in forms]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_no_message_is_left_untranslated_or_fuzzy(code):
+    entries = catalog(code)
+    assert len(entries) > 400
+    untranslated = [e.msgid for e in entries if not all(forms_of(e))]
+    fuzzy = [e.msgid for e in entries if "fuzzy" in e.flags]
+    assert not untranslated and not fuzzy
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_links_and_placeholders_match_the_source(code):
+    problems = {e.msgid: blocking_problems(e.msgid, e.msgid_plural, forms_of(e)) for e in catalog(code)}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_numbers_and_percentages_match_the_source(code):
+    problems = {}
+    for entry in catalog(code):
+        for source, form in sources_and_forms(entry):
+            found = number_problems(source, form)
+            if found:
+                problems[entry.msgid] = found
+    assert problems == {}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_medicine_names_and_kept_terms_stay_recognisable(code):
+    problems = {e.msgid: kept_term_problems(e.msgid, e.msgstr, TERMS["medicines"], TERMS["keep"])
+                for e in catalog(code) if not e.msgid_plural}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_bold_and_emphasis_markers_are_kept(code):
+    def marks(text):
+        return (text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text)))
+
+    assert [e.msgid for e in catalog(code) if marks(e.msgid) != marks(e.msgstr) and not e.msgid_plural] == []
+
+
+def test_checks_catch_what_they_should():
+    """The checks above fail on the faults they look for (so a pass means something)."""
+    assert number_problems("about 85 out of 100", "unos 58 de cada 100")
+    assert number_problems("about 85 out of 100", "حوالي ٨٥ من كل ١٠٠")
+    assert not number_problems("about 85 out of 100", "unos 85 de cada 100")
+    assert kept_term_problems("Given methotrexate.", "Se da un medicamento.", ["methotrexate"], [])
+    assert not kept_term_problems("Given methotrexate.", "Se da metotrexato.", ["methotrexate"], [])
+    assert not kept_term_problems("Given methotrexate.", "甲氨蝶呤（methotrexate）", ["methotrexate"], [])
+    assert kept_term_problems("HLA markers", "marcadores", [], ["HLA"])
+    assert blocking_problems("See [x](glossary:x).", None, ["Vea [x](glossary:y)."])
+
+
+def spanish_page_text(page, translations: dict[str, str]) -> str:
+    blocks = [plain_text(translations.get(m.text) or m.text) for m in page.messages()]
+    return " ".join(b if b[-1] in ".!?:" else b + "." for b in blocks)
+
+
+@pytest.mark.parametrize("slug", list(load_pages(ROOT / "content")))
+def test_spanish_pages_are_fairly_easy_on_the_inflesz_scale(slug):
+    translations = {e.msgid: e.msgstr for e in catalog("es")}
+    textstat.set_lang("es")
+    try:
+        score = textstat.szigriszt_pazos(spanish_page_text(load_pages(ROOT / "content")[slug], translations))
+    finally:
+        textstat.set_lang("en")
+    print(f"{slug}: INFLESZ {score:.1f}")
+    assert score >= 65, f"{slug}: INFLESZ {score:.1f} is below 65 (fairly easy)"
+
+
+INFORMAL = {"tú", "tu", "tus", "te", "ti", "contigo", "tienes", "puedes", "debes", "eres", "estás", "quieres"}
+
+
+def test_spanish_addresses_the_reader_as_usted():
+    informal = {e.msgid: sorted(set(re.findall(r"\w+", e.msgstr.lower())) & INFORMAL) for e in catalog("es")}
+    assert {k: v for k, v in informal.items() if v} == {}
+    # Usted shows as "usted" and as "su hijo/su hija" (not "tu hijo").
+    assert sum(bool(re.search(r"\b(usted|ustedes|su hij[oa]s?)\b", e.msgstr.lower())) for e in catalog("es")) > 20
+
+
+def test_arabic_uses_western_digits():
+    assert not [e.msgid for e in catalog("ar") if re.search(r"[\u0660-\u0669\u06f0-\u06f9]", e.msgstr)]
+    assert sum(bool(re.search(r"[0-9]", e.msgstr)) for e in catalog("ar")) > 20
+
+
+def test_drafts_are_not_approved_in_shipped_data(shipped_app, work, runner):
+    """A fresh install serves the interface translated and every medical string in English."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not re.search(r"\.(sqlite3?|db)$", tracked, re.MULTILINE), "no database ships with the code"
+    result = runner.invoke(args=["translate", "publish"])
+    assert result.exit_code == 0, result.output
+    template = polib.pofile(str(ROOT / "translations" / "messages.pot"))
+    medical = medical_keys(template)
+    for code in CODES:
+        served = polib.mofile(str(published_mo(shipped_app.config["PUBLISHED_DIR"], code)))
+        keys = {message_key(e) for e in served if e.msgid}
+        assert not keys & medical, f"{code}: a draft medical translation is served"
+        assert len(keys) == len([e for e in template if message_key(e) not in medical])
+
+
+@pytest.fixture
+def runner(shipped_app):
+    return shipped_app.test_cli_runner()
+
+
+@pytest.fixture
+def work(shipped_app):
+    from tests.conftest import Workflow
+
+    return Workflow(shipped_app)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_catalog_still_passes_msgfmt(code):
+    path = ROOT / "translations" / code / "LC_MESSAGES" / "messages.po"
+    subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(path)], check=True)
