@@ -32,6 +32,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         PROJECT_ROOT=str(ROOT),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Browsers send Secure cookies to http://127.0.0.1 and localhost too, so `make run` works.
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_NAME="portal_session",
+        REMEMBER_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
     )
     app.config.from_pyfile("config.py", silent=True)

@@ -132,6 +132,59 @@ def users_create(username, role, locales, password, display_name, admin):
         click.echo(f"Password: {password}")
 
 
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role")
+@click.argument("locale")
+@click.option("--remove", is_flag=True, help="Take the role away instead.")
+def users_set_role(username, role, locale, remove):
+    """Give (or with --remove take away) ROLE for LOCALE, e.g. `flask users set-role ana reviewer es`."""
+    session = get_session()
+    try:
+        user = accounts.get_user(session, username)
+        accounts.set_role(session, user, role, locale, remove=remove)
+    except (accounts.AccountError, UnknownLocale) as exc:
+        raise click.ClickException(str(exc)) from None
+    roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"
+    click.echo(f"{username} now has: {roles}.")
+
+
+def _set_active(username: str, active: bool) -> None:
+    session = get_session()
+    try:
+        user = accounts.get_user(session, username)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    accounts.set_active(session, user, active)
+    click.echo(f"{username} is {'enabled' if active else 'disabled; their sessions have ended'}.")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def users_disable(username):
+    """Stop USERNAME from logging in; they are logged out on their next request."""
+    _set_active(username, False)
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def users_enable(username):
+    """Let a disabled person log in again."""
+    _set_active(username, True)
+
+
+@users_cli.command("list")
+def users_list():
+    """Everyone, with roles and status."""
+    people = accounts.list_users(get_session())
+    if not people:
+        click.echo("Nobody yet. Add someone with `flask users create NAME` or try `flask demo`.")
+    for user in people:
+        roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "-"
+        flags = ("admin " if user.is_admin else "") + ("active" if user.active else "disabled")
+        click.echo(f"{user.username:24} {flags:14} {roles}")
+
+
 review_cli = AppGroup("review", help="Medical review from the command line.")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,10 +27,31 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Changes when the password changes or the person is disabled: every open session ends.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(32))
     roles: Mapped[list["Role"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     def has_role(self, role: str, locale: str) -> bool:
         return self.active and any(r.role == role and r.locale == locale for r in self.roles)
+
+    def locales_for(self, role: str) -> list[str]:
+        return sorted(r.locale for r in self.roles if r.role == role) if self.active else []
+
+    # Flask-Login's interface, spelled out (no mixin: is_active must follow `active`).
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
 
 
 class Role(Base):
@@ -86,3 +108,15 @@ class Approval(_Text, Base):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+
+
+class LoginAttempt(Base):
+    """One try at logging in, for the per-account and per-address limits."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -47,6 +47,10 @@ def error_page(error: HTTPException):
     if "locale" not in g:
         g.locale = preferred_locale()
     code = error.code or 500
+    if code in (403, 405):
+        return render_template("staff/message.html", title="Not allowed",
+                               message="Your account does not have the role this page needs. "
+                                       "Ask an admin if you think it should."), code
     return render_template("error.html", code=code, alternates=[]), code
 
 
@@ -58,9 +62,12 @@ def server_error(error):
 
 
 def init_app(app: Flask) -> None:
-    from portal.views import public
+    from portal import security
+    from portal.views import admin, auth, public, review, translate
 
-    app.register_blueprint(public.bp)
+    security.init_app(app)
+    for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
+        app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, error_page)

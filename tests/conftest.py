@@ -25,6 +25,14 @@ def database_url(tmp_path: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """scrypt with small parameters in tests (3 ms, not 90 ms a hash); production keeps the default."""
+    from portal import accounts
+
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
+
+
 @pytest.fixture(scope="session")
 def empty_catalogs(tmp_path_factory):
     """The committed template with a fresh, untranslated catalog per locale, made once."""
@@ -129,3 +137,21 @@ class Workflow:
 @pytest.fixture
 def work(app):
     return Workflow(app)
+
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a form page as a browser would."""
+    import re
+
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"csrf_token": csrf_token(client), "username": username,
+                                       "password": password})

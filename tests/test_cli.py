@@ -39,7 +39,7 @@ def test_users_create_reviewer_with_printed_password(runner, work):
     (["users", "create", "x", "--role", "reviewer", "--locale", "es", "--password", ""], "password is empty"),
     (["users", "create", "x", "--role", "chief", "--locale", "es"], "Invalid value for '--role'"),
     (["users", "create", "x", "--role", "reviewer"], "--role and --locale together"),
-    (["users", "create", "   ", "--password", "pw"], "username is required"),
+    (["users", "create", "   ", "--password", "long enough pw"], "username is required"),
 ])
 def test_bad_user_input_is_refused_and_changes_nothing(runner, work, args, message):
     result = runner.invoke(args=args)
@@ -49,8 +49,8 @@ def test_bad_user_input_is_refused_and_changes_nothing(runner, work, args, messa
 
 
 def test_duplicate_username_is_refused(runner, work):
-    assert runner.invoke(args=["users", "create", "ana", "--password", "pw1"]).exit_code == 0
-    result = runner.invoke(args=["users", "create", "ana", "--password", "pw2"])
+    assert runner.invoke(args=["users", "create", "ana", "--password", "first password"]).exit_code == 0
+    result = runner.invoke(args=["users", "create", "ana", "--password", "second password"])
     assert result.exit_code == 1 and "taken" in result.output
     assert users(work) == 1
 

@@ -69,10 +69,10 @@ class GateMachine(RuleBasedStateMachine):
         Base.metadata.create_all(engine)
         self.session = Session(engine, expire_on_commit=False)
         self.people = {
-            "tina": create_user(self.session, "tina", "pw", roles=[("translator", LOCALE)]),
-            "rita": create_user(self.session, "rita", "pw", roles=[("reviewer", LOCALE)]),
-            "rob": create_user(self.session, "rob", "pw", roles=[("reviewer", LOCALE)]),
-            "vic": create_user(self.session, "vic", "pw", roles=[("reviewer", "vi")]),
+            "tina": create_user(self.session, "tina", "long enough password", roles=[("translator", LOCALE)]),
+            "rita": create_user(self.session, "rita", "long enough password", roles=[("reviewer", LOCALE)]),
+            "rob": create_user(self.session, "rob", "long enough password", roles=[("reviewer", LOCALE)]),
+            "vic": create_user(self.session, "vic", "long enough password", roles=[("reviewer", "vi")]),
         }
 
     def teardown(self):

@@ -5,6 +5,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
                    url_for)
 from babel.dates import format_date
 
+from portal import security
 from portal.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
 from portal.locales import LOCALES, by_tag
 from portal.rendering import Renderer
@@ -95,6 +96,7 @@ def _alternates(endpoint: str, **values):
 
 
 @bp.route("/")
+@security.public
 def choose_language():
     """Send the reader to their language: saved choice, then browser, then English."""
     response = redirect(url_for("public.index", tag=preferred_locale().tag))
@@ -103,6 +105,7 @@ def choose_language():
 
 
 @bp.route("/<tag>/")
+@security.public
 def index():
     pages = current_app.extensions["content"]
     renderer = _renderer()
@@ -112,6 +115,7 @@ def index():
 
 
 @bp.route("/<tag>/<slug>")
+@security.public
 def page(slug):
     pages = current_app.extensions["content"]
     content_page = pages.get(slug)

@@ -1,0 +1,50 @@
+"""Forms for staff pages (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.locales import TRANSLATED_LOCALES
+from portal.models import ROLES
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(f"{role}:{loc.code}", f"{role} for {loc.native_name} ({loc.code})")
+            for role in ROLES for loc in TRANSLATED_LOCALES]
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired("Enter your username.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    new = PasswordField("New password", validators=[DataRequired("Enter a new password."),
+                                                    Length(min=10, message="Use at least 10 characters.")])
+    confirm = PasswordField("New password again", validators=[EqualTo("new", "The two new passwords differ.")])
+
+
+class RolesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PersonForm(FlaskForm):
+    """Create a person (with a password) or edit one (password left out)."""
+
+    username = StringField("Username", validators=[DataRequired("Enter a username."), Length(max=80)])
+    display_name = StringField("Display name", validators=[DataRequired("Enter a display name."),
+                                                           Length(max=200)])
+    password = PasswordField("Password (at least 10 characters)")
+    is_admin = BooleanField("Admin: may manage people and publish")
+    roles = RolesField("Roles", choices=role_choices(), validate_choice=True)
+
+    def role_pairs(self) -> list[tuple[str, str]]:
+        return [tuple(value.split(":", 1)) for value in self.roles.data or []]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: only its CSRF token is needed."""

@@ -1,0 +1,105 @@
+"""Default-deny access control, logins and CSRF.
+
+Every view declares who may use it with one of the decorators below. A
+``before_request`` hook reads that declaration; a view that declares nothing
+is refused (403), so a new route is closed until someone decides otherwise.
+
+* ``public``: families' pages, the login form.
+* ``signed_in``: any active person (their account page, logging out).
+* ``admin``: admins only.
+* ``role("translator")`` / ``role("reviewer")``: that role *for the locale in the URL*.
+"""
+from __future__ import annotations
+
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from portal.accounts import load_by_session_token
+from portal.db import get_session
+from portal.locales import by_code
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+ACCESS_ATTR = "portal_access"
+
+
+def _declare(kind: str, role: str | None = None):
+    def decorate(view):
+        setattr(view, ACCESS_ATTR, (kind, role))
+        return view
+
+    return decorate
+
+
+public = _declare("public")
+signed_in = _declare("signed_in")
+admin = _declare("admin")
+
+
+def role(name: str):
+    """The signed-in person needs role ``name`` for the ``locale`` URL argument."""
+    return _declare("role", name)
+
+
+def access_of(app: Flask, endpoint: str | None):
+    view = app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, ACCESS_ATTR, None)
+
+
+def enforce_access():
+    """Runs before every request: the one place that lets a request through or not."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None  # 404s and static files
+    access = access_of(current_app, request.endpoint)
+    if access is None:
+        abort(403)  # undeclared: denied
+    kind, needed = access
+    if kind == "public":
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if kind == "admin" and not current_user.is_admin:
+        abort(403)
+    if kind == "role":
+        code = (request.view_args or {}).get("locale", "")
+        try:
+            code = by_code(code).code
+        except LookupError:
+            abort(404)
+        if not current_user.has_role(needed, code):
+            abort(403)
+    return None
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    """A disabled person, or one whose password changed, is logged out on their next request."""
+    return load_by_session_token(get_session(), token)
+
+
+def csrf_error(error: CSRFError):
+    return render_template("staff/message.html", title="The form expired",
+                           message="This form was open too long, or came from another site. "
+                                   "Go back, reload the page, and try again. Nothing was saved."), 400
+
+
+def security_headers_for_staff(response):
+    """Staff pages show personal data: never cache them."""
+    if request.endpoint and access_of(current_app, request.endpoint) not in (None, ("public", None)):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # Access first, so a request without the right to a page never learns more (not even a CSRF error).
+    app.before_request(enforce_access)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    app.after_request(security_headers_for_staff)
+    app.register_error_handler(CSRFError, csrf_error)
+

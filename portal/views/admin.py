@@ -1,0 +1,97 @@
+"""Admins: people, roles, and publishing on demand."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import accounts, security
+from portal.db import get_session
+from portal.forms import ConfirmForm, PersonForm
+from portal.locales import UnknownLocale
+from portal.operations import Paths, publish_all
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _person(username: str):
+    user = accounts.find_user(get_session(), username)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/people")
+@security.admin
+def people():
+    return render_template("staff/people.html", people=accounts.list_users(get_session()), form=ConfirmForm())
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@security.admin
+def new_person():
+    form = PersonForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(get_session(), form.username.data, form.password.data or "",
+                                        display_name=form.display_name.data, roles=form.role_pairs(),
+                                        is_admin=form.is_admin.data)
+        except (accounts.AccountError, UnknownLocale) as exc:
+            get_session().rollback()
+            error = str(exc)
+        else:
+            flash(f"Added {user.username}.")
+            return redirect(url_for("admin.people"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/person.html", form=form, error=error, person=None), status
+
+
+@bp.route("/people/<username>", methods=["GET", "POST"])
+@security.admin
+def edit_person(username):
+    user = _person(username)
+    form = PersonForm(obj=None if request.method == "POST" else user)
+    if request.method == "GET":
+        form.roles.data = [f"{r.role}:{r.locale}" for r in user.roles]
+    form.username.data = user.username  # usernames do not change
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.update_person(get_session(), user, roles=form.role_pairs(), is_admin=form.is_admin.data,
+                                   display_name=form.display_name.data, password=form.password.data or None)
+        except (accounts.AccountError, UnknownLocale) as exc:
+            get_session().rollback()
+            error = str(exc)
+        else:
+            flash(f"Saved {user.username}.")
+            return redirect(url_for("admin.people"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/person.html", form=form, error=error, person=user), status
+
+
+@bp.route("/people/<username>/active", methods=["POST"])
+@security.admin
+def set_active(username):
+    user = _person(username)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    activate = request.form.get("active") == "1"
+    if user.id == current_user.id and not activate:
+        flash("You cannot disable yourself; ask another admin.")
+        return redirect(url_for("admin.people"))
+    accounts.set_active(get_session(), user, activate)
+    flash(f"{user.username} is {'enabled' if activate else 'disabled and logged out'}.")
+    return redirect(url_for("admin.people"))
+
+
+@bp.route("/publish", methods=["GET", "POST"])
+@security.admin
+def publish():
+    form = ConfirmForm()
+    reports = None
+    if form.validate_on_submit():
+        from flask import current_app
+
+        reports = publish_all(Paths.from_config(current_app.config), get_session())
+    return render_template("staff/publish.html", form=form, reports=reports)

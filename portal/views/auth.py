@@ -1,0 +1,87 @@
+"""Logging in and out, and a person's own account."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from portal import accounts, security
+from portal.auth import LoginFailed, LoginLocked, authenticate
+from portal.db import get_session
+from portal.forms import LoginForm, PasswordForm
+from portal.models import utcnow
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never send someone to another site after logging in."""
+    # Browsers read "/\\host" like "//host", so backslashes are refused along with "//".
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not urlsplit(target).netloc and not urlsplit(target).scheme):
+        return target
+    return url_for("auth.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@security.public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(get_session(), form.username.data, form.password.data,
+                                request.remote_addr or "unknown")
+        except LoginLocked as locked:
+            minutes = max(1, int((locked.until - utcnow()).total_seconds() // 60) + 1)
+            error = (f"Too many failed attempts. Logging in is paused for this account or address "
+                     f"until {locked.until:%H:%M} UTC (about {minutes} minutes). Try again then.")
+            status = 429
+        except LoginFailed:
+            error = "That username and password do not match. Check both and try again."
+            status = 401
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("staff/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@security.signed_in
+def logout():
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/staff/")
+@security.signed_in
+def home():
+    return render_template("staff/home.html")
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@security.signed_in
+def account():
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        if not accounts.verify_password(current_user, form.current.data):
+            error = "Your current password is not right. Nothing was changed."
+        else:
+            try:
+                accounts.set_password(get_session(), current_user, form.new.data)
+            except accounts.AccountError as exc:
+                error = str(exc)
+            else:
+                login_user(current_user)  # the new session token keeps this session, ends the others
+                flash("Your password is changed. Other sessions you had open are logged out.")
+                return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/account.html", form=form, error=error), status

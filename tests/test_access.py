@@ -1,0 +1,121 @@
+"""Default deny: every route, every role, the expected answer.
+
+A route that is not in ROUTES fails this test, so nobody adds a page without
+deciding who may use it. A route that declares no access at all is refused
+by the app itself (see test_undeclared_route_is_denied).
+"""
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint
+
+from portal import accounts
+from tests.conftest import PASSWORD, csrf_token, login
+
+ROLES = ["anonymous", "translator_es", "reviewer_es", "admin", "translator_ar", "reviewer_vi", "disabled"]
+
+PUBLIC = {role: "allowed" for role in ROLES}
+SIGNED_IN = {role: "allowed" for role in ROLES} | {"anonymous": "login", "disabled": "login"}
+ADMIN = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login", "admin": "allowed"}
+TRANSLATOR_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login",
+                                                          "translator_es": "allowed"}
+REVIEWER_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login",
+                                                        "reviewer_es": "allowed"}
+
+# endpoint -> (url, {method: expectations by role})
+ROUTES = {
+    "public.choose_language": ("/", {"GET": PUBLIC}),
+    "public.index": ("/es/", {"GET": PUBLIC}),
+    "public.page": ("/es/treatment", {"GET": PUBLIC}),
+    "static": ("/static/portal.css", {"GET": PUBLIC}),
+    "auth.login": ("/login", {"GET": PUBLIC, "POST": PUBLIC}),
+    "auth.logout": ("/logout", {"POST": SIGNED_IN}),
+    "auth.home": ("/staff/", {"GET": SIGNED_IN}),
+    "auth.account": ("/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
+    "admin.people": ("/admin/people", {"GET": ADMIN}),
+    "admin.new_person": ("/admin/people/new", {"GET": ADMIN, "POST": ADMIN}),
+    "admin.edit_person": ("/admin/people/translator_es", {"GET": ADMIN, "POST": ADMIN}),
+    "admin.set_active": ("/admin/people/reviewer_vi/active", {"POST": ADMIN}),
+    "admin.publish": ("/admin/publish", {"GET": ADMIN, "POST": ADMIN}),
+    "translate.workspace": ("/translate/es/", {"GET": TRANSLATOR_ES}),
+    "review.queue": ("/review/es/", {"GET": REVIEWER_ES}),
+}
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ROUTES) == set(), "new routes need an entry in ROUTES (who may use them?)"
+    assert set(ROUTES) - endpoints == set(), "ROUTES names routes that no longer exist"
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        assert methods == set(ROUTES[rule.endpoint][1]), f"{rule.endpoint}: methods {methods}"
+
+
+def make_people(work):
+    work.user("translator_es", "translator", "es")
+    work.user("reviewer_es", "reviewer", "es")
+    work.user("translator_ar", "translator", "ar")
+    work.user("reviewer_vi", "reviewer", "vi")
+    work.user("disabled", "translator", "es")
+    with work.session() as session:
+        accounts.create_user(session, "admin", PASSWORD, is_admin=True)
+
+
+def outcome(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/login?next="):
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    return "allowed"
+
+
+CASES = [(endpoint, method, role) for endpoint, (_, methods) in ROUTES.items()
+         for method in methods for role in ROLES]
+
+
+@pytest.mark.parametrize("endpoint, method, role", CASES, ids=[f"{e}-{m}-{r}" for e, m, r in CASES])
+def test_route_and_role(app, work, endpoint, method, role):
+    make_people(work)
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, role).status_code == 302
+    if role == "disabled":  # logged in, then disabled: the next request must be anonymous
+        with work.session() as session:
+            accounts.set_active(session, accounts.find_user(session, "disabled"), False)
+    url, methods = ROUTES[endpoint]
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token_page = "/login" if role in ("anonymous", "disabled") else "/account"
+        token = csrf_token(client, token_page) if role != "disabled" else "none"
+        response = client.post(url, data={"csrf_token": token})
+    try:
+        assert outcome(response) == methods[method][role]
+    finally:
+        response.close()
+
+
+@pytest.mark.parametrize("url", ["/translate/xx/", "/review/fr/"])
+def test_unknown_locale_in_a_staff_url_is_404(app, work, url):
+    make_people(work)
+    client = app.test_client()
+    login(client, "admin")
+    assert client.get(url).status_code == 404
+
+
+def test_undeclared_route_is_denied(app, work):
+    """A view without an access declaration is refused even to admins (default deny)."""
+    extra = Blueprint("extra", __name__)
+
+    @extra.route("/forgotten")
+    def forgotten():
+        return "secret"
+
+    app.register_blueprint(extra)
+    make_people(work)
+    client = app.test_client()
+    assert client.get("/forgotten").status_code == 403
+    login(client, "admin")
+    assert client.get("/forgotten").status_code == 403

@@ -1,0 +1,217 @@
+"""Logging in: generic errors, lock-out per account and per address, sessions, cookies, CSRF."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from sqlalchemy import func, select, update
+
+from portal import accounts
+from portal.auth import MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES
+from portal.models import LoginAttempt, User
+from tests.conftest import PASSWORD, csrf_token, login
+
+GENERIC = "That username and password do not match."
+
+
+@pytest.fixture
+def ana(work):
+    work.user("ana", "translator", "es")
+    return "ana"
+
+
+def attempt(client, username, password, address="10.0.0.1"):
+    token = csrf_token(client)
+    return client.post("/login", data={"csrf_token": token, "username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_login_and_logout(client, ana):
+    response = login(client, ana)
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(client, ana):
+    wrong_password = attempt(client, ana, "not the password")
+    unknown_user = attempt(client, "nobody", "not the password")
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    for response in (wrong_password, unknown_user):
+        assert GENERIC in response.get_data(as_text=True)
+        assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_account_locks_after_repeated_failures_and_says_when(app, client, ana, work):
+    for _ in range(MAX_ACCOUNT_FAILURES - 1):
+        assert attempt(client, ana, "wrong password!").status_code == 401
+    locked = attempt(client, ana, "wrong password!")
+    assert locked.status_code == 429
+    text = locked.get_data(as_text=True)
+    assert "Too many failed attempts" in text and "UTC" in text and "Try again then" in text
+    # Even the right password is refused while locked, from any address.
+    assert attempt(client, ana, PASSWORD, address="10.9.9.9").status_code == 429
+    assert client.get("/staff/").status_code == 302
+    # Another account from the same address is not affected.
+    work.user("ben", "translator", "es")
+    assert attempt(client, "ben", PASSWORD).status_code == 302
+
+
+def test_lock_ends_after_fifteen_minutes(client, ana, work):
+    for _ in range(MAX_ACCOUNT_FAILURES):
+        attempt(client, ana, "wrong password!")
+    assert attempt(client, ana, PASSWORD).status_code == 429
+    with work.session() as session:
+        session.execute(update(LoginAttempt).values(created_at=LoginAttempt.created_at - dt.timedelta(minutes=16)))
+        session.commit()
+    assert attempt(client, ana, PASSWORD).status_code == 302
+
+
+def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(client):
+    for _ in range(MAX_ACCOUNT_FAILURES):
+        attempt(client, "ghost", "whatever it is")
+    assert attempt(client, "ghost", "whatever it is").status_code == 429
+
+
+def test_address_locks_after_many_failures_across_accounts(client, ana):
+    for number in range(MAX_ADDRESS_FAILURES):
+        attempt(client, f"guess{number}", "wrong password!", address="10.6.6.6")
+    assert attempt(client, ana, PASSWORD, address="10.6.6.6").status_code == 429
+    assert attempt(client, ana, PASSWORD, address="10.7.7.7").status_code == 302
+
+
+def test_success_clears_the_accounts_failures(client, ana, work):
+    for _ in range(MAX_ACCOUNT_FAILURES - 1):
+        attempt(client, ana, "wrong password!")
+    assert attempt(client, ana, PASSWORD).status_code == 302
+    with work.session() as session:
+        failures = session.scalar(select(func.count()).select_from(LoginAttempt)
+                                  .where(LoginAttempt.username == ana, LoginAttempt.success.is_(False)))
+    assert failures == 0
+
+
+def test_disabled_person_cannot_log_in_and_is_logged_out_on_next_request(app, work, ana):
+    client = app.test_client()
+    login(client, ana)
+    assert client.get("/translate/es/").status_code == 200
+    with work.session() as session:
+        accounts.set_active(session, accounts.find_user(session, ana), False)
+    assert client.get("/translate/es/").status_code == 302
+    assert attempt(app.test_client(), ana, PASSWORD).status_code == 401
+
+
+def test_password_change_ends_other_sessions_but_not_this_one(app, work, ana):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, ana)
+    login(phone, ana)
+    response = laptop.post("/account", data={"csrf_token": csrf_token(laptop, "/account"), "current": PASSWORD,
+                                             "new": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert laptop.get("/staff/").status_code == 200
+    assert phone.get("/staff/").status_code == 302
+    assert attempt(app.test_client(), ana, "a brand new passphrase").status_code == 302
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"current": "wrong one", "new": "a brand new passphrase", "confirm": "a brand new passphrase"},
+     "current password is not right"),
+    ({"current": PASSWORD, "new": "short", "confirm": "short"}, "at least 10 characters"),
+    ({"current": PASSWORD, "new": "a brand new passphrase", "confirm": "another passphrase"}, "differ"),
+])
+def test_bad_password_change_says_why_and_changes_nothing(client, ana, work, data, message):
+    login(client, ana)
+    with work.session() as session:
+        before = accounts.find_user(session, ana).password_hash
+    response = client.post("/account", data={"csrf_token": csrf_token(client, "/account"), **data})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with work.session() as session:
+        assert accounts.find_user(session, ana).password_hash == before
+
+
+def test_session_cookie_is_secure_httponly_samesite(client, ana):
+    response = login(client, ana)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("portal_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_staff_pages_are_not_cached(client, ana):
+    login(client, ana)
+    assert client.get("/staff/").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
+                                    "/\\/evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, ana, target):
+    token = csrf_token(client)
+    response = client.post("/login", query_string={"next": target},
+                           data={"csrf_token": token, "username": ana, "password": PASSWORD})
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_login_returns_to_the_page_asked_for(client, ana):
+    token = csrf_token(client)
+    response = client.post("/login", query_string={"next": "/translate/es/"},
+                           data={"csrf_token": token, "username": ana, "password": PASSWORD})
+    assert response.headers["Location"] == "/translate/es/"
+
+
+def test_logout_needs_post(client, ana):
+    """A link or image pointing at /logout cannot log anyone out."""
+    login(client, ana)
+    assert client.get("/logout").status_code != 200
+    assert client.get("/staff/").status_code == 200
+
+
+def test_password_hashing_is_scrypt_by_default():
+    assert accounts.DEFAULT_PASSWORD_METHOD == "scrypt"
+
+
+# --- CSRF: every form refuses a post without the token, and changes nothing ---------------------
+
+def _admin(work):
+    with work.session() as session:
+        accounts.create_user(session, "root", PASSWORD, is_admin=True)
+
+
+def test_login_without_csrf_token_is_refused(client, ana):
+    response = client.post("/login", data={"username": ana, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_logout_without_csrf_token_is_refused(client, ana):
+    login(client, ana)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/staff/").status_code == 200
+
+
+def test_password_change_without_csrf_token_is_refused(app, client, ana, work):
+    login(client, ana)
+    response = client.post("/account", data={"current": PASSWORD, "new": "another passphrase!",
+                                             "confirm": "another passphrase!"})
+    assert response.status_code == 400
+    assert attempt(app.test_client(), ana, PASSWORD).status_code == 302  # old password still works
+
+
+@pytest.mark.parametrize("url, data", [
+    ("/admin/people/new", {"username": "eve", "display_name": "Eve", "password": "long enough pass",
+                           "roles": ["reviewer:es"]}),
+    ("/admin/people/ana", {"display_name": "Ana", "roles": ["reviewer:es"], "is_admin": "y"}),
+    ("/admin/people/ana/active", {"active": "0"}),
+    ("/admin/publish", {}),
+])
+def test_admin_forms_without_csrf_token_are_refused(app, client, ana, work, url, data):
+    _admin(work)
+    login(client, "root")
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    with work.session() as session:
+        people = {u.username: u for u in session.scalars(select(User))}
+        assert set(people) == {"ana", "root"}
+        assert people["ana"].active and not people["ana"].is_admin
+        assert [(r.role, r.locale) for r in people["ana"].roles] == [("translator", "es")]
+    assert not os.path.exists(app.config["PUBLISHED_DIR"])
