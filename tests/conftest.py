@@ -20,9 +20,48 @@ from portal.review import record_edit
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SCHEMA_PREFIX = "portal_test_"
+
+
 def database_url(tmp_path: Path) -> str:
-    """SQLite in the test's folder, or the server named by TEST_DATABASE_URL (CI's PostgreSQL run)."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    """SQLite in the test's folder; or, with TEST_DATABASE_URL (CI's PostgreSQL run), a fresh
+    schema of its own on that server, chosen through libpq's search_path option."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = SCHEMA_PREFIX + uuid.uuid4().hex[:16]
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_schemas():
+    """Leave the PostgreSQL server as it was: drop every schema the tests made."""
+    yield
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(base)
+    with engine.connect() as connection:
+        schemas = connection.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                     {"p": SCHEMA_PREFIX + "%"}).scalars().all()
+    for schema in schemas:  # one transaction each: dropping hundreds at once exhausts the lock table
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 
 
 @pytest.fixture(autouse=True)
@@ -59,16 +98,37 @@ def make_app(tmp_path, translations_source):
     return app
 
 
+def close_app(app) -> None:
+    """Close the app's database connections (PostgreSQL warns about connections left open),
+    and drop its PostgreSQL schema."""
+    app.extensions["db_engine"].dispose()
+    base = os.environ.get("TEST_DATABASE_URL")
+    url = app.config["DATABASE_URL"]
+    if base and "search_path" in url:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        schema = make_url(url).query["options"].split("search_path=", 1)[1]
+        engine = create_engine(base)
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path, empty_catalogs):
     """Untranslated catalogs: each test says exactly which translations exist."""
-    return make_app(tmp_path, empty_catalogs)
+    app = make_app(tmp_path, empty_catalogs)
+    yield app
+    close_app(app)
 
 
 @pytest.fixture
 def shipped_app(tmp_path):
     """The catalogs as committed in translations/ (the draft translations)."""
-    return make_app(tmp_path, ROOT / "translations")
+    app = make_app(tmp_path, ROOT / "translations")
+    yield app
+    close_app(app)
 
 
 @pytest.fixture

@@ -207,6 +207,7 @@ def test_new_publish_is_served_by_every_worker_without_restart(people, app, tmp_
     people.publish("es")
     assert "Saltar al contenido principal" in body(first)
     assert "Saltar al contenido principal" in body(second)
+    other.extensions["db_engine"].dispose()
 
 
 def test_first_visit_publishes_on_demand(work, app, client):

@@ -19,7 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from portal.accounts import create_user, find_user
 from portal.locales import TRANSLATED_LOCALES
 from portal.operations import Paths, approve_messages, publish_locale
-from tests.conftest import ROOT, make_app
+from tests.conftest import ROOT, close_app, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -89,6 +89,7 @@ def approved_server(tmp_path_factory):
     assert Path(app.config["TRANSLATIONS_DIR"]) != ROOT / "translations"
     approve_everything(app)
     yield from serve("approved", app)
+    close_app(app)
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +98,7 @@ def fallback_server(tmp_path_factory, empty_catalogs):
     app = make_app(tmp_path_factory.mktemp("fallback"), empty_catalogs)
     publish_everything(app)
     yield from serve("fallback", app)
+    close_app(app)
 
 
 @pytest.fixture
