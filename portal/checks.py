@@ -1,15 +1,21 @@
 """Quality checks of one translation against its source.
 
-Issue-level note: this module starts with the *blocking* checks that protect
-families (invariant 6): a translation whose links or placeholders differ from
-its source is never served, whoever approved it.
+Blocking (the translation is not saved, and never served): placeholders and
+Markdown links must match the source's exactly (invariant 6), and so must the
+numbers. Warnings (shown, and stored with the edit for the reviewer):
+emphasis, medicine names and kept terms, leading and trailing spaces, ending
+punctuation, unchanged from the source, empty plural forms.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from pathlib import Path
+
+import yaml
 
 from portal.content import inline_links
 
@@ -86,7 +92,9 @@ def kept_term_problems(source: str, translation: str, medicines: list[str], keep
     if not translation:
         return []
     problems = []
-    lowered = source.lower()
+    # Link targets (glossary:methotrexate) do not count: the reader never sees them.
+    translation = re.sub(r"\]\([^)]*\)", "]", translation)
+    lowered = re.sub(r"\]\([^)]*\)", "]", source).lower()
     for name in medicines:
         if name.lower() in lowered and not _recognisable(name, translation):
             problems.append(f"the medicine name {name!r} is not recognisable in the translation; "
@@ -117,3 +125,70 @@ def number_problems(source: str, translation: str) -> list[str]:
             translation.count("%") - translation.count("%%") - len(placeholders(translation)):
         return ["percent signs differ from the source"]
     return []
+
+
+# --- All checks of one translation, as the workspace and `flask translate check` run them -------
+
+@dataclass(frozen=True)
+class Terms:
+    """Names that must stay recognisable (content/terms.yml)."""
+
+    medicines: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, content_dir: Path) -> "Terms":
+        path = Path(content_dir) / "terms.yml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return cls(tuple(data.get("medicines", ())), tuple(data.get("keep", ())))
+
+
+@dataclass
+class CheckResult:
+    blocking: list[str] = field(default_factory=list)  # placeholders, links, numbers: not saved
+    warnings: list[str] = field(default_factory=list)  # shown, and stored for the reviewer
+
+
+_ENDINGS = {".": ".。", "?": "?？؟", "!": "!！", ":": ":：", "…": "…"}
+
+
+def _ending(text: str) -> str | None:
+    text = text.rstrip()
+    for plain, variants in _ENDINGS.items():
+        if text and text[-1] in variants:
+            return plain
+    return None
+
+
+def _emphasis(text: str) -> tuple[int, int]:
+    return text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text))
+
+
+def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], terms: Terms = Terms()) -> CheckResult:
+    """Every check of a translation against its source. An empty translation is not checked."""
+    result = CheckResult()
+    if not any(forms):
+        return result
+    result.blocking.extend(blocking_problems(msgid, msgid_plural, forms))
+    if msgid_plural and not all(forms):
+        empty = [str(index) for index, form in enumerate(forms) if not form]
+        result.warnings.append(f"plural forms {', '.join(empty)} are empty; families would see English for those numbers")
+    for index, form in enumerate(forms):
+        if not form:
+            continue
+        source = msgid_plural if (msgid_plural and index > 0) else msgid
+        label = f"plural form {index}: " if msgid_plural else ""
+        result.blocking.extend(label + problem for problem in number_problems(source, form)
+                               if not (msgid_plural and index == 0 and len(forms) > 1))
+        if _emphasis(form) != _emphasis(source):
+            result.warnings.append(f"{label}bold or emphasis marks (* and **) differ from the source")
+        result.warnings.extend(label + p for p in kept_term_problems(source, form, list(terms.medicines),
+                                                                      list(terms.keep)))
+        if (form[:1].isspace(), form[-1:].isspace()) != (source[:1].isspace(), source[-1:].isspace()):
+            result.warnings.append(f"{label}leading or trailing spaces differ from the source")
+        if _ending(source) != _ending(form):
+            result.warnings.append(f"{label}the ending punctuation differs from the source "
+                                   f"({_ending(source) or 'none'} in the source)")
+        if form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source):
+            result.warnings.append(f"{label}the translation is the same as the English source")
+    return result

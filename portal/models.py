@@ -89,9 +89,16 @@ class Edit(_Text, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    origin: Mapped[str] = mapped_column(String(20), default="web")  # web, upload, cli
+    origin: Mapped[str] = mapped_column(String(20), default="web")  # web, upload, revert, cli
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=0, index=True)  # the catalog's revision it made
+    fuzzy: Mapped[bool] = mapped_column(Boolean, default=False)
+    warnings_json: Mapped[str] = mapped_column(Text, default="[]")  # check warnings, for the reviewer
     author: Mapped[User | None] = relationship()
+
+    @property
+    def warnings(self) -> list[str]:
+        return json.loads(self.warnings_json or "[]")
 
 
 class Approval(_Text, Base):
@@ -120,3 +127,24 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class CatalogRevision(Base):
+    """How many saves a working catalog has had; downloads carry it, uploads are compared to it."""
+
+    __tablename__ = "catalog_revisions"
+
+    locale: Mapped[str] = mapped_column(String(20), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Rejection(_Text, Base):
+    """A reviewer's rejection of one exact text, with the reason the translator sees."""
+
+    __tablename__ = "rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewer: Mapped[User] = relationship()

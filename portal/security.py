@@ -80,7 +80,7 @@ def load_user(token: str):
 
 
 def csrf_error(error: CSRFError):
-    return render_template("staff/message.html", title="The form expired",
+    return render_template("staff/notice.html", title="The form expired",
                            message="This form was open too long, or came from another site. "
                                    "Go back, reload the page, and try again. Nothing was saved."), 400
 

@@ -48,7 +48,7 @@ def error_page(error: HTTPException):
         g.locale = preferred_locale()
     code = error.code or 500
     if code in (403, 405):
-        return render_template("staff/message.html", title="Not allowed",
+        return render_template("staff/notice.html", title="Not allowed",
                                message="Your account does not have the role this page needs. "
                                        "Ask an admin if you think it should."), code
     return render_template("error.html", code=code, alternates=[]), code

@@ -10,6 +10,7 @@ import pytest
 from flask import Blueprint
 
 from portal import accounts
+from portal.workspace import message_id
 from tests.conftest import PASSWORD, csrf_token, login
 
 ROLES = ["anonymous", "translator_es", "reviewer_es", "admin", "translator_ar", "reviewer_vi", "disabled"]
@@ -21,6 +22,8 @@ TRANSLATOR_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "
                                                           "translator_es": "allowed"}
 REVIEWER_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login",
                                                         "reviewer_es": "allowed"}
+
+MESSAGE_ID = message_id(("", "Tests when leukemia comes back", ""))
 
 # endpoint -> (url, {method: expectations by role})
 ROUTES = {
@@ -37,7 +40,12 @@ ROUTES = {
     "admin.edit_person": ("/admin/people/translator_es", {"GET": ADMIN, "POST": ADMIN}),
     "admin.set_active": ("/admin/people/reviewer_vi/active", {"POST": ADMIN}),
     "admin.publish": ("/admin/publish", {"GET": ADMIN, "POST": ADMIN}),
-    "translate.workspace": ("/translate/es/", {"GET": TRANSLATOR_ES}),
+    "translate.workspace_home": ("/translate/es/", {"GET": TRANSLATOR_ES}),
+    "translate.message": (f"/translate/es/m/{MESSAGE_ID}", {"GET": TRANSLATOR_ES, "POST": TRANSLATOR_ES}),
+    "translate.revert": (f"/translate/es/m/{MESSAGE_ID}/revert/1", {"POST": TRANSLATOR_ES}),
+    "translate.download": ("/translate/es/download", {"GET": TRANSLATOR_ES}),
+    "translate.upload": ("/translate/es/upload", {"GET": TRANSLATOR_ES, "POST": TRANSLATOR_ES}),
+    "translate.apply_upload": ("/translate/es/upload/0123abcd", {"POST": TRANSLATOR_ES}),
     "review.queue": ("/review/es/", {"GET": REVIEWER_ES}),
 }
 

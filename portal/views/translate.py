@@ -1,26 +1,197 @@
-"""The translator's workspace for one locale (the full workspace is built on this)."""
+"""The translator's workspace for one locale: progress, the message list, one message, Poedit files."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+import secrets
+from pathlib import Path
 
-from portal import security
-from portal.catalogs import load_po
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+
+from portal import security, uploads, workspace
+from portal.checks import Terms
+from portal.db import get_session
+from portal.forms import ConfirmForm
 from portal.locales import by_code
+from portal.message_info import glossary_for, plural_examples, source_diff, where_used
 from portal.operations import Paths
-from portal.review import is_translated
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
+
+PAGE_SIZE = 50
+
+
+def _paths() -> Paths:
+    return Paths.from_config(current_app.config)
+
+
+def _terms() -> Terms:
+    return Terms.load(Path(current_app.config["CONTENT_DIR"]))
+
+
+def _views(code: str):
+    paths = _paths()
+    return workspace.messages(paths.template, paths.po(code), get_session(), code, _terms())
 
 
 @bp.route("/<locale>/")
 @security.role("translator")
-def workspace(locale):
+def workspace_home(locale):
     loc = by_code(locale)
-    paths = Paths.from_config(current_app.config)
-    entries = [e for e in load_po(paths.po(loc.code)) if not e.obsolete]
-    counts = {
-        "total": len(entries),
-        "translated": sum(is_translated(e) and "fuzzy" not in e.flags for e in entries),
-        "fuzzy": sum("fuzzy" in e.flags for e in entries),
-    }
-    return render_template("staff/workspace.html", loc=loc, counts=counts)
+    views = _views(loc.code)
+    state = request.args.get("state") or None
+    if state not in (None, *workspace.STATES):
+        state = None
+    warnings_only = request.args.get("warnings") == "1"
+    query = request.args.get("q", "")[:200]
+    chosen = workspace.select_messages(views, state, warnings_only, query)
+    pages = max(1, -(-len(chosen) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    return render_template(
+        "staff/workspace.html", loc=loc, progress=workspace.progress(views), states=workspace.STATES,
+        labels=workspace.STATE_LABELS, shown=chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
+        matching=len(chosen), page=page, pages=pages, state=state, warnings_only=warnings_only, query=query,
+        revision=workspace.current_revision(get_session(), loc.code))
+
+
+def _message_context(loc, view):
+    session = get_session()
+    pages = current_app.extensions["content"]
+    entry = view.entry
+    diff = source_diff(entry.previous_msgid, entry.msgid) if entry.previous_msgid else None
+    return dict(loc=loc, view=view, where=where_used(entry.occurrences, pages),
+                glossary=glossary_for(entry.msgid, pages), diff=diff,
+                history=workspace.history(session, loc.code, view.key),
+                rejections=workspace.rejections(session, loc.code, view.key),
+                examples=plural_examples(loc.code) if entry.msgid_plural else None,
+                labels=workspace.STATE_LABELS, form=ConfirmForm())
+
+
+def _submitted_forms(view) -> list[str]:
+    if view.entry.msgid_plural:
+        return [request.form.get(f"form{index}", "") for index in range(len(view.forms))]
+    return [request.form.get("form0", "")]
+
+
+@bp.route("/<locale>/m/<mid>", methods=["GET", "POST"])
+@security.role("translator")
+def message(locale, mid):
+    loc = by_code(locale)
+    try:
+        view = workspace.find(_views(loc.code), mid)
+    except workspace.UnknownMessage:
+        abort(404)
+    context = _message_context(loc, view)
+    if request.method == "GET":
+        return render_template("staff/message.html", **context)
+    if not context["form"].validate_on_submit():
+        abort(400)
+    mine = [text.replace("\r\n", "\n") for text in _submitted_forms(view)]
+    try:
+        workspace.save(_paths().po(loc.code), get_session(), loc.code, view.key, mine,
+                       request.form.get("base", ""), current_user, _terms(),
+                       fuzzy=request.form.get("fuzzy") == "1")
+    except workspace.Conflict as conflict:
+        get_session().rollback()
+        return render_template("staff/message.html", conflict=conflict, mine=mine, **context), 409
+    except workspace.WorkspaceError as error:
+        get_session().rollback()
+        return render_template("staff/message.html", error=str(error), mine=mine, **context), 400
+    flash("Saved." + (" It waits for medical review before families see it." if view.medical else ""))
+    return redirect(url_for("translate.message", locale=loc.code, mid=mid))
+
+
+@bp.route("/<locale>/m/<mid>/revert/<int:edit_id>", methods=["POST"])
+@security.role("translator")
+def revert(locale, mid, edit_id):
+    loc = by_code(locale)
+    try:
+        view = workspace.find(_views(loc.code), mid)
+    except workspace.UnknownMessage:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        workspace.revert(_paths().po(loc.code), get_session(), loc.code, view.key, edit_id,
+                         request.form.get("base", ""), current_user, _terms())
+    except workspace.Conflict as conflict:
+        get_session().rollback()
+        return render_template("staff/message.html", conflict=conflict, mine=conflict.mine,
+                               **_message_context(loc, view)), 409
+    except workspace.WorkspaceError as error:
+        get_session().rollback()
+        return render_template("staff/message.html", error=str(error), **_message_context(loc, view)), 400
+    flash("The earlier version is restored, as a new save by you.")
+    return redirect(url_for("translate.message", locale=loc.code, mid=mid))
+
+
+@bp.route("/<locale>/download")
+@security.role("translator")
+def download(locale):
+    loc = by_code(locale)
+    data = uploads.download(_paths().po(loc.code), get_session(), loc.code)
+    return Response(data, mimetype="text/x-gettext-translation",
+                    headers={"Content-Disposition": f'attachment; filename="messages-{loc.code}.po"'})
+
+
+def _upload_dir(code: str) -> Path:
+    return Path(current_app.instance_path) / "uploads" / code
+
+
+@bp.route("/<locale>/upload", methods=["GET", "POST"])
+@security.role("translator")
+def upload(locale):
+    loc = by_code(locale)
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("staff/upload.html", loc=loc, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return render_template("staff/upload.html", loc=loc, form=form, error="Choose a .po file to upload."), 400
+    data = sent.read(uploads.MAX_BYTES + 1)
+    try:
+        catalog = uploads.read_upload(data, sent.filename, loc.code)
+        result = uploads.preview(_paths().po(loc.code), get_session(), loc.code, catalog, _terms())
+    except uploads.UploadError as error:
+        return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
+    token = secrets.token_hex(16)
+    folder = _upload_dir(loc.code)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{token}.po").write_bytes(data)
+    return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
+                           filename=sent.filename)
+
+
+@bp.route("/<locale>/upload/<token>", methods=["POST"])
+@security.role("translator")
+def apply_upload(locale, token):
+    loc = by_code(locale)
+    form = ConfirmForm()
+    if not form.validate_on_submit() or not token.isalnum():
+        abort(400)
+    path = _upload_dir(loc.code) / f"{token}.po"
+    if not path.exists():
+        flash("That upload has expired or was already applied. Upload the file again.")
+        return redirect(url_for("translate.upload", locale=loc.code))
+    catalog = uploads.read_upload(path.read_bytes(), path.name, loc.code)
+    result = uploads.preview(_paths().po(loc.code), get_session(), loc.code, catalog, _terms())
+    if result.digest() != request.form.get("digest"):
+        return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
+                               filename=path.name, error="The catalog changed since this preview. Check the "
+                               "new preview below, then apply again."), 409
+    take_mine = {key[len("conflict-"):] for key, value in request.form.items()
+                 if key.startswith("conflict-") and value == "mine"}
+    try:
+        revision = uploads.apply(_paths().po(loc.code), get_session(), loc.code, result,
+                                 as_fuzzy=request.form.get("mode") == "fuzzy", take_mine=take_mine,
+                                 author=current_user, terms=_terms())
+    except workspace.WorkspaceError as error:
+        get_session().rollback()
+        return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
+                               filename=path.name, error=str(error)), 409
+    path.unlink(missing_ok=True)
+    applied = len(result.new) + len(result.changed) + len(take_mine & {i.id for i in result.conflicts})
+    flash(f"Applied {applied} translations from the file (catalog revision {revision}).")
+    return redirect(url_for("translate.workspace_home", locale=loc.code))
