@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         CONTENT_DIR=str(ROOT / "content"),
         TRANSLATIONS_DIR=str(ROOT / "translations"),
         PUBLISHED_DIR=str(Path(app.instance_path) / "published"),
+        UPLOAD_DIR=str(Path(app.instance_path) / "uploads"),  # .po files waiting between preview and apply
         BABEL_CFG=str(ROOT / "babel.cfg"),
         PROJECT_ROOT=str(ROOT),
         SESSION_COOKIE_HTTPONLY=True,

@@ -65,9 +65,12 @@ def catalog_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
+    ``before_replace`` runs after the new bytes are safely on disk and before they take the
+    file's place; if it raises, the file is left as it was. The workspace commits its history
+    there, so a crash can leave the history ahead of the file but never text without an author.
     The caller holds the catalog's lock when the file is a catalog.
     """
     path = Path(path)
@@ -82,6 +85,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -200,7 +205,7 @@ def load_po(path: Path) -> polib.POFile:
     return polib.pofile(str(path), wrapwidth=WIDTH)
 
 
-def save_po(path: Path, catalog: polib.POFile) -> None:
+def save_po(path: Path, catalog: polib.POFile, before_replace=None) -> None:
     """Write a polib catalog atomically; the caller holds ``catalog_lock(path)``."""
     catalog.wrapwidth = WIDTH
-    atomic_write(path, catalog.__unicode__().encode("utf-8"))
+    atomic_write(path, catalog.__unicode__().encode("utf-8"), before_replace)

@@ -164,6 +164,10 @@ def _emphasis(text: str) -> tuple[int, int]:
     return text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text))
 
 
+def _plain(text: str) -> str:
+    return re.sub(r"[*_]", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)).strip()
+
+
 def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], terms: Terms = Terms()) -> CheckResult:
     """Every check of a translation against its source. An empty translation is not checked."""
     result = CheckResult()
@@ -189,6 +193,8 @@ def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], te
         if _ending(source) != _ending(form):
             result.warnings.append(f"{label}the ending punctuation differs from the source "
                                    f"({_ending(source) or 'none'} in the source)")
-        if form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source):
+        kept = {term.lower() for term in (*terms.medicines, *terms.keep)}
+        if (form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source)
+                and _plain(source).lower() not in kept):
             result.warnings.append(f"{label}the translation is the same as the English source")
     return result

@@ -84,25 +84,53 @@ def publish_command(locales):
 
 @translate_cli.command("status")
 def status_command():
-    """Progress per locale: translated, fuzzy, untranslated, medical approved."""
-    from portal.review import approvals_for, entry_fingerprint
+    """Progress per locale, in strings and words, as the workspace shows it."""
+    from portal import workspace
+    from portal.checks import Terms
 
     paths = _paths()
-    template = catalogs.load_po(paths.template)
-    medical = medical_keys(template)
-    click.echo(f"{'locale':8} {'total':>6} {'done':>6} {'fuzzy':>6} {'empty':>6} {'medical':>8} {'approved':>9}")
+    terms = Terms.load(paths.content_dir)
+    states = workspace.STATES
+    click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in states) + f" {'warnings':>9}")
     for loc in TRANSLATED_LOCALES:
         if not paths.po(loc.code).exists():
             click.echo(f"{loc.code:8} no catalog (flask translate init {loc.code})")
             continue
-        entries = [e for e in catalogs.load_po(paths.po(loc.code)) if not e.obsolete]
-        approved = {a.fingerprint for a in approvals_for(get_session(), loc.code)}
-        fuzzy = sum("fuzzy" in e.flags for e in entries)
-        done = sum(is_translated(e) and "fuzzy" not in e.flags for e in entries)
-        med = [e for e in entries if message_key(e) in medical]
-        ok = sum(entry_fingerprint(e) in approved for e in med if is_translated(e))
-        click.echo(f"{loc.code:8} {len(entries):>6} {done:>6} {fuzzy:>6} {len(entries) - done - fuzzy:>6} "
-                   f"{len(med):>8} {ok:>9}")
+        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), get_session(),
+                                                         loc.code, terms))
+        cells = " ".join(f"{f'{progress.strings[s]} / {progress.words[s]}w':>14}" for s in states)
+        click.echo(f"{loc.code:8} {cells} {progress.warnings:>9}")
+
+
+@translate_cli.command("check")
+@click.argument("locale")
+@click.option("--warnings/--no-warnings", default=True, help="Also list warnings (they never fail the run).")
+def check_command(locale, warnings):
+    """Run the quality checks over a whole catalog; exit 1 if any translation has a blocking problem."""
+    from portal.checks import Terms, check_translation
+    from portal.review import forms_of
+
+    code = _locales((locale,))[0]
+    paths = _paths()
+    if not paths.po(code).exists():
+        raise click.ClickException(str(catalogs.CatalogMissing(paths.po(code), code)))
+    terms = Terms.load(paths.content_dir)
+    blocking = warned = 0
+    for entry in catalogs.load_po(paths.po(code)):
+        if entry.obsolete or not entry.msgid:
+            continue
+        result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), terms)
+        where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
+        for problem in result.blocking:
+            click.echo(f"BLOCKING {where}: {entry.msgid[:60]!r}: {problem}")
+        if warnings:
+            for problem in result.warnings:
+                click.echo(f"warning  {where}: {entry.msgid[:60]!r}: {problem}")
+        blocking += bool(result.blocking)
+        warned += bool(result.warnings)
+    click.echo(f"{code}: {blocking} message(s) with blocking problems, {warned} with warnings.")
+    if blocking:
+        raise SystemExit(1)
 
 
 users_cli = AppGroup("users", help="People and their roles.")

@@ -19,7 +19,7 @@ from babel.messages.plurals import get_plural
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalogs import load_po
+from portal.catalogs import catalog_lock, load_po
 from portal.checks import Terms, check_translation
 from portal.models import Edit, User
 from portal.review import MessageKey, entry_fingerprint, fingerprint, forms_of, message_key
@@ -34,9 +34,16 @@ class UploadError(WorkspaceError):
 
 
 def download(po_file: Path, session: Session, locale: str) -> bytes:
-    """The working catalog as a file for Poedit, stamped with the catalog's revision."""
-    catalog = load_po(po_file)
-    catalog.metadata[REVISION_HEADER] = str(current_revision(session, locale))
+    """The working catalog as a file for Poedit, stamped with the catalog's revision.
+
+    File and revision are read together under the catalog's lock (saves commit their revision
+    before releasing it), so a file is never stamped newer than its content.
+    """
+    with catalog_lock(po_file):
+        session.rollback()  # a fresh transaction: the revision read below is the latest committed
+        catalog = load_po(po_file)
+        revision = current_revision(session, locale)
+    catalog.metadata[REVISION_HEADER] = str(revision)
     return catalog.__unicode__().encode("utf-8")
 
 

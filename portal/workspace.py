@@ -253,8 +253,11 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
                              author_id=author.id if author else None, origin=origin, revision=revision,
                              fuzzy=change.fuzzy, warnings_json=json.dumps(warnings, ensure_ascii=False)))
         session.flush()
-        save_po(po_file, catalog)  # the file last: if it fails, the history is rolled back with it
-        session.commit()
+        # History first, file second: the new file is on disk (fsynced) before the commit, and
+        # takes the old one's place only after it. A crash in between leaves the history ahead
+        # of the file, never text in the file that no edit accounts for (which would let its
+        # author approve it). If the commit fails, the file is untouched.
+        save_po(po_file, catalog, before_replace=session.commit)
     return revision
 
 

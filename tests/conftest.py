@@ -93,6 +93,7 @@ def make_app(tmp_path, translations_source):
         "DATABASE_URL": database_url(tmp_path),
         "TRANSLATIONS_DIR": str(translations),
         "PUBLISHED_DIR": str(tmp_path / "published"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
     })
     upgrade(app.config["DATABASE_URL"])
     return app

@@ -134,8 +134,19 @@ def download(locale):
                     headers={"Content-Disposition": f'attachment; filename="messages-{loc.code}.po"'})
 
 
+PENDING_UPLOAD_AGE = 24 * 3600  # a preview nobody applied within a day is thrown away
+
+
 def _upload_dir(code: str) -> Path:
-    return Path(current_app.instance_path) / "uploads" / code
+    return Path(current_app.config["UPLOAD_DIR"]) / code
+
+
+def _prune_pending(folder: Path) -> None:
+    import time
+
+    for stale in folder.glob("*.po"):
+        if time.time() - stale.stat().st_mtime > PENDING_UPLOAD_AGE:
+            stale.unlink(missing_ok=True)
 
 
 @bp.route("/<locale>/upload", methods=["GET", "POST"])
@@ -150,7 +161,10 @@ def upload(locale):
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         return render_template("staff/upload.html", loc=loc, form=form, error="Choose a .po file to upload."), 400
-    data = sent.read(uploads.MAX_BYTES + 1)
+    try:
+        data = sent.read(uploads.MAX_BYTES + 1)  # one byte over is enough to refuse
+    finally:
+        sent.close()  # large uploads spool to a temporary file
     try:
         catalog = uploads.read_upload(data, sent.filename, loc.code)
         result = uploads.preview(_paths().po(loc.code), get_session(), loc.code, catalog, _terms())
@@ -159,6 +173,7 @@ def upload(locale):
     token = secrets.token_hex(16)
     folder = _upload_dir(loc.code)
     folder.mkdir(parents=True, exist_ok=True)
+    _prune_pending(folder)
     (folder / f"{token}.po").write_bytes(data)
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                            filename=sent.filename)
@@ -193,5 +208,6 @@ def apply_upload(locale, token):
                                filename=path.name, error=str(error)), 409
     path.unlink(missing_ok=True)
     applied = len(result.new) + len(result.changed) + len(take_mine & {i.id for i in result.conflicts})
-    flash(f"Applied {applied} translations from the file (catalog revision {revision}).")
+    flash(f"Applied {applied} translation{'' if applied == 1 else 's'} from the file "
+          f"(catalog revision {revision}).")
     return redirect(url_for("translate.workspace_home", locale=loc.code))

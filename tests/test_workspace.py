@@ -1,0 +1,301 @@
+"""The translator's workspace: states, progress, filters, one message, saving, conflicts, history."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal import workspace
+from portal.catalogs import catalog_lock, load_po, po_path, pot_path, save_po
+from portal.checks import Terms
+from portal.models import Edit, Rejection
+from portal.review import entry_fingerprint, fingerprint
+from tests.conftest import csrf_token, login
+
+TITLE = "Tests when leukemia comes back"
+INTERFACE = "Skip to main content"
+PLURAL = "%(num)s part of this page is not yet reviewed in this language, so it is shown in English."
+MID = workspace.message_id(("", TITLE, ""))
+
+
+@pytest.fixture
+def ana(app, work):
+    work.user("ana", "translator", "es")
+    work.user("ahmed", "translator", "ar")
+    work.user("rita", "reviewer", "es")
+    client = app.test_client()
+    login(client, "ana")
+    return client
+
+
+def views(app, work, code="es"):
+    with work.session() as session:
+        return workspace.messages(pot_path(app.config["TRANSLATIONS_DIR"]), po_path(app.config["TRANSLATIONS_DIR"], code),
+                                  session, code, Terms.load(app.config["CONTENT_DIR"]))
+
+
+def by_msgid(items, msgid):
+    return next(v for v in items if v.entry.msgid == msgid)
+
+
+def save(client, text, base=None, mid=MID, code="es", **extra):
+    page = client.get(f"/translate/{code}/m/{mid}").get_data(as_text=True)
+    base = base or re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    data = {"csrf_token": csrf_token(client, f"/translate/{code}/m/{mid}"), "base": base}
+    if isinstance(text, list):
+        data.update({f"form{i}": t for i, t in enumerate(text)})
+    else:
+        data["form0"] = text
+    data.update(extra)
+    return client.post(f"/translate/{code}/m/{mid}", data=data)
+
+
+def test_states_cover_every_case(app, work):
+    work.user("ana", "translator", "es")
+    rita = work.user("rita", "reviewer", "es")
+    work.translate("es", TITLE, "Pruebas", author="ana")
+    work.translate("es", "Infections", "Infecciones", author="ana")
+    work.translate("es", "Glossary", "Glosario", author="ana")
+    work.translate("es", INTERFACE, "Saltar al contenido")
+    work.approve("es", "Infections", "rita")
+    with work.session() as session:
+        entry = work.entry("es", "Glossary")
+        session.add(Rejection(locale="es", fingerprint=entry_fingerprint(entry), msgctxt="", msgid="Glossary",
+                              msgid_plural="", translation_json='["Glosario"]', reviewer_id=rita, reason="Use 'Glosario médico'"))
+        session.commit()
+    items = views(app, work)
+    assert by_msgid(items, TITLE).state == "awaiting"
+    assert by_msgid(items, "Infections").state == "approved"
+    assert by_msgid(items, "Glossary").state == "rejected"
+    assert by_msgid(items, INTERFACE).state == "translated"
+    assert by_msgid(items, "Side effects and support").state == "untranslated"
+    progress = workspace.progress(items)
+    assert progress.strings["approved"] == 1 and progress.strings["rejected"] == 1
+    assert progress.total_strings == len(items) == sum(progress.strings.values())
+    assert progress.words["awaiting"] == len(TITLE.split())
+
+
+def test_fuzzy_state_and_filters(app, work):
+    work.translate("es", TITLE, "Pruebas de LEUCEMIA", fuzzy=True)
+    items = views(app, work)
+    assert by_msgid(items, TITLE).state == "fuzzy"
+    assert [v.entry.msgid for v in workspace.select_messages(items, state="fuzzy")] == [TITLE]
+    assert by_msgid(items, TITLE) in workspace.select_messages(items, query="leucemia")  # translation, any case
+    assert by_msgid(items, TITLE) in workspace.select_messages(items, query="WHEN LEUKEMIA")  # source
+    assert workspace.select_messages(items, query="no such words anywhere") == []
+
+
+def test_list_page_filters_search_and_pages(ana, work):
+    work.translate("es", INTERFACE, "Saltar", author="ana")  # same as... no: triggers no warning
+    html = ana.get("/translate/es/").get_data(as_text=True)
+    total = re.search(r"(\d+) messages match", html).group(1)
+    assert int(total) > 400 and "page 1 of" in html
+    page2 = ana.get("/translate/es/?page=2").get_data(as_text=True)
+    assert '<ol class="message-list" start="51">' in page2
+    searched = ana.get("/translate/es/?q=lumbar").get_data(as_text=True)
+    assert 0 < int(re.search(r"(\d+) messages? match", searched).group(1)) < 10
+    assert "lumbar" in searched.lower()
+    done = ana.get("/translate/es/?state=translated").get_data(as_text=True)
+    assert re.search(r"\b1 message match", done)
+
+
+def test_warnings_filter(ana, work):
+    work.translate("es", TITLE, "Pruebas cuando la leucemia vuelve.", author="ana")  # ending punctuation
+    html = ana.get("/translate/es/?warnings=1").get_data(as_text=True)
+    assert re.search(r"\b1 message match", html) and TITLE in html
+
+
+def test_message_page_shows_everything_a_translator_needs(ana, work):
+    html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    assert f'<p class="source" lang="en" dir="ltr">{TITLE}</p>' in html
+    assert 'href="/es/tests"' in html and "content/tests.md" in html  # where it appears
+    assert "<dt lang=\"en\">Leukemia</dt>" in html  # glossary entry for a term in it
+    assert "Page title." in html  # the extracted comment
+    assert 'lang="es" dir="ltr"' in html and 'name="base"' in html
+
+
+def test_arabic_plural_message_has_six_fields_with_example_numbers(app, work):
+    client = app.test_client()
+    login(client, "ahmed") if work.user("ahmed", "translator", "ar") else None
+    mid = workspace.message_id(("", PLURAL, PLURAL.replace("part of this page is", "parts of this page are")
+                                .replace("so it is", "so they are")))
+    html = client.get(f"/translate/ar/m/{mid}").get_data(as_text=True)
+    assert html.count('<textarea id="form') == 6
+    assert 'dir="rtl"' in html and 'lang="ar"' in html
+    assert "Used for numbers like 0" in html and "Used for numbers like 1" in html
+    assert "Used for numbers like 3, 4, 5, 6, 7, 8" in html
+
+
+def test_fuzzy_message_shows_what_changed_in_the_english(app, ana, work):
+    path = po_path(app.config["TRANSLATIONS_DIR"], "es")
+    with catalog_lock(path):
+        catalog = load_po(path)
+        entry = catalog.find(TITLE)
+        entry.msgstr, entry.flags, entry.previous_msgid = "Pruebas si vuelve", ["fuzzy"], "Tests if leukemia is back"
+        save_po(path, catalog)
+    html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    assert "What changed in the English" in html
+    assert re.search(r"<del><span class=\"visually-hidden\">removed: </span>if</del>", html)
+    assert re.search(r"<ins><span class=\"visually-hidden\">added: </span>when</ins>", html)
+
+
+def test_save_writes_the_file_keeps_comments_and_records_history(app, ana, work):
+    path = po_path(app.config["TRANSLATIONS_DIR"], "es")
+    before = {e.msgid: (e.comment, e.occurrences, e.flags) for e in load_po(path)}
+    response = save(ana, "Pruebas cuando la leucemia vuelve")
+    assert response.status_code == 302
+    assert "waits for medical review" in ana.get(response.headers["Location"]).get_data(as_text=True)
+    after = load_po(path)
+    assert after.find(TITLE).msgstr == "Pruebas cuando la leucemia vuelve"
+    assert {e.msgid: (e.comment, e.occurrences, e.flags) for e in after} == before
+    with work.session() as session:
+        edits = session.scalars(select(Edit)).all()
+        assert [(e.msgid, e.author.username, e.revision, e.origin) for e in edits] == [(TITLE, "ana", 1, "web")]
+        assert workspace.current_revision(session, "es") == 1
+
+
+def test_stale_save_is_a_conflict_showing_both_versions(app, ana, work):
+    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    old_base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    work.user("bea", "translator", "es")
+    bea = app.test_client()
+    login(bea, "bea")
+    assert save(bea, "Versión de Bea").status_code == 302
+    response = save(ana, "Versión de Ana", base=old_base)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Versión de Bea" in html and "Versión de Ana" in html and "saved by bea" in html
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Versión de Bea"
+    # Choosing "save mine over theirs" posts the theirs fingerprint as the base.
+    theirs = re.search(r'name="base" value="([0-9a-f]+)"', html.split('id="conflict-heading"')[1]).group(1)
+    assert save(ana, "Versión de Ana", base=theirs).status_code == 302
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Versión de Ana"
+
+
+def test_saving_the_same_text_someone_else_saved_is_not_a_conflict(app, ana, work):
+    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    old_base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    work.translate("es", TITLE, "Pruebas")
+    assert save(ana, "Pruebas", base=old_base).status_code == 302
+
+
+@pytest.mark.parametrize("msgid, text, message", [
+    ("A study in the United Kingdom tested 2 mixes of 4 drugs.", "Un estudio probó 3 mezclas de 4 medicamentos.",
+     "numbers differ"),
+])
+def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgid, text, message):
+    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(msgid))
+    mid = workspace.message_id(("", entry.msgid, ""))
+    before = po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes()
+    response = save(ana, text, mid=mid)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes() == before
+
+
+def test_changed_link_refuses_the_save(app, ana, work):
+    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "](glossary:" in e.msgid)
+    mid = workspace.message_id(("", entry.msgid, ""))
+    response = save(ana, re.sub(r"\]\(glossary:[^)]+\)", "](https://example.org)", entry.msgid), mid=mid)
+    assert response.status_code == 400 and "keep each link" in response.get_data(as_text=True)
+
+
+def test_warnings_are_stored_with_the_edit_for_the_reviewer(app, ana, work):
+    assert save(ana, "Pruebas cuando la leucemia vuelve.").status_code == 302
+    with work.session() as session:
+        edit = session.scalars(select(Edit)).one()
+        assert any("ending punctuation" in w for w in edit.warnings)
+
+
+def test_plural_save_needs_every_form(app, work):
+    client = app.test_client()
+    work.user("ahmed", "translator", "ar")
+    login(client, "ahmed")
+    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")) if e.msgid_plural)
+    mid = workspace.message_id(("", entry.msgid, entry.msgid_plural))
+    forms = [f"%(num)s صيغة {word}" for word in ("صفر", "واحد", "اثنان", "قليل", "كثير", "أخرى")]
+    assert save(client, forms, mid=mid, code="ar").status_code == 302
+    saved = load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")).find(entry.msgid)
+    assert [saved.msgstr_plural[i] for i in range(6)] == forms
+
+
+def test_marking_fuzzy_and_clearing_it(app, ana, work):
+    save(ana, "Pruebas", fuzzy="1")
+    assert "fuzzy" in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+    save(ana, "Pruebas")
+    assert "fuzzy" not in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+
+
+def test_revert_restores_an_earlier_version_as_a_new_edit(app, ana, work):
+    save(ana, "Primera versión")
+    save(ana, "Segunda versión")
+    with work.session() as session:
+        first = session.scalars(select(Edit).order_by(Edit.id)).first().id
+    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    response = ana.post(f"/translate/es/m/{MID}/revert/{first}",
+                        data={"csrf_token": csrf_token(ana, f"/translate/es/m/{MID}"), "base": base})
+    assert response.status_code == 302
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Primera versión"
+    with work.session() as session:
+        origins = [e.origin for e in session.scalars(select(Edit).order_by(Edit.id))]
+    assert origins == ["web", "web", "revert"]
+    html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    assert html.count("Restore this version") == 1  # the second; the others equal the current text
+
+
+def test_revert_refuses_a_version_of_another_message(app, ana, work):
+    save(ana, "Primera versión")
+    other = workspace.message_id(("", "Infections", ""))
+    with work.session() as session:
+        edit_id = session.scalars(select(Edit)).first().id
+    page = ana.get(f"/translate/es/m/{other}").get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    response = ana.post(f"/translate/es/m/{other}/revert/{edit_id}",
+                        data={"csrf_token": csrf_token(ana, f"/translate/es/m/{other}"), "base": base})
+    assert response.status_code == 400 and "does not belong" in response.get_data(as_text=True)
+
+
+def test_rejection_reason_is_shown_to_the_translator(app, ana, work):
+    rita = work.user("rita", "reviewer", "es")
+    save(ana, "Pruebas")
+    entry = work.entry("es", TITLE)
+    with work.session() as session:
+        session.add(Rejection(locale="es", fingerprint=entry_fingerprint(entry), msgctxt="", msgid=TITLE,
+                              msgid_plural="", translation_json='["Pruebas"]', reviewer_id=rita,
+                              reason="Say 'análisis', families know it better."))
+        session.commit()
+    html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+    assert "Rejected by" in html and "Say &#39;análisis&#39;, families know it better." in html
+
+
+def test_translator_text_is_escaped_everywhere_in_the_workspace(ana, work):
+    assert save(ana, "<script>alert()</script>").status_code == 302
+    for url in ("/translate/es/?q=script", f"/translate/es/m/{MID}"):
+        html = ana.get(url).get_data(as_text=True)
+        assert "<script>alert()</script>" not in html and "&lt;script&gt;alert()&lt;/script&gt;" in html
+
+
+def test_unknown_message_is_404(ana):
+    assert ana.get("/translate/es/m/0000000000000000").status_code == 404
+
+
+def test_cli_status_and_check(app, runner, work):
+    work.translate("es", TITLE, "Pruebas")
+    status = runner.invoke(args=["translate", "status"])
+    assert status.exit_code == 0 and "awaiting" in status.output
+    assert runner.invoke(args=["translate", "check", "es"]).exit_code == 0
+    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "100" in e.msgid)
+    work.translate("es", entry.msgid, "sin números")
+    result = runner.invoke(args=["translate", "check", "es"])
+    assert result.exit_code == 1 and "BLOCKING" in result.output and "numbers differ" in result.output
+
+
+def test_fingerprints_in_history_match_the_saved_text(app, ana, work):
+    save(ana, "Pruebas finales")
+    with work.session() as session:
+        edit = session.scalars(select(Edit)).one()
+        assert edit.fingerprint == fingerprint(("", TITLE, ""), ["Pruebas finales"])
+        assert json.loads(edit.translation_json) == ["Pruebas finales"]
+    assert entry_fingerprint(load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE)) == edit.fingerprint
