@@ -2,6 +2,8 @@
 #   make run    install, prepare the database and published catalogs, serve on http://127.0.0.1:5000
 #   make test   install what the tests need (Debian's chromium and gettext when run as root), run them all
 PYTHON ?= python3
+# pytest-xdist: one worker per core. Override, e.g. `make test PYTEST_ARGS="-n 0 -x"`.
+PYTEST_ARGS ?= -n auto
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app
