@@ -74,13 +74,19 @@ def medical_keys(template: polib.POFile) -> set[MessageKey]:
     }
 
 
+def same_message(model, locale: str, key: MessageKey) -> tuple:
+    """SQL conditions selecting one message's rows (edits, rejections) in one locale."""
+    return (model.locale == locale, model.msgctxt == key[0], model.msgid == key[1], model.msgid_plural == key[2])
+
+
 def record_edit(session: Session, locale: str, entry: polib.POEntry, author: User | None,
-                origin: str = "web") -> Edit:
-    """Remember who wrote this exact text (the four-eyes rule reads this)."""
+                origin: str = "web", *, revision: int = 0, warnings: list[str] = ()) -> Edit:
+    """Remember who wrote the entry's current text (the four-eyes rule reads this)."""
     key = message_key(entry)
     edit = Edit(locale=locale, fingerprint=entry_fingerprint(entry), msgctxt=key[0], msgid=key[1],
                 msgid_plural=key[2], translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
-                author_id=author.id if author else None, origin=origin)
+                author_id=author.id if author else None, origin=origin, revision=revision,
+                fuzzy="fuzzy" in entry.flags, warnings_json=json.dumps(list(warnings), ensure_ascii=False))
     session.add(edit)
     return edit
 

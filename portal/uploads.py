@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.catalogs import catalog_lock, load_po
 from portal.checks import Terms, check_translation
 from portal.models import Edit, User
-from portal.review import MessageKey, entry_fingerprint, fingerprint, forms_of, message_key
+from portal.review import MessageKey, entry_fingerprint, fingerprint, forms_of, message_key, same_message
 from portal.workspace import Change, WorkspaceError, apply_changes, current_revision, message_id
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -116,15 +116,14 @@ class Preview:
 
 
 def _text_at(session: Session, locale: str, key: MessageKey, revision: int) -> list[str] | None:
-    edit = session.scalars(select(Edit).where(Edit.locale == locale, Edit.msgctxt == key[0], Edit.msgid == key[1],
-                                              Edit.msgid_plural == key[2], Edit.revision <= revision,
+    edit = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision <= revision,
                                               Edit.revision > 0).order_by(Edit.revision.desc(), Edit.id.desc())).first()
     return edit.forms if edit else None
 
 
 def _changed_since(session: Session, locale: str, key: MessageKey, revision: int) -> bool:
-    return session.scalars(select(Edit.id).where(Edit.locale == locale, Edit.msgctxt == key[0], Edit.msgid == key[1],
-                                                 Edit.msgid_plural == key[2], Edit.revision > revision)).first() is not None
+    return session.scalars(select(Edit.id).where(*same_message(Edit, locale, key),
+                                                 Edit.revision > revision)).first() is not None
 
 
 def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile, terms: Terms) -> Preview:

@@ -12,7 +12,6 @@ Pure domain code: no Flask.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from sqlalchemy.orm import Session
 from portal.catalogs import catalog_lock, load_po, save_po
 from portal.checks import Terms, check_translation
 from portal.models import Approval, CatalogRevision, Edit, Rejection, User
-from portal.review import (MessageKey, entry_fingerprint, fingerprint, forms_of, is_translated,
-                           medical_keys, message_key)
+from portal.review import (MessageKey, entry_fingerprint, forms_of, is_translated, medical_keys,
+                           message_key, record_edit, same_message)
 
 STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
 STATE_LABELS = {
@@ -245,13 +244,8 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
                 entry.flags.remove("fuzzy")
                 entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         revision = _next_revision(session, locale)
-        for entry, change, warnings in planned:
-            key = message_key(entry)
-            session.add(Edit(locale=locale, fingerprint=fingerprint(key, change.forms), msgctxt=key[0],
-                             msgid=key[1], msgid_plural=key[2],
-                             translation_json=json.dumps(change.forms, ensure_ascii=False),
-                             author_id=author.id if author else None, origin=origin, revision=revision,
-                             fuzzy=change.fuzzy, warnings_json=json.dumps(warnings, ensure_ascii=False)))
+        for entry, _, warnings in planned:
+            record_edit(session, locale, entry, author, origin, revision=revision, warnings=warnings)
         session.flush()
         # History first, file second: the new file is on disk (fsynced) before the commit, and
         # takes the old one's place only after it. A crash in between leaves the history ahead
@@ -269,15 +263,11 @@ def save(po_file: Path, session: Session, locale: str, key: MessageKey, forms: l
 
 def history(session: Session, locale: str, key: MessageKey) -> list[Edit]:
     """Every saved version of a message, newest first."""
-    return list(session.scalars(select(Edit).where(Edit.locale == locale, Edit.msgctxt == key[0],
-                                                   Edit.msgid == key[1], Edit.msgid_plural == key[2])
-                                .order_by(Edit.id.desc())))
+    return list(session.scalars(select(Edit).where(*same_message(Edit, locale, key)).order_by(Edit.id.desc())))
 
 
 def rejections(session: Session, locale: str, key: MessageKey) -> list[Rejection]:
-    return list(session.scalars(select(Rejection).where(Rejection.locale == locale, Rejection.msgctxt == key[0],
-                                                        Rejection.msgid == key[1],
-                                                        Rejection.msgid_plural == key[2])
+    return list(session.scalars(select(Rejection).where(*same_message(Rejection, locale, key))
                                 .order_by(Rejection.id.desc())))
 
 
