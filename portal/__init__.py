@@ -51,11 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
     from portal import cli, db, i18n, web
+    from portal.checks import Terms
     from portal.content import load_pages
 
     db.init_app(app)
     i18n.init_app(app)
     app.extensions["content"] = load_pages(Path(app.config["CONTENT_DIR"]))
+    app.extensions["terms"] = Terms.load(Path(app.config["CONTENT_DIR"]))
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import polib
-from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from portal.content import inline_links
+from portal.content import inline_links, plain_text
 
 # Python %-format ("%(name)s", "%d") and str.format ("{name}") placeholders.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|%[diouxXeEfFgGcrsa]|\{\w*\}")
@@ -164,10 +164,6 @@ def _emphasis(text: str) -> tuple[int, int]:
     return text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text))
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"[*_]", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)).strip()
-
-
 def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], terms: Terms = Terms()) -> CheckResult:
     """Every check of a translation against its source. An empty translation is not checked."""
     result = CheckResult()
@@ -195,6 +191,6 @@ def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], te
                                    f"({_ending(source) or 'none'} in the source)")
         kept = {term.lower() for term in (*terms.medicines, *terms.keep)}
         if (form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source)
-                and _plain(source).lower() not in kept):
+                and plain_text(source).lower() not in kept):
             result.warnings.append(f"{label}the translation is the same as the English source")
     return result

@@ -17,11 +17,8 @@ from portal.catalogs import CatalogError
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
 from portal.models import ROLES
-from portal.review import ReviewError, is_translated, medical_keys, message_key
-
-
-def _paths() -> operations.Paths:
-    return operations.Paths.from_config(current_app.config)
+from portal.review import ReviewError
+from portal.web import current_paths, current_terms
 
 
 def _locales(requested: tuple[str, ...]) -> list[str]:
@@ -37,7 +34,7 @@ translate_cli = AppGroup("translate", help="Extract, update, initialise and publ
 @translate_cli.command("extract")
 def extract_command():
     """Rebuild translations/messages.pot from babel.cfg (Python, templates, content/)."""
-    paths = _paths()
+    paths = current_paths()
     changed = catalogs.write_template(paths.root, paths.mapping_file, paths.template)
     click.echo(f"{paths.template}: {'updated' if changed else 'already current'}.")
 
@@ -46,7 +43,7 @@ def extract_command():
 @click.argument("locales", nargs=-1)
 def update_command(locales):
     """Merge the template into the working catalogs; changed sources become fuzzy."""
-    paths = _paths()
+    paths = current_paths()
     for code in _locales(locales):
         try:
             result = catalogs.update_catalog(paths.template, paths.translations_dir, code)
@@ -61,7 +58,7 @@ def init_command(locale):
     """Create the working catalog for LOCALE from the template."""
     code = _locales((locale,))[0]
     try:
-        path = catalogs.init_catalog(_paths().template, _paths().translations_dir, code)
+        path = catalogs.init_catalog(current_paths().template, current_paths().translations_dir, code)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {path}.")
@@ -73,7 +70,7 @@ def publish_command(locales):
     """Build the served catalogs through the gate (all locales, or those named)."""
     started = time.perf_counter()
     for code in _locales(locales):
-        report = operations.publish_locale(_paths(), get_session(), code)
+        report = operations.publish_locale(current_paths(), get_session(), code)
         click.echo(f"{code}: {report.served} served ({report.interface} interface, "
                    f"{report.medical_approved} medical approved, {report.medical_previous} medical "
                    f"previously approved), {report.medical_english} medical in English, "
@@ -86,10 +83,9 @@ def publish_command(locales):
 def status_command():
     """Progress per locale, in strings and words, as the workspace shows it."""
     from portal import workspace
-    from portal.checks import Terms
 
-    paths = _paths()
-    terms = Terms.load(paths.content_dir)
+    paths = current_paths()
+    terms = current_terms()
     states = workspace.STATES
     click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in states) + f" {'warnings':>9}")
     for loc in TRANSLATED_LOCALES:
@@ -107,14 +103,14 @@ def status_command():
 @click.option("--warnings/--no-warnings", default=True, help="Also list warnings (they never fail the run).")
 def check_command(locale, warnings):
     """Run the quality checks over a whole catalog; exit 1 if any translation has a blocking problem."""
-    from portal.checks import Terms, check_translation
+    from portal.checks import check_translation
     from portal.review import forms_of
 
     code = _locales((locale,))[0]
-    paths = _paths()
+    paths = current_paths()
     if not paths.po(code).exists():
         raise click.ClickException(str(catalogs.CatalogMissing(paths.po(code), code)))
-    terms = Terms.load(paths.content_dir)
+    terms = current_terms()
     blocking = warned = 0
     for entry in catalogs.load_po(paths.po(code)):
         if entry.obsolete or not entry.msgid:
@@ -229,7 +225,7 @@ def review_approve(locale, reviewer, approve_all, msgid):
     session = get_session()
     try:
         person = accounts.get_user(session, reviewer)
-        outcome = operations.approve_messages(_paths(), session, code, person, msgid=msgid,
+        outcome = operations.approve_messages(current_paths(), session, code, person, msgid=msgid,
                                               approve_all=approve_all)
     except (accounts.AccountError, ReviewError, CatalogError) as exc:
         raise click.ClickException(str(exc)) from None

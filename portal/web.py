@@ -6,6 +6,7 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from portal.checks import Terms
 from portal.db import get_session
 from portal.i18n import preferred_locale
 from portal.operations import Paths, publish_locale
@@ -16,17 +17,23 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def paths() -> Paths:
+def current_paths() -> Paths:
+    """Where this app's files live (the content, catalogs, served catalogs)."""
     return Paths.from_config(current_app.config)
+
+
+def current_terms() -> Terms:
+    """The do-not-translate terms, read once with the content when the app starts."""
+    return current_app.extensions["terms"]
 
 
 def ensure_published(locale: str) -> None:
     """Publish a locale the first time it is read, if nothing was published yet (a fresh install)."""
     served = current_app.extensions["served"]
-    if served.exists(locale) or not paths().po(locale).exists():
+    if served.exists(locale) or not current_paths().po(locale).exists():
         return
     try:
-        publish_locale(paths(), get_session(), locale)
+        publish_locale(current_paths(), get_session(), locale)
     except Exception:  # a broken catalog must not break the families' pages: they get English
         log.exception("could not publish %s on demand; serving English", locale)
 

@@ -40,6 +40,10 @@ class UnknownMessage(WorkspaceError):
     pass
 
 
+GONE = ("This message is no longer in the catalog (its English source may have changed). "
+        "Find it again from the list.")
+
+
 class BlockedByChecks(WorkspaceError):
     def __init__(self, problems: list[str]):
         super().__init__("The translation was not saved: " + "; ".join(problems) + ".")
@@ -120,20 +124,34 @@ def state_of(entry: polib.POEntry, medical: bool, approved: set[str], rejected: 
     return "awaiting"
 
 
-def messages(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms) -> list[MessageView]:
-    """Every live message of a catalog with its state and check results, in catalog order."""
+def _live_entries(template_file: Path, po_file: Path, session: Session, locale: str):
+    """(entry, key, medical?, state) for each live message, in catalog order."""
     medical = medical_keys(load_po(template_file))
     approved, rejected = review_status(session, locale)
-    views = []
     for entry in load_po(po_file):
         if entry.obsolete or not entry.msgid:
             continue
         key = message_key(entry)
-        result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), terms)
-        views.append(MessageView(entry, key, message_id(key), key in medical,
-                                 state_of(entry, key in medical, approved, rejected),
-                                 result.warnings, result.blocking))
-    return views
+        yield entry, key, key in medical, state_of(entry, key in medical, approved, rejected)
+
+
+def _view(entry: polib.POEntry, key: MessageKey, medical: bool, state: str, terms: Terms) -> MessageView:
+    result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), terms)
+    return MessageView(entry, key, message_id(key), medical, state, result.warnings, result.blocking)
+
+
+def messages(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms) -> list[MessageView]:
+    """Every live message of a catalog with its state and check results, in catalog order."""
+    return [_view(*live, terms) for live in _live_entries(template_file, po_file, session, locale)]
+
+
+def find_message(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
+                 id_: str) -> MessageView:
+    """One message by its id, checked alone (not the whole catalog); raises UnknownMessage."""
+    for entry, key, medical, state in _live_entries(template_file, po_file, session, locale):
+        if message_id(key) == id_:
+            return _view(entry, key, medical, state, terms)
+    raise UnknownMessage(GONE)
 
 
 def progress(views: list[MessageView]) -> Progress:
@@ -165,14 +183,6 @@ def select_messages(views: list[MessageView], state: str | None = None, warnings
     return chosen
 
 
-def find(views: list[MessageView], id_: str) -> MessageView:
-    for view in views:
-        if view.id == id_:
-            return view
-    raise UnknownMessage("This message is no longer in the catalog (its English source may have "
-                         "changed). Find it again from the list.")
-
-
 def current_revision(session: Session, locale: str) -> int:
     row = session.get(CatalogRevision, locale)
     return row.revision if row else 0
@@ -191,8 +201,7 @@ def _find_entry(catalog: polib.POFile, key: MessageKey) -> polib.POEntry:
     for entry in catalog:
         if not entry.obsolete and message_key(entry) == key:
             return entry
-    raise UnknownMessage("This message is no longer in the catalog (its English source may have "
-                         "changed). Find it again from the list.")
+    raise UnknownMessage(GONE)
 
 
 def _last_author(session: Session, locale: str, print_: str) -> str | None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -11,10 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from portal import create_app
-from tests.conftest import ROOT, database_url
+from tests.conftest import ROOT
 
 
 def test_config_order_defaults_instance_file_environment_test(tmp_path, monkeypatch):

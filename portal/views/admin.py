@@ -8,7 +8,8 @@ from portal import accounts, security
 from portal.db import get_session
 from portal.forms import ConfirmForm, PersonForm
 from portal.locales import UnknownLocale
-from portal.operations import Paths, publish_all
+from portal.operations import publish_all
+from portal.web import current_paths
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -91,7 +92,5 @@ def publish():
     form = ConfirmForm()
     reports = None
     if form.validate_on_submit():
-        from flask import current_app
-
-        reports = publish_all(Paths.from_config(current_app.config), get_session())
+        reports = publish_all(current_paths(), get_session())
     return render_template("staff/publish.html", form=form, reports=reports)

@@ -1,14 +1,12 @@
 """The medical review queue for one locale (the full queue is built on this)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
-from portal import security
-from portal.catalogs import load_po
+from portal import security, workspace
 from portal.db import get_session
 from portal.locales import by_code
-from portal.operations import Paths
-from portal.review import approvals_for, entry_fingerprint, is_translated, medical_keys, message_key
+from portal.web import current_paths, current_terms
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -17,10 +15,9 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 @security.role("reviewer")
 def queue(locale):
     loc = by_code(locale)
-    paths = Paths.from_config(current_app.config)
-    medical = medical_keys(load_po(paths.template))
-    approved = {a.fingerprint for a in approvals_for(get_session(), loc.code)}
-    waiting = [e for e in load_po(paths.po(loc.code))
-               if not e.obsolete and message_key(e) in medical and is_translated(e)
-               and "fuzzy" not in e.flags and entry_fingerprint(e) not in approved]
+    paths = current_paths()
+    # Medical, translated, not fuzzy, and no approval for the current text: the workspace's
+    # "awaiting" and "rejected" states (a rejected text still has no approval).
+    views = workspace.messages(paths.template, paths.po(loc.code), get_session(), loc.code, current_terms())
+    waiting = [view for view in views if view.state in ("awaiting", "rejected")]
     return render_template("staff/queue.html", loc=loc, waiting=waiting)

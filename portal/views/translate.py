@@ -9,29 +9,28 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import current_user
 
 from portal import security, uploads, workspace
-from portal.checks import Terms
 from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
 from portal.message_info import glossary_for, plural_examples, source_diff, where_used
-from portal.operations import Paths
+from portal.web import current_paths, current_terms
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
 
 PAGE_SIZE = 50
 
 
-def _paths() -> Paths:
-    return Paths.from_config(current_app.config)
-
-
-def _terms() -> Terms:
-    return Terms.load(Path(current_app.config["CONTENT_DIR"]))
-
-
 def _views(code: str):
-    paths = _paths()
-    return workspace.messages(paths.template, paths.po(code), get_session(), code, _terms())
+    paths = current_paths()
+    return workspace.messages(paths.template, paths.po(code), get_session(), code, current_terms())
+
+
+def _message_or_404(code: str, mid: str) -> workspace.MessageView:
+    paths = current_paths()
+    try:
+        return workspace.find_message(paths.template, paths.po(code), get_session(), code, current_terms(), mid)
+    except workspace.UnknownMessage:
+        abort(404)
 
 
 @bp.route("/<locale>/")
@@ -67,6 +66,16 @@ def _message_context(loc, view):
                 labels=workspace.STATE_LABELS, form=ConfirmForm())
 
 
+def _not_saved(loc, view, error: workspace.WorkspaceError, mine: list[str] | None = None):
+    """The message page again after a refused save: a conflict (409, both versions) or a
+    problem the translator can fix (400), with what they typed kept."""
+    get_session().rollback()
+    context = _message_context(loc, view)
+    if isinstance(error, workspace.Conflict):
+        return render_template("staff/message.html", conflict=error, mine=mine or error.mine, **context), 409
+    return render_template("staff/message.html", error=str(error), mine=mine, **context), 400
+
+
 def _submitted_forms(view) -> list[str]:
     if view.entry.msgid_plural:
         return [request.form.get(f"form{index}", "") for index in range(len(view.forms))]
@@ -77,10 +86,7 @@ def _submitted_forms(view) -> list[str]:
 @security.role("translator")
 def message(locale, mid):
     loc = by_code(locale)
-    try:
-        view = workspace.find(_views(loc.code), mid)
-    except workspace.UnknownMessage:
-        abort(404)
+    view = _message_or_404(loc.code, mid)
     context = _message_context(loc, view)
     if request.method == "GET":
         return render_template("staff/message.html", **context)
@@ -88,15 +94,11 @@ def message(locale, mid):
         abort(400)
     mine = [text.replace("\r\n", "\n") for text in _submitted_forms(view)]
     try:
-        workspace.save(_paths().po(loc.code), get_session(), loc.code, view.key, mine,
-                       request.form.get("base", ""), current_user, _terms(),
+        workspace.save(current_paths().po(loc.code), get_session(), loc.code, view.key, mine,
+                       request.form.get("base", ""), current_user, current_terms(),
                        fuzzy=request.form.get("fuzzy") == "1")
-    except workspace.Conflict as conflict:
-        get_session().rollback()
-        return render_template("staff/message.html", conflict=conflict, mine=mine, **context), 409
     except workspace.WorkspaceError as error:
-        get_session().rollback()
-        return render_template("staff/message.html", error=str(error), mine=mine, **context), 400
+        return _not_saved(loc, view, error, mine)
     flash("Saved." + (" It waits for medical review before families see it." if view.medical else ""))
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
@@ -105,22 +107,14 @@ def message(locale, mid):
 @security.role("translator")
 def revert(locale, mid, edit_id):
     loc = by_code(locale)
-    try:
-        view = workspace.find(_views(loc.code), mid)
-    except workspace.UnknownMessage:
-        abort(404)
+    view = _message_or_404(loc.code, mid)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        workspace.revert(_paths().po(loc.code), get_session(), loc.code, view.key, edit_id,
-                         request.form.get("base", ""), current_user, _terms())
-    except workspace.Conflict as conflict:
-        get_session().rollback()
-        return render_template("staff/message.html", conflict=conflict, mine=conflict.mine,
-                               **_message_context(loc, view)), 409
+        workspace.revert(current_paths().po(loc.code), get_session(), loc.code, view.key, edit_id,
+                         request.form.get("base", ""), current_user, current_terms())
     except workspace.WorkspaceError as error:
-        get_session().rollback()
-        return render_template("staff/message.html", error=str(error), **_message_context(loc, view)), 400
+        return _not_saved(loc, view, error)
     flash("The earlier version is restored, as a new save by you.")
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
@@ -129,7 +123,7 @@ def revert(locale, mid, edit_id):
 @security.role("translator")
 def download(locale):
     loc = by_code(locale)
-    data = uploads.download(_paths().po(loc.code), get_session(), loc.code)
+    data = uploads.download(current_paths().po(loc.code), get_session(), loc.code)
     return Response(data, mimetype="text/x-gettext-translation",
                     headers={"Content-Disposition": f'attachment; filename="messages-{loc.code}.po"'})
 
@@ -167,7 +161,7 @@ def upload(locale):
         sent.close()  # large uploads spool to a temporary file
     try:
         catalog = uploads.read_upload(data, sent.filename, loc.code)
-        result = uploads.preview(_paths().po(loc.code), get_session(), loc.code, catalog, _terms())
+        result = uploads.preview(current_paths().po(loc.code), get_session(), loc.code, catalog, current_terms())
     except uploads.UploadError as error:
         return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
     token = secrets.token_hex(16)
@@ -191,7 +185,7 @@ def apply_upload(locale, token):
         flash("That upload has expired or was already applied. Upload the file again.")
         return redirect(url_for("translate.upload", locale=loc.code))
     catalog = uploads.read_upload(path.read_bytes(), path.name, loc.code)
-    result = uploads.preview(_paths().po(loc.code), get_session(), loc.code, catalog, _terms())
+    result = uploads.preview(current_paths().po(loc.code), get_session(), loc.code, catalog, current_terms())
     if result.digest() != request.form.get("digest"):
         return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                                filename=path.name, error="The catalog changed since this preview. Check the "
@@ -199,9 +193,9 @@ def apply_upload(locale, token):
     take_mine = {key[len("conflict-"):] for key, value in request.form.items()
                  if key.startswith("conflict-") and value == "mine"}
     try:
-        revision = uploads.apply(_paths().po(loc.code), get_session(), loc.code, result,
+        revision = uploads.apply(current_paths().po(loc.code), get_session(), loc.code, result,
                                  as_fuzzy=request.form.get("mode") == "fuzzy", take_mine=take_mine,
-                                 author=current_user, terms=_terms())
+                                 author=current_user, terms=current_terms())
     except workspace.WorkspaceError as error:
         get_session().rollback()
         return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
