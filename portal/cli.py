@@ -237,6 +237,33 @@ def review_approve(locale, reviewer, approve_all, msgid):
                    f"{outcome.report.medical_english} medical in English.")
 
 
+@review_cli.command("export")
+@click.option("--locale", "locales", multiple=True, help="Only this locale (repeat for several); default all.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (replaced whole, atomically); default: standard output.")
+def review_export(locales, fmt, output):
+    """Export the review trail: every approval, rejection and revocation, oldest first, with
+    reviewer, time (UTC), locale, source, translation, reason and author."""
+    from pathlib import Path
+
+    from portal import trail
+    from portal.catalogs import atomic_write
+
+    codes = _locales(locales)
+    session = get_session()
+    found = [event for event in trail.events(session) if event.locale in codes]
+    data = trail.to_csv(found) if fmt == "csv" else trail.to_json(found)
+    if output is None:
+        click.echo(data, nl=False)
+    else:
+        try:
+            atomic_write(Path(output), data.encode("utf-8"))
+        except OSError as exc:
+            raise click.ClickException(f"Could not write {output}: {exc.strerror}. Choose another path.") from None
+        click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
+
+
 DEMO_ADMIN = "demo-admin"
 
 

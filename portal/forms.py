@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -48,3 +49,24 @@ class PersonForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: only its CSRF token is needed."""
+
+
+class ApproveForm(FlaskForm):
+    """Approve the text shown; ``seen`` is its fingerprint, so a changed text is refused."""
+
+    seen = HiddenField(validators=[DataRequired()])
+    note = TextAreaField("Note (optional, kept in the trail)", validators=[Length(max=2000)])
+
+
+class RejectForm(FlaskForm):
+    seen = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField("Reason (required: the translator reads it)",
+                           validators=[DataRequired("Give a reason: the translator reads it to fix the text."),
+                                       Length(max=2000, message="Keep the reason under 2000 characters.")])
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField("Reason for revoking (required)",
+                           validators=[DataRequired("Give a reason for revoking: it is kept in the trail "
+                                                    "and the translator reads it."),
+                                       Length(max=2000, message="Keep the reason under 2000 characters.")])

@@ -32,6 +32,11 @@ class PortalLocale:
         return name[:1].upper() + name[1:]
 
     @property
+    def english_name(self) -> str:
+        """The language named in English ("Spanish", "Chinese (Simplified)"), for staff pages."""
+        return self.babel.get_display_name("en") or self.code
+
+    @property
     def direction(self) -> str:
         return "rtl" if self.babel.character_order == "right-to-left" else "ltr"
 

@@ -40,9 +40,15 @@ def glossary_for(text: str, pages: dict[str, Page]) -> list[dict]:
     return found
 
 
-def source_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Word-level difference between a previous and a current source: ("same"|"del"|"ins", text)."""
-    a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
+# A word, or one CJK character (Chinese has no spaces between words), or a run of spaces.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
+
+
+def text_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Word-level difference between two texts (English sources, or translations; each CJK
+    character counts as a word): a list of ("same"|"del"|"ins", text)."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
     pieces: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
@@ -53,6 +59,9 @@ def source_diff(old: str, new: str) -> list[tuple[str, str]]:
             if j2 > j1:
                 pieces.append(("ins", "".join(b[j1:j2])))
     return pieces
+
+
+source_diff = text_diff  # the English before and after a source change
 
 
 def plural_examples(locale: str, upto: int = 1000, per_form: int = 6) -> list[list[int]]:

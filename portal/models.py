@@ -94,6 +94,8 @@ class Edit(_Text, Base):
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)  # the catalog's revision it made
     fuzzy: Mapped[bool] = mapped_column(Boolean, default=False)
     warnings_json: Mapped[str] = mapped_column(Text, default="[]")  # check warnings, for the reviewer
+    # The entry's "#| msgid" when saved: the English this translation's source replaced.
+    previous_msgid: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[User | None] = relationship()
 
     @property
@@ -110,11 +112,14 @@ class Approval(_Text, Base):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     author_known: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # the reviewer's optional comment
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
 
 
 class LoginAttempt(Base):
@@ -146,5 +151,5 @@ class Rejection(_Text, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     reviewer: Mapped[User] = relationship()

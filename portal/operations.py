@@ -12,7 +12,7 @@ import polib
 from sqlalchemy.orm import Session
 
 from portal import review
-from portal.catalogs import CatalogMissing, load_po, po_path, pot_path
+from portal.catalogs import CatalogMissing, catalog_lock, load_po, po_path, pot_path
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import User
 from portal.publish import ApprovedText, PublishReport, publish
@@ -44,7 +44,7 @@ class Paths:
 
 def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
     return [ApprovedText(key=(a.msgctxt, a.msgid, a.msgid_plural), forms=tuple(a.forms),
-                         fingerprint=a.fingerprint)
+                         fingerprint=a.fingerprint, approved_at=a.created_at.isoformat())
             for a in review.approvals_for(session, locale)]
 
 
@@ -102,3 +102,53 @@ def approve_messages(paths: Paths, session: Session, locale: str, reviewer: User
     session.commit()
     report = publish_locale(paths, session, locale) if approved else None
     return ApprovalOutcome(approved, skipped, report)
+
+
+@dataclass
+class ReviewOutcome:
+    """What one review action recorded, and the publish it caused (None when nothing served changed)."""
+
+    record: object  # the Approval or Rejection row
+    report: PublishReport | None
+
+
+def _current_entry(catalog: polib.POFile, key: review.MessageKey) -> polib.POEntry:
+    for entry in catalog:
+        if not entry.obsolete and review.message_key(entry) == key:
+            return entry
+    raise review.NothingToApprove("This message is no longer in the catalog (its English may have "
+                                  "changed). Go back to the queue and open it again.")
+
+
+def review_message(paths: Paths, session: Session, locale: str, key: review.MessageKey, reviewer: User,
+                   seen: str, decision: str, text: str = "") -> ReviewOutcome:
+    """Approve (``text``: an optional note) or reject (``text``: the required reason) the text the
+    reviewer saw, identified by its fingerprint ``seen``.
+
+    Under the catalog's lock, so no save slips in between reading the text and recording the
+    decision: if the text is no longer ``seen``, TextChanged is raised and nothing is recorded.
+    An approval publishes the locale at once.
+    """
+    by_code(locale)
+    if decision not in ("approve", "reject"):
+        raise ValueError(decision)
+    with catalog_lock(paths.po(locale)):
+        entry = _current_entry(load_po(paths.po(locale)), key)
+        medical = review.medical_keys(load_po(paths.template))
+        if decision == "approve":
+            record = review.approve(session, locale, entry, medical, reviewer, seen_fingerprint=seen, note=text)
+        else:
+            record = review.reject(session, locale, entry, medical, reviewer, text, seen_fingerprint=seen)
+        session.commit()
+    report = publish_locale(paths, session, locale) if decision == "approve" else None
+    return ReviewOutcome(record, report)
+
+
+def revoke_approval(paths: Paths, session: Session, locale: str, approval_id: int, reviewer: User,
+                    reason: str) -> ReviewOutcome:
+    """Revoke a standing approval with a reason, and publish at once: families get the previous
+    approved text of that message, or English."""
+    by_code(locale)
+    approval = review.revoke(session, locale, approval_id, reviewer, reason)
+    session.commit()
+    return ReviewOutcome(approval, publish_locale(paths, session, locale))

@@ -41,9 +41,13 @@ class PublishReport:
     blocked: int = 0
     seconds: float = 0.0
     blocked_messages: list[str] = field(default_factory=list)
+    # For each served medical message ("ctxt\x04msgid" or "msgid"): when its served text was approved.
+    reviewed: dict[str, str] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["reviewed"]  # written beside the catalog, not in the report
+        return data
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,21 @@ class ApprovedText:
     key: MessageKey
     forms: tuple[str, ...]
     fingerprint: str
+    approved_at: str = ""  # ISO time, UTC: the "translation last reviewed" date families see
 
 
 def published_mo(published_dir: Path, locale: str) -> Path:
     return Path(published_dir) / locale / "LC_MESSAGES" / "messages.mo"
+
+
+def reviewed_file(published_dir: Path, locale: str) -> Path:
+    """When each served medical text was approved; written just before the catalog it describes."""
+    return Path(published_dir) / locale / "reviewed.json"
+
+
+def lookup_key(key: MessageKey) -> str:
+    """The key gettext looks a singular or plural message up by (context, EOT, msgid)."""
+    return f"{key[0]}\x04{key[1]}" if key[0] else key[1]
 
 
 def decide(template: polib.POFile, working: polib.POFile | None, approvals: list[ApprovedText],
@@ -65,11 +80,11 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
     report = PublishReport(locale=locale)
     medical = medical_keys(template)
     working_entries = {message_key(e): e for e in (working or []) if not e.obsolete}
-    approved_prints = {a.fingerprint for a in approvals}
-    last_approved: dict[MessageKey, list[str]] = {}
+    approved_at = {a.fingerprint: a.approved_at for a in approvals}
+    last_approved: dict[MessageKey, ApprovedText] = {}
     for approval in approvals:  # oldest first, so the newest wins
         if fingerprint(approval.key, list(approval.forms)) == approval.fingerprint:
-            last_approved[approval.key] = list(approval.forms)
+            last_approved[approval.key] = approval
 
     def usable(key: MessageKey, forms: list[str]) -> bool:
         expected = nplurals if key[2] else 1
@@ -96,12 +111,14 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
             else:
                 report.untranslated += 1
             continue
-        if current and fingerprint(key, current) in approved_prints:
+        if current and fingerprint(key, current) in approved_at:
             served[key] = current
             report.medical_approved += 1
-        elif key in last_approved and usable(key, last_approved[key]):
-            served[key] = last_approved[key]
+            report.reviewed[lookup_key(key)] = approved_at[fingerprint(key, current)]
+        elif key in last_approved and usable(key, list(last_approved[key].forms)):
+            served[key] = list(last_approved[key].forms)
             report.medical_previous += 1
+            report.reviewed[lookup_key(key)] = last_approved[key].approved_at
         else:
             report.medical_english += 1
     report.served = len(served)
@@ -137,6 +154,9 @@ def publish(locale: str, template_file: Path, po_file: Path, published_dir: Path
     served, report = decide(template, working, approvals, get_plural(locale).num_plurals, locale)
     target = published_mo(published_dir, locale)
     with catalog_lock(target):
+        # The dates first, then the catalog: a reader reloads both when the catalog changes,
+        # so it never pairs a new catalog with older dates.
+        atomic_write(reviewed_file(published_dir, locale), json.dumps(report.reviewed).encode())
         atomic_write(target, build_mo(locale, served))
         report.seconds = round(time.perf_counter() - started, 4)
         atomic_write(target.parent.parent / "publish.json",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.checks import blocking_problems
 from portal.extract import MEDICAL_COMMENT
-from portal.models import Approval, Edit, User, utcnow
+from portal.models import Approval, Edit, Rejection, User, utcnow
 
 MessageKey = tuple[str, str, str]  # (msgctxt, msgid, msgid_plural)
 
@@ -36,6 +36,28 @@ class OwnText(ReviewError):
 
 class NothingToApprove(ReviewError):
     pass
+
+
+class TextChanged(ReviewError):
+    """The translation is no longer the text the reviewer read; nothing was recorded."""
+
+    def __init__(self, current_forms: list[str], current_fingerprint: str):
+        super().__init__("The translation changed after you opened it. Nothing was recorded: read the "
+                         "new text, then approve or reject it.")
+        self.current_forms, self.current_fingerprint = current_forms, current_fingerprint
+
+
+REASON_LIMIT = 2000
+
+
+def _reason(text: str | None, what: str) -> str:
+    """A required reason, trimmed; refused when empty or too long."""
+    reason = (text or "").strip()
+    if not reason:
+        raise ReviewError(f"Give a reason for the {what}: the translator reads it to fix the text.")
+    if len(reason) > REASON_LIMIT:
+        raise ReviewError(f"Keep the reason under {REASON_LIMIT} characters (it has {len(reason)}).")
+    return reason
 
 
 def message_key(entry: polib.POEntry) -> MessageKey:
@@ -74,19 +96,45 @@ def medical_keys(template: polib.POFile) -> set[MessageKey]:
     }
 
 
+_MEDICAL_CACHE: dict[str, tuple[tuple, frozenset]] = {}
+
+
+def medical_keys_of(template_file) -> frozenset[MessageKey]:
+    """``medical_keys`` of a template file, parsed again only when the file is replaced or changed
+    (pages that show several locales read the one template once)."""
+    import os
+
+    from portal.catalogs import load_po
+
+    path = os.fspath(template_file)
+    stat = os.stat(path)
+    identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _MEDICAL_CACHE.get(path)
+    if cached is None or cached[0] != identity:
+        cached = (identity, frozenset(medical_keys(load_po(path))))
+        _MEDICAL_CACHE[path] = cached
+    return cached[1]
+
+
 def same_message(model, locale: str, key: MessageKey) -> tuple:
     """SQL conditions selecting one message's rows (edits, rejections) in one locale."""
     return (model.locale == locale, model.msgctxt == key[0], model.msgid == key[1], model.msgid_plural == key[2])
 
 
 def record_edit(session: Session, locale: str, entry: polib.POEntry, author: User | None,
-                origin: str = "web", *, revision: int = 0, warnings: list[str] = ()) -> Edit:
-    """Remember who wrote the entry's current text (the four-eyes rule reads this)."""
+                origin: str = "web", *, revision: int = 0, warnings: list[str] = (),
+                previous_msgid: str | None = None) -> Edit:
+    """Remember who wrote the entry's current text (the four-eyes rule reads this).
+
+    ``previous_msgid`` is the English the source replaced (the entry's ``#| msgid``), when
+    the caller read it before clearing it; by default the entry's own.
+    """
     key = message_key(entry)
     edit = Edit(locale=locale, fingerprint=entry_fingerprint(entry), msgctxt=key[0], msgid=key[1],
                 msgid_plural=key[2], translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
                 author_id=author.id if author else None, origin=origin, revision=revision,
-                fuzzy="fuzzy" in entry.flags, warnings_json=json.dumps(list(warnings), ensure_ascii=False))
+                fuzzy="fuzzy" in entry.flags, warnings_json=json.dumps(list(warnings), ensure_ascii=False),
+                previous_msgid=(entry.previous_msgid if previous_msgid is None else previous_msgid) or "")
     session.add(edit)
     return edit
 
@@ -137,18 +185,25 @@ def check_approvable(session: Session, locale: str, entry: polib.POEntry, medica
     return None
 
 
+def _require_seen(entry: polib.POEntry, seen_fingerprint: str | None) -> str:
+    print_ = entry_fingerprint(entry)
+    if seen_fingerprint is not None and seen_fingerprint != print_:
+        raise TextChanged(forms_of(entry), print_)
+    return print_
+
+
 def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
-            reviewer: User, seen_fingerprint: str | None = None) -> Approval:
+            reviewer: User, seen_fingerprint: str | None = None, note: str = "") -> Approval:
     """Approve exactly this entry's current text for ``locale``.
 
     ``seen_fingerprint`` is the text the reviewer read; if the entry changed
-    since, the approval is refused rather than applied to text nobody read.
+    since, the approval is refused (TextChanged) rather than applied to text nobody read.
     """
     require_reviewer(reviewer, locale)
-    print_ = entry_fingerprint(entry)
-    if seen_fingerprint is not None and seen_fingerprint != print_:
-        raise ReviewError("The translation changed after you opened it; read the new text and "
-                          "approve again.")
+    print_ = _require_seen(entry, seen_fingerprint)
+    note = (note or "").strip()
+    if len(note) > REASON_LIMIT:
+        raise ReviewError(f"Keep the note under {REASON_LIMIT} characters (it has {len(note)}).")
     problem = check_approvable(session, locale, entry, medical, reviewer)
     if problem:
         cls = OwnText if "you wrote" in problem else NothingToApprove
@@ -162,8 +217,66 @@ def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[Me
         locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],
         translation_json=json.dumps(forms_of(entry), ensure_ascii=False), reviewer_id=reviewer.id,
         author_id=min(authors) if len(authors) == 1 else None, author_known=bool(authors),
-        created_at=utcnow(),
+        created_at=utcnow(), note=note,
     )
     session.add(approval)
     session.flush()
     return approval
+
+
+def reject(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+           reviewer: User, reason: str, seen_fingerprint: str | None = None) -> Rejection:
+    """Send this exact text back to its translator with a reason they will read."""
+    require_reviewer(reviewer, locale)
+    print_ = _require_seen(entry, seen_fingerprint)
+    reason = _reason(reason, "rejection")
+    if message_key(entry) not in medical:
+        raise NothingToApprove("Only medical messages are reviewed; this one is not medical.")
+    if not is_translated(entry):
+        raise NothingToApprove("This message has no translation to reject yet.")
+    if current_approval(session, locale, print_) is not None:
+        raise ReviewError("This text is approved. To take it back from families, revoke the approval "
+                          "(with a reason) instead.")
+    key = message_key(entry)
+    rejection = Rejection(locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],
+                          translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
+                          reviewer_id=reviewer.id, reason=reason, created_at=utcnow())
+    session.add(rejection)
+    session.flush()
+    return rejection
+
+
+def revoke(session: Session, locale: str, approval_id: int, reviewer: User, reason: str) -> Approval:
+    """Withdraw a standing approval: the gate stops serving that text at the next publish."""
+    require_reviewer(reviewer, locale)
+    approval = session.get(Approval, approval_id)
+    if approval is None or approval.locale != locale:
+        raise ReviewError(f"There is no approval {approval_id} for {locale}.")
+    if approval.revoked_at is not None:
+        raise ReviewError(f"That approval was already revoked on {approval.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    approval.revoke_reason = _reason(reason, "revocation")
+    approval.revoked_at = utcnow()
+    approval.revoked_by_id = reviewer.id
+    session.flush()
+    return approval
+
+
+def note_outside_texts(session: Session, locale: str, entries: list[polib.POEntry], revision: int = 0) -> int:
+    """Record, as written by an unknown author, each translated text no edit accounts for.
+
+    Text edited in the file outside the portal has no history. Noting it when the portal
+    first sees it gives the reviewer a "waiting since" and a trail that says the author is
+    unknown. It never weakens four eyes: it adds no person to any text's authors.
+    """
+    candidates = {entry_fingerprint(e): e for e in entries if is_translated(e)}
+    if not candidates:
+        return 0
+    known = set(session.scalars(select(Edit.fingerprint).where(Edit.locale == locale)))
+    added = 0
+    for print_, entry in candidates.items():
+        if print_ not in known:
+            record_edit(session, locale, entry, None, "file", revision=revision)
+            added += 1
+    if added:
+        session.flush()
+    return added

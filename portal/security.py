@@ -8,6 +8,8 @@ is refused (403), so a new route is closed until someone decides otherwise.
 * ``signed_in``: any active person (their account page, logging out).
 * ``admin``: admins only.
 * ``role("translator")`` / ``role("reviewer")``: that role *for the locale in the URL*.
+* ``any_role("reviewer")``: admins, and people with that role for at least one locale
+  (pages about all locales that show no translation, such as the review dashboard).
 """
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ def role(name: str):
     return _declare("role", name)
 
 
+def any_role(name: str):
+    """Admins, or the signed-in person has role ``name`` for some locale."""
+    return _declare("any_role", name)
+
+
 def access_of(app: Flask, endpoint: str | None):
     view = app.view_functions.get(endpoint) if endpoint else None
     return getattr(view, ACCESS_ATTR, None)
@@ -61,6 +68,8 @@ def enforce_access():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if kind == "admin" and not current_user.is_admin:
+        abort(403)
+    if kind == "any_role" and not (current_user.is_admin or current_user.locales_for(needed)):
         abort(403)
     if kind == "role":
         code = (request.view_args or {}).get("locale", "")

@@ -8,21 +8,29 @@ request, without a restart.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import threading
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from portal.publish import published_mo
+from portal.publish import published_mo, reviewed_file
 
 
 class ServedCatalog:
     """One locale's published translations."""
 
-    def __init__(self, translations: NullTranslations):
+    def __init__(self, translations: NullTranslations, reviewed: dict[str, str] | None = None):
         self.translations = translations
         self._catalog = getattr(translations, "_catalog", {})
+        self._reviewed = reviewed or {}
+
+    def last_reviewed(self, msgids) -> dt.datetime | None:
+        """When the newest approval among the served texts of these messages was given, or None."""
+        found = [self._reviewed[m] for m in msgids if self._reviewed.get(m)]
+        return dt.datetime.fromisoformat(max(found)) if found else None
 
     def lookup(self, msgid: str, msgctxt: str = "") -> str | None:
         """The served translation of a singular message, or None when families get English."""
@@ -41,6 +49,16 @@ class ServedCatalog:
 
 
 EMPTY = ServedCatalog(NullTranslations())
+
+
+def _read_reviewed(path: Path) -> dict[str, str]:
+    """The approval dates the gate wrote beside the catalog; none if missing or unreadable
+    (the page then just does not show a date)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 class ServedCatalogs:
@@ -68,7 +86,7 @@ class ServedCatalogs:
             cached = self._cache.get(locale)
             if cached and cached[0] == identity:
                 return cached[1]
-            catalog = ServedCatalog(Translations(handle))
+            catalog = ServedCatalog(Translations(handle), _read_reviewed(reviewed_file(self.published_dir, locale)))
         with self._lock:
             self._cache[locale] = (identity, catalog)
         return catalog

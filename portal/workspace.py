@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from portal.catalogs import catalog_lock, load_po, save_po
 from portal.checks import Terms, check_translation
-from portal.models import Approval, CatalogRevision, Edit, Rejection, User
-from portal.review import (MessageKey, entry_fingerprint, forms_of, is_translated, medical_keys,
+from portal import trail
+from portal.models import Approval, CatalogRevision, Edit, User
+from portal.trail import TrailEvent
+from portal.review import (MessageKey, entry_fingerprint, forms_of, is_translated, medical_keys_of,
                            message_key, record_edit, same_message)
 
 STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
@@ -98,15 +100,12 @@ class Progress:
     total_words: int = 0
 
 
-def review_status(session: Session, locale: str) -> tuple[set[str], dict[str, Rejection]]:
-    """Fingerprints with a standing approval, and the latest rejection of each rejected fingerprint."""
+def review_status(session: Session, locale: str) -> tuple[set[str], dict[str, TrailEvent]]:
+    """Fingerprints with a standing approval, and the latest rejection or revocation of each text
+    that has not been approved again since (the translator sees those as rejected)."""
     approved = set(session.scalars(select(Approval.fingerprint).where(Approval.locale == locale,
                                                                       Approval.revoked_at.is_(None))))
-    rejected: dict[str, Rejection] = {}
-    for rejection in session.scalars(select(Rejection).where(Rejection.locale == locale)
-                                     .order_by(Rejection.created_at, Rejection.id)):
-        rejected[rejection.fingerprint] = rejection
-    return approved, rejected
+    return approved, trail.objections(trail.events(session, locale))
 
 
 def state_of(entry: polib.POEntry, medical: bool, approved: set[str], rejected: dict) -> str:
@@ -124,9 +123,9 @@ def state_of(entry: polib.POEntry, medical: bool, approved: set[str], rejected: 
     return "awaiting"
 
 
-def _live_entries(template_file: Path, po_file: Path, session: Session, locale: str):
+def live_entries(template_file: Path, po_file: Path, session: Session, locale: str):
     """(entry, key, medical?, state) for each live message, in catalog order."""
-    medical = medical_keys(load_po(template_file))
+    medical = medical_keys_of(template_file)
     approved, rejected = review_status(session, locale)
     for entry in load_po(po_file):
         if entry.obsolete or not entry.msgid:
@@ -142,13 +141,13 @@ def _view(entry: polib.POEntry, key: MessageKey, medical: bool, state: str, term
 
 def messages(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms) -> list[MessageView]:
     """Every live message of a catalog with its state and check results, in catalog order."""
-    return [_view(*live, terms) for live in _live_entries(template_file, po_file, session, locale)]
+    return [_view(*live, terms) for live in live_entries(template_file, po_file, session, locale)]
 
 
 def find_message(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
                  id_: str) -> MessageView:
     """One message by its id, checked alone (not the whole catalog); raises UnknownMessage."""
-    for entry, key, medical, state in _live_entries(template_file, po_file, session, locale):
+    for entry, key, medical, state in live_entries(template_file, po_file, session, locale):
         if message_id(key) == id_:
             return _view(entry, key, medical, state, terms)
     raise UnknownMessage(GONE)
@@ -241,8 +240,8 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
             result = check_translation(entry.msgid, entry.msgid_plural, change.forms, terms)
             if result.blocking:
                 raise BlockedByChecks(result.blocking)
-            planned.append((entry, change, result.warnings))
-        for entry, change, _ in planned:
+            planned.append((entry, change, result.warnings, entry.previous_msgid or ""))
+        for entry, change, _, _ in planned:
             if entry.msgid_plural:
                 entry.msgstr_plural = dict(enumerate(change.forms))
             else:
@@ -253,8 +252,9 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
                 entry.flags.remove("fuzzy")
                 entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         revision = _next_revision(session, locale)
-        for entry, _, warnings in planned:
-            record_edit(session, locale, entry, author, origin, revision=revision, warnings=warnings)
+        for entry, _, warnings, previous in planned:  # the English it replaced, read before it was cleared
+            record_edit(session, locale, entry, author, origin, revision=revision, warnings=warnings,
+                        previous_msgid=previous)
         session.flush()
         # History first, file second: the new file is on disk (fsynced) before the commit, and
         # takes the old one's place only after it. A crash in between leaves the history ahead
@@ -275,9 +275,9 @@ def history(session: Session, locale: str, key: MessageKey) -> list[Edit]:
     return list(session.scalars(select(Edit).where(*same_message(Edit, locale, key)).order_by(Edit.id.desc())))
 
 
-def rejections(session: Session, locale: str, key: MessageKey) -> list[Rejection]:
-    return list(session.scalars(select(Rejection).where(*same_message(Rejection, locale, key))
-                                .order_by(Rejection.id.desc())))
+def objections(session: Session, locale: str, key: MessageKey) -> list[TrailEvent]:
+    """The message's rejections and revocations, newest first (the translator reads the reasons)."""
+    return [e for e in reversed(trail.events(session, locale, key)) if e.kind != "approved"]
 
 
 def revert(po_file: Path, session: Session, locale: str, key: MessageKey, edit_id: int, base: str,

@@ -23,7 +23,11 @@ TRANSLATOR_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "
 REVIEWER_ES = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login",
                                                         "reviewer_es": "allowed"}
 
-MESSAGE_ID = message_id(("", "Tests when leukemia comes back", ""))
+REVIEWERS_AND_ADMINS = {role: "forbidden" for role in ROLES} | {"anonymous": "login", "disabled": "login",
+                                                                 "reviewer_es": "allowed", "reviewer_vi": "allowed",
+                                                                 "admin": "allowed"}
+
+MESSAGE_ID = message_id(("", "Tests when leukemia comes back", ""))  # a medical message
 
 # endpoint -> (url, {method: expectations by role})
 ROUTES = {
@@ -46,7 +50,13 @@ ROUTES = {
     "translate.download": ("/translate/es/download", {"GET": TRANSLATOR_ES}),
     "translate.upload": ("/translate/es/upload", {"GET": TRANSLATOR_ES, "POST": TRANSLATOR_ES}),
     "translate.apply_upload": ("/translate/es/upload/0123abcd", {"POST": TRANSLATOR_ES}),
+    "review.dashboard": ("/review/", {"GET": REVIEWERS_AND_ADMINS}),
     "review.queue": ("/review/es/", {"GET": REVIEWER_ES}),
+    "review.message": (f"/review/es/m/{MESSAGE_ID}", {"GET": REVIEWER_ES}),
+    "review.approve": (f"/review/es/m/{MESSAGE_ID}/approve", {"POST": REVIEWER_ES}),
+    "review.reject": (f"/review/es/m/{MESSAGE_ID}/reject", {"POST": REVIEWER_ES}),
+    "review.revoke": (f"/review/es/m/{MESSAGE_ID}/revoke/1", {"POST": REVIEWER_ES}),
+    "review.locale_trail": ("/review/es/trail", {"GET": REVIEWER_ES}),
 }
 
 

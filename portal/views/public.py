@@ -123,9 +123,14 @@ def page(slug):
         abort(404)
     rendered = _renderer().page(content_page)
     loc = current_locale()
+    translation_reviewed = None
+    if not loc.is_source:
+        when = current_catalog().last_reviewed(m.text for m in content_page.messages())
+        translation_reviewed = format_date(when, "long", locale=loc.babel) if when else None
     return render_template(
         "glossary.html" if content_page.kind == "glossary" else "page.html",
         rendered=rendered, pages=pages, alternates=_alternates("public.page", slug=slug),
         reviewed=format_date(content_page.reviewed, "long", locale=loc.babel),
         next_review=format_date(content_page.next_review, "long", locale=loc.babel),
+        translation_reviewed=translation_reviewed,
     )

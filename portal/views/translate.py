@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_login import current_user
 
-from portal import security, uploads, workspace
+from portal import security, trail, uploads, workspace
 from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
@@ -61,7 +61,8 @@ def _message_context(loc, view):
     return dict(loc=loc, view=view, where=where_used(entry.occurrences, pages),
                 glossary=glossary_for(entry.msgid, pages), diff=diff,
                 history=workspace.history(session, loc.code, view.key),
-                rejections=workspace.rejections(session, loc.code, view.key),
+                objections=workspace.objections(session, loc.code, view.key),
+                trail=trail.events(session, loc.code, view.key),
                 examples=plural_examples(loc.code) if entry.msgid_plural else None,
                 labels=workspace.STATE_LABELS, form=ConfirmForm())
 

@@ -1,0 +1,150 @@
+"""The review trail: every approval, rejection and revocation, with who, when, what and why.
+
+Read from the rows that do the work (approvals, their revocation columns, and
+rejections), so the trail cannot disagree with what the gate used. Rows are
+only ever added, except an approval's revocation columns, which are set once.
+
+Pure domain code: no Flask.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.models import Approval, Rejection
+from portal.review import MessageKey, same_message
+
+KINDS = ("approved", "rejected", "revoked")
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    kind: str  # approved, rejected, revoked
+    at: dt.datetime  # UTC
+    locale: str
+    msgctxt: str
+    msgid: str
+    msgid_plural: str
+    forms: tuple[str, ...]
+    fingerprint: str
+    reviewer: str  # username
+    reviewer_name: str
+    reason: str  # a rejection's or revocation's reason; an approval's optional note
+    author: str  # who wrote the text, for approvals: a username, or "" when unknown
+    author_known: bool | None  # approvals only: False when the text was edited outside the portal
+    approval_id: int | None
+
+    @property
+    def key(self) -> MessageKey:
+        return (self.msgctxt, self.msgid, self.msgid_plural)
+
+
+def _from_approval(a: Approval) -> list[TrailEvent]:
+    common = dict(locale=a.locale, msgctxt=a.msgctxt, msgid=a.msgid, msgid_plural=a.msgid_plural,
+                  forms=tuple(a.forms), fingerprint=a.fingerprint, approval_id=a.id,
+                  author=a.author.username if a.author else "", author_known=a.author_known)
+    events = [TrailEvent(kind="approved", at=a.created_at, reviewer=a.reviewer.username,
+                         reviewer_name=a.reviewer.display_name, reason=a.note or "", **common)]
+    if a.revoked_at is not None:
+        by = a.revoked_by
+        events.append(TrailEvent(kind="revoked", at=a.revoked_at, reviewer=by.username if by else "",
+                                 reviewer_name=by.display_name if by else "", reason=a.revoke_reason, **common))
+    return events
+
+
+def _from_rejection(r: Rejection) -> TrailEvent:
+    return TrailEvent(kind="rejected", at=r.created_at, locale=r.locale, msgctxt=r.msgctxt, msgid=r.msgid,
+                      msgid_plural=r.msgid_plural, forms=tuple(r.forms), fingerprint=r.fingerprint,
+                      reviewer=r.reviewer.username, reviewer_name=r.reviewer.display_name, reason=r.reason,
+                      author="", author_known=None, approval_id=None)
+
+
+def events(session: Session, locale: str | None = None, key: MessageKey | None = None) -> list[TrailEvent]:
+    """The trail, oldest first; of one locale, or of one message in it (``key`` needs ``locale``)."""
+    approvals = select(Approval).options(selectinload(Approval.reviewer), selectinload(Approval.author),
+                                         selectinload(Approval.revoked_by))
+    rejections = select(Rejection).options(selectinload(Rejection.reviewer))
+    if locale is not None:
+        approvals = approvals.where(Approval.locale == locale)
+        rejections = rejections.where(Rejection.locale == locale)
+    if key is not None:
+        approvals = approvals.where(*same_message(Approval, locale, key))
+        rejections = rejections.where(*same_message(Rejection, locale, key))
+    found = [event for a in session.scalars(approvals) for event in _from_approval(a)]
+    found += [_from_rejection(r) for r in session.scalars(rejections)]
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    found.sort(key=lambda e: (e.at, order[e.kind], e.approval_id or 0))
+    return found
+
+
+def objections(found: list[TrailEvent]) -> dict[str, TrailEvent]:
+    """The latest rejection or revocation of each text (by fingerprint), unless approved again since."""
+    latest: dict[str, TrailEvent] = {}
+    for event in found:  # oldest first
+        if event.kind == "approved":
+            latest.pop(event.fingerprint, None)
+        else:
+            latest[event.fingerprint] = event
+    return latest
+
+
+EXPORT_FIELDS = ("time_utc", "action", "locale", "reviewer", "reviewer_name", "msgctxt", "source",
+                 "source_plural", "translation", "reason", "author", "author_known", "fingerprint",
+                 "approval_id")
+
+
+def as_record(event: TrailEvent) -> dict:
+    """One event for export; ``translation`` is the list of forms (one, or one per plural form)."""
+    return {"time_utc": event.at.replace(microsecond=0).isoformat() + "Z", "action": event.kind,
+            "locale": event.locale, "reviewer": event.reviewer, "reviewer_name": event.reviewer_name,
+            "msgctxt": event.msgctxt, "source": event.msgid, "source_plural": event.msgid_plural,
+            "translation": list(event.forms), "reason": event.reason,
+            "author": author_label(event),
+            "author_known": event.author_known, "fingerprint": event.fingerprint,
+            "approval_id": event.approval_id}
+
+
+def author_label(event: TrailEvent) -> str:
+    """Who wrote an approved text, as the trail says it; empty for other events."""
+    if event.author_known is None:
+        return ""
+    if not event.author_known:
+        return "unknown (edited outside the portal)"
+    return event.author or "several people"
+
+
+def to_json(found: list[TrailEvent]) -> str:
+    return json.dumps([as_record(e) for e in found], ensure_ascii=False, indent=2) + "\n"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A spreadsheet-safe cell: text a translator wrote must not run as a formula (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(found: list[TrailEvent]) -> str:
+    """CSV for spreadsheets; a plural translation's forms are numbered, one per line, in one cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_FIELDS)
+    for event in found:
+        record = as_record(event)
+        forms = record["translation"]
+        record["translation"] = forms[0] if not event.msgid_plural else "\n".join(
+            f"[{index}] {form}" for index, form in enumerate(forms))
+        writer.writerow([_cell(record[name]) for name in EXPORT_FIELDS])
+    return out.getvalue()
