@@ -49,10 +49,17 @@ def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
 
 
 def publish_locale(paths: Paths, session: Session, locale: str) -> PublishReport:
-    """Rebuild one locale's served catalog through the gate."""
+    """Rebuild one locale's served catalog through the gate.
+
+    One publish of a locale at a time, reading the approvals inside the lock: two approvals
+    committed together each publish, and whichever publish writes last read after both
+    commits, so an older read never replaces a newer catalog.
+    """
     by_code(locale)
-    return publish(locale, paths.template, paths.po(locale), paths.published_dir,
-                   standing_approvals(session, locale))
+    with catalog_lock(Path(paths.published_dir) / locale / "publish"):
+        with Session(session.get_bind()) as fresh:  # a new transaction: the approvals as committed now
+            approvals = standing_approvals(fresh, locale)
+        return publish(locale, paths.template, paths.po(locale), paths.published_dir, approvals)
 
 
 def publish_all(paths: Paths, session: Session) -> list[PublishReport]:

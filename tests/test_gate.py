@@ -233,3 +233,42 @@ def test_translation_whose_links_differ_is_never_served_even_if_approved(app):
     served, report = decide(template, working, [ApprovedText(key, (bad,), fingerprint(key, [bad]))], 2)
     assert key not in served
     assert report.blocked == 1
+
+
+def test_a_slow_publish_never_replaces_a_newer_one(people, app, monkeypatch):
+    """Two approvals, each publishing. The first publish reads the approvals and is slow to
+    write; the second approval's publish must wait for it and then read both, so the catalog
+    left in place serves both texts (approving publishes at once, in every interleaving)."""
+    import threading
+
+    from portal import operations
+    from portal.review import message_key as key_of
+
+    other = "Chest X-ray"
+    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
+    assert any(e.msgid == other for e in template), "pick another medical message on the page"
+    people.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
+    people.translate("es", other, "Radiografía de tórax", author="tina")
+
+    real_publish = operations.publish
+    first_has_read, let_first_write = threading.Event(), threading.Event()
+
+    def slow_first_publish(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            first_has_read.set()
+            assert let_first_write.wait(10)
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "publish", slow_first_publish)
+    first = threading.Thread(target=people.approve, args=("es", MEDICAL, "rita"), name="first")
+    first.start()
+    assert first_has_read.wait(10)
+    second = threading.Thread(target=people.approve, args=("es", other, "rob"), name="second")
+    second.start()
+    second.join(0.5)  # it must be waiting for the first publish, not writing over it afterwards
+    let_first_write.set()
+    first.join(10)
+    second.join(10)
+    served = {key_of(e)[1]: e.msgstr for e in polib.mofile(str(published_mo(app.config["PUBLISHED_DIR"], "es")))}
+    assert served.get(MEDICAL) == "Pruebas cuando la leucemia vuelve"
+    assert served.get(other) == "Radiografía de tórax"
