@@ -10,7 +10,7 @@ from portal.catalogs import load_po
 from portal.db import get_session
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
-from portal.message_info import glossary_for, text_diff, where_used
+from portal.message_info import glossary_for, plural_examples, text_diff, where_used
 from portal.models import Approval, Edit, utcnow
 from portal.web import current_paths, current_terms
 
@@ -97,6 +97,7 @@ def _render_message(loc, view, status: int = 200, **extra):
         history=workspace.history(session, loc.code, view.key), trail=trail.events(session, loc.code, view.key),
         standing=standing, current_approval=current_approval, problem=problem, forms=forms,
         labels=workspace.STATE_LABELS, now=utcnow(), waited=review_queue.waited,
+        examples=plural_examples(loc.code) if view.entry.msgid_plural else None,
     )
     context.update(extra)
     return render_template("staff/review_message.html", **context), status
