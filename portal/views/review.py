@@ -110,6 +110,12 @@ def message(locale, mid):
     return _render_message(loc, _view_or_404(loc.code, mid))
 
 
+def _nothing_recorded(form) -> str:
+    """The summary at the top of a refused form (announced, role=alert): what went wrong."""
+    problems = [error for name, errors in form.errors.items() if name != "csrf_token" for error in errors]
+    return "Nothing was recorded. " + " ".join(problems)
+
+
 def _decide(locale: str, mid: str, decision: str):
     loc = by_code(locale)
     view = _view_or_404(loc.code, mid)
@@ -117,7 +123,7 @@ def _decide(locale: str, mid: str, decision: str):
     if not form.validate_on_submit():
         if form.csrf_token.errors or form.seen.errors:
             abort(400)
-        return _render_message(loc, view, 400, forms={decision: form})
+        return _render_message(loc, view, 400, forms={decision: form}, error=_nothing_recorded(form))
     text = form.note.data if decision == "approve" else form.reason.data
     try:
         operations.review_message(current_paths(), get_session(), loc.code, view.key, current_user,
@@ -158,7 +164,8 @@ def revoke(locale, mid, approval_id):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        return _render_message(loc, view, 400, forms={"revoke": form}, revoke_id=approval_id)
+        return _render_message(loc, view, 400, forms={"revoke": form}, revoke_id=approval_id,
+                               error=_nothing_recorded(form))
     approval = get_session().get(Approval, approval_id)
     if approval is None or (approval.msgctxt, approval.msgid, approval.msgid_plural) != view.key:
         return _render_message(loc, view, 400, error="That approval does not belong to this message.")
