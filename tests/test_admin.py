@@ -31,7 +31,7 @@ def post(client, url, **data):
 
 def test_people_page_lists_everyone(admin_client):
     html = admin_client.get("/admin/people").get_data(as_text=True)
-    assert "<caption>" in html and ">ana</th>" in html and "translator es" in html
+    assert "<caption id=\"people-caption\">" in html and ">ana</th>" in html and "translator es" in html
 
 
 def test_add_a_person_with_roles(app, admin_client, work):
