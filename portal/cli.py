@@ -240,7 +240,7 @@ def review_approve(locale, reviewer, approve_all, msgid):
 @review_cli.command("export")
 @click.option("--locale", "locales", multiple=True, help="Only this locale (repeat for several); default all.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", default=None,
               help="Write to this file (replaced whole, atomically); default: standard output.")
 def review_export(locales, fmt, output):
     """Export the review trail: every approval, rejection and revocation, oldest first, with
@@ -251,6 +251,17 @@ def review_export(locales, fmt, output):
     from portal.catalogs import atomic_write
 
     codes = _locales(locales)
+    if any(by_code(code).is_source for code in codes):
+        raise click.ClickException("English is the source language: it has no reviews. Give a translated "
+                                   "locale: " + ", ".join(loc.code for loc in TRANSLATED_LOCALES) + ".")
+    if output is not None:
+        target = Path(output)
+        if target.is_dir():
+            raise click.ClickException(f"{output} is a folder; give a file name, e.g. {target / ('trail.' + fmt)}.")
+        if not target.parent.is_dir():
+            raise click.ClickException(f"Could not write {output}: the folder {target.parent} does not exist "
+                                       "or is not a folder. Create it first or choose another path; "
+                                       "nothing was written.")
     session = get_session()
     found = [event for event in trail.events(session) if event.locale in codes]
     data = trail.to_csv(found) if fmt == "csv" else trail.to_json(found)
@@ -258,7 +269,7 @@ def review_export(locales, fmt, output):
         click.echo(data, nl=False)
     else:
         try:
-            atomic_write(Path(output), data.encode("utf-8"))
+            atomic_write(target, data.encode("utf-8"))
         except OSError as exc:
             raise click.ClickException(f"Could not write {output}: {exc.strerror}. Choose another path.") from None
         click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
