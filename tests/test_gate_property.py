@@ -152,8 +152,11 @@ class GateMachine(RuleBasedStateMachine):
         """The message's id in a URL; now and then one from before its English changed (gone)."""
         if self.old_mids[index] and data.draw(st.integers(0, 9), label="stale mid?") == 0:
             return data.draw(st.sampled_from(self.old_mids[index]), label="stale mid"), False
+        return self._mid_now(index), True
+
+    def _mid_now(self, index) -> str:
         msgid, plural = self.sources[index]
-        return message_id(("", msgid, plural or "")), True
+        return message_id(("", msgid, plural or ""))
 
     def _standing(self):
         self.session.expire_all()  # the web requests changed rows behind this session's back
@@ -265,8 +268,8 @@ class GateMachine(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 3))
     def change_source(self, index):
+        self.old_mids[index].append(self._mid_now(index))
         msgid, plural = self.sources[index]
-        self.old_mids[index].append(message_id(("", msgid, plural or "")))
         self.sources[index] = (msgid.replace(".", "!") if "." in msgid else msgid + "!",
                                plural.replace(".", "!") if plural else None)
         write_template(self.template, self.sources)
@@ -329,13 +332,13 @@ class GateMachine(RuleBasedStateMachine):
         if then_review and index < 3:
             reviewer = person if self.people[person].has_role("reviewer", LOCALE) else \
                 data.draw(st.sampled_from(["rita", "rob", "tess"]), label="reviewer")
-            self._approve_via_web(data, index, reviewer)
+            self._approve_via_web(data, index, reviewer, fresh=True)
 
-    def _review_target(self, data, reviewer, index):
+    def _review_target(self, data, reviewer, index, fresh=False):
         """Open the message as the reviewer would and pick the fingerprint to post: the one the
-        page shows; or one from earlier; or the page's, after a translator saved meanwhile.
-        Returns (mid, live, seen)."""
-        mid, live = self._mid(data, index)
+        page shows (always, when ``fresh``); or one from earlier; or the page's, after a
+        translator saved meanwhile. Returns (mid, live, seen)."""
+        mid, live = self._mid(data, index) if not fresh else (self._mid_now(index), True)
         person = self.people[reviewer]
         entry = self._current(index)
         current = entry_fingerprint(entry)
@@ -356,7 +359,8 @@ class GateMachine(RuleBasedStateMachine):
                 assert offered == (not already and not self._blocked(entry) and not own), \
                     "the page offers approval where the rules refuse it, or hides it where they allow it"
         found = SEEN_RE.search(page)
-        kind = data.draw(st.sampled_from(["page", "page", "page", "stale", "raced"]), label="seen")
+        kind = "page" if fresh else data.draw(st.sampled_from(["page", "page", "page", "stale", "raced"]),
+                                              label="seen")
         seen = found.group(1) if found else current  # no form offered: a request made by hand
         if kind == "stale":
             earlier = [p for p in self.prints[index] if p != current]
@@ -373,8 +377,8 @@ class GateMachine(RuleBasedStateMachine):
     def web_approve(self, data, index, reviewer, note):
         self._approve_via_web(data, index, reviewer, note)
 
-    def _approve_via_web(self, data, index, reviewer, note=""):
-        mid, live, seen = self._review_target(data, reviewer, index)
+    def _approve_via_web(self, data, index, reviewer, note="", fresh=False):
+        mid, live, seen = self._review_target(data, reviewer, index, fresh)
         person = self.people[reviewer]
         entry = self._current(index)
         current = entry_fingerprint(entry)
@@ -463,8 +467,7 @@ class GateMachine(RuleBasedStateMachine):
         if elsewhere:  # an approval id under another message's URL
             others = [i for k, i in live_keys.items() if k != key and i < 3]
             index = data.draw(st.sampled_from(others), label="other message")
-            msgid, plural = self.sources[index]
-            mid, mismatched = message_id(("", msgid, plural or "")), True
+            mid, mismatched = self._mid_now(index), True
         person = self.people[reviewer]
         was_revoked = approval.revoked_at is not None
         status = self._post(reviewer, f"/review/{LOCALE}/m/{mid}/revoke/{approval.id}", {"reason": reason})
