@@ -120,9 +120,9 @@ class ReviewOutcome:
 
 
 def _current_entry(catalog: polib.POFile, key: review.MessageKey) -> polib.POEntry:
-    for entry in catalog:
-        if not entry.obsolete and review.message_key(entry) == key:
-            return entry
+    entry = review.find_entry(catalog, key)
+    if entry is not None:
+        return entry
     raise review.NothingToApprove("This message is no longer in the catalog (its English may have "
                                   "changed). Go back to the queue and open it again.")
 

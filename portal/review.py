@@ -139,6 +139,17 @@ def record_edit(session: Session, locale: str, entry: polib.POEntry, author: Use
     return edit
 
 
+def find_entry(catalog: polib.POFile, key: MessageKey) -> polib.POEntry | None:
+    """The live entry of one message in a catalog, or None (its English may have changed)."""
+    return next((e for e in catalog if not e.obsolete and message_key(e) == key), None)
+
+
+def latest_edit(session: Session, locale: str, print_: str) -> Edit | None:
+    """The newest recorded save of this exact text."""
+    return session.scalars(select(Edit).where(Edit.locale == locale, Edit.fingerprint == print_)
+                           .order_by(Edit.id.desc())).first()
+
+
 def authors_of(session: Session, locale: str, print_: str) -> set[int | None]:
     """Everyone recorded as having saved this exact text (None: saved outside the portal)."""
     rows = session.scalars(select(Edit.author_id).where(Edit.locale == locale,

@@ -153,7 +153,8 @@ def item_for(template_file: Path, po_file: Path, session: Session, locale: str, 
     if view.medical and view.state in ("awaiting", "rejected"):
         if note_outside_texts(session, locale, [view.entry], workspace.current_revision(session, locale)):
             session.commit()
-    return describe(view, _history(session, locale), trail.objections(trail.events(session, locale)))
+    # A fingerprint includes the message's key: only its own events can object to its text.
+    return describe(view, _history(session, locale), trail.objections(trail.events(session, locale, view.key)))
 
 
 def counts(items: list[QueueItem]) -> dict[str, int]:

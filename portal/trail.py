@@ -21,6 +21,7 @@ from portal.models import Approval, Rejection
 from portal.review import MessageKey, same_message
 
 KINDS = ("approved", "rejected", "revoked")
+LABELS = {"approved": "Approved", "rejected": "Rejected", "revoked": "Approval revoked"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ class TrailEvent:
     @property
     def key(self) -> MessageKey:
         return (self.msgctxt, self.msgid, self.msgid_plural)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+    @property
+    def author_label(self) -> str:
+        """Who wrote an approved text, as the trail says it; empty for other events."""
+        if self.author_known is None:
+            return ""
+        if not self.author_known:
+            return "unknown (edited outside the portal)"
+        return self.author or "several people"
 
 
 def _from_approval(a: Approval) -> list[TrailEvent]:
@@ -105,18 +119,9 @@ def as_record(event: TrailEvent) -> dict:
             "locale": event.locale, "reviewer": event.reviewer, "reviewer_name": event.reviewer_name,
             "msgctxt": event.msgctxt, "source": event.msgid, "source_plural": event.msgid_plural,
             "translation": list(event.forms), "reason": event.reason,
-            "author": author_label(event),
+            "author": event.author_label,
             "author_known": event.author_known, "fingerprint": event.fingerprint,
             "approval_id": event.approval_id}
-
-
-def author_label(event: TrailEvent) -> str:
-    """Who wrote an approved text, as the trail says it; empty for other events."""
-    if event.author_known is None:
-        return ""
-    if not event.author_known:
-        return "unknown (edited outside the portal)"
-    return event.author or "several people"
 
 
 def to_json(found: list[TrailEvent]) -> str:

@@ -25,7 +25,7 @@ from portal import trail
 from portal.models import Approval, CatalogRevision, Edit, User
 from portal.trail import TrailEvent
 from portal.review import (MessageKey, entry_fingerprint, forms_of, is_translated, medical_keys_of,
-                           message_key, record_edit, same_message)
+                           find_entry, latest_edit, message_key, record_edit, same_message)
 
 STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
 STATE_LABELS = {
@@ -197,15 +197,14 @@ def _next_revision(session: Session, locale: str) -> int:
 
 
 def _find_entry(catalog: polib.POFile, key: MessageKey) -> polib.POEntry:
-    for entry in catalog:
-        if not entry.obsolete and message_key(entry) == key:
-            return entry
-    raise UnknownMessage(GONE)
+    entry = find_entry(catalog, key)
+    if entry is None:
+        raise UnknownMessage(GONE)
+    return entry
 
 
 def _last_author(session: Session, locale: str, print_: str) -> str | None:
-    edit = session.scalars(select(Edit).where(Edit.locale == locale, Edit.fingerprint == print_)
-                           .order_by(Edit.id.desc())).first()
+    edit = latest_edit(session, locale, print_)
     return edit.author.username if edit and edit.author else None
 
 

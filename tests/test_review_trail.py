@@ -273,7 +273,7 @@ def test_text_edited_outside_the_portal_has_an_unknown_author(people, runner):
     (approved,) = events(work, "es")
     assert approved.author_known is False
     assert approved.author == ""
-    assert trail.author_label(approved) == UNKNOWN_AUTHOR
+    assert approved.author_label == UNKNOWN_AUTHOR
     assert trail.as_record(approved)["author"] == UNKNOWN_AUTHOR
     assert trail.as_record(approved)["author_known"] is False
 
@@ -294,9 +294,9 @@ def test_a_single_known_author_is_named_and_several_are_said_to_be_several(peopl
 
     by_msgid = {e.msgid: e for e in events(work, "es")}
     assert (by_msgid[ANXIETY].author, by_msgid[ANXIETY].author_known) == ("tina", True)
-    assert trail.author_label(by_msgid[ANXIETY]) == "tina"
+    assert by_msgid[ANXIETY].author_label == "tina"
     assert by_msgid[BLOOD_TEST].author_known is True
-    assert trail.author_label(by_msgid[BLOOD_TEST]) == "several people"
+    assert by_msgid[BLOOD_TEST].author_label == "several people"
 
     rows = {r["source"]: r for r in csv.DictReader(io.StringIO(export(runner).stdout))}
     assert (rows[ANXIETY]["author"], rows[ANXIETY]["author_known"]) == ("tina", "yes")

@@ -11,7 +11,7 @@ from portal.db import get_session
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.message_info import glossary_for, plural_examples, text_diff, where_used
-from portal.models import Approval, Edit, utcnow
+from portal.models import Approval, utcnow
 from portal.web import current_paths, current_terms
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -67,8 +67,7 @@ def _view_or_404(code: str, mid: str) -> workspace.MessageView:
 
 def _text_seen(code: str, print_: str) -> list[str] | None:
     """The forms of a text by its fingerprint, from the history (for "the text you read")."""
-    edit = get_session().scalars(select(Edit).where(Edit.locale == code, Edit.fingerprint == print_)
-                                 .order_by(Edit.id.desc())).first()
+    edit = review.latest_edit(get_session(), code, print_)
     return edit.forms if edit else None
 
 
