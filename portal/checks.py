@@ -1,23 +1,40 @@
-"""Quality checks of one translation against its source.
+"""Quality checks of one translation against its source: each declared once, one verdict.
 
-Blocking (the translation is not saved, and never served): placeholders and
-Markdown links must match the source's exactly (invariant 6), and so must the
-numbers. Warnings (shown, and stored with the edit for the reviewer):
-emphasis, medicine names and kept terms, leading and trailing spaces, ending
-punctuation, unchanged from the source, empty plural forms.
+``CHECKS`` lists every check with its id, its severity and the function that
+finds its problems. ``blocking_problems`` is the one function that decides
+whether a text may be saved, uploaded, approved or served: the workspace, the
+upload preview, approval (web and CLI), the publish gate and
+``flask translate check`` all call it (DESIGN invariants 1 and 6).
+
+Blocking: invisible and control characters, markup the source does not use
+(images, raw HTML, block syntax, bare URLs, ...), link targets, placeholders and
+numbers that differ from the source's. Numbers may be written as words of the
+target language (``portal.number_words``).
+
+Warnings (shown, and stored with the edit for the reviewer): emphasis counts,
+medicine names and kept terms, spaces at the ends, ending punctuation, text
+left in English, empty plural forms.
+
+Pure domain code: no Flask.
 """
 from __future__ import annotations
 
+import gettext
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
+from functools import lru_cache
+from typing import Callable
 
 import yaml
+from babel.messages.plurals import get_plural
+from markdown_it import MarkdownIt
 
 from portal.content import inline_links, plain_text
+from portal.number_words import number_words
 
 # Python %-format ("%(name)s", "%d") and str.format ("{name}") placeholders.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|%[diouxXeEfFgGcrsa]|\{\w*\}")
@@ -34,35 +51,213 @@ def link_targets(text: str) -> Counter:
 COUNT_NAME = "%(num)"  # Jinja's and Flask-Babel's ngettext name the count "num"
 
 
-def blocking_problems(msgid: str, msgid_plural: str | None, forms: list[str]) -> list[str]:
-    """Problems that stop a translation from being saved or served, as readable sentences.
+@dataclass(frozen=True)
+class Text:
+    """What every check looks at: one translation (all its forms) and its source."""
 
-    Links must match the source's exactly. Placeholders must match too, except
-    that a plural form may leave out the count (Arabic's "one" and "two" forms
-    often say the number in words), never add one the source lacks.
-    """
+    locale: str
+    msgid: str
+    msgid_plural: str
+    forms: tuple[str, ...]
+
+    def each_form(self):
+        """(label, source, form, index) for each non-empty form; a plural's forms after the first
+        are checked against the plural source."""
+        for index, form in enumerate(self.forms):
+            if not form:
+                continue
+            source = self.msgid_plural if (self.msgid_plural and index > 0) else self.msgid
+            label = f"Plural form {index}: " if self.msgid_plural else ""
+            yield label, source, form, index
+
+
+# --- Invisible and control characters --------------------------------------------------------
+
+# Zero-width non-joiner and joiner: scripts (and emoji) need them to shape text correctly.
+SCRIPT_JOINERS = {"\u200c", "\u200d"}
+# Invisible letters that are not format characters (Hangul fillers, the braille blank).
+_INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def is_invisible(ch: str) -> bool:
+    """Control, format (bidi overrides and isolates, zero-width space, BOM, soft hyphen), line and
+    paragraph separators, private use: characters a reader cannot see that can hide or reorder text."""
+    return (unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs")
+            or ch in _INVISIBLE_LETTERS) and ch not in SCRIPT_JOINERS
+
+
+def _character_name(ch: str) -> str:
+    names = {"\n": "LINE FEED", "\t": "TAB", "\r": "CARRIAGE RETURN", "\x00": "NUL"}
+    return names.get(ch) or unicodedata.name(ch, "control character")
+
+
+def invisible_problems(text: Text) -> list[str]:
+    """Each invisible character, named, with its position (the first of each kind)."""
     problems = []
-    wanted_links = link_targets(msgid)
-    wanted = placeholders(msgid_plural) if msgid_plural else placeholders(msgid)
-    allowed = wanted | placeholders(msgid)
-    for index, form in enumerate(forms):
-        if not form:
-            continue
-        label = f"plural form {index}" if msgid_plural else "the translation"
-        got_links = link_targets(form)
-        if got_links != wanted_links:
-            problems.append(f"{label} has links {sorted(got_links.elements())} but the source has "
-                            f"{sorted(wanted_links.elements())}; keep each link's target exactly as in the source")
+    for label, source, form, _ in text.each_form():
+        seen = set()
+        for position, ch in enumerate(form, start=1):
+            if is_invisible(ch) and ch not in source and ch not in seen:
+                seen.add(ch)
+                problems.append(f"{label}There is an invisible character, U+{ord(ch):04X} ({_character_name(ch)}), "
+                                f"at position {position}. Delete it: it can hide or reorder text.")
+    return problems
+
+
+# --- Markup a translation cannot add ---------------------------------------------------------
+
+_blocks = MarkdownIt("commonmark", {"html": False}).enable("table")
+_RAW_HTML = re.compile(r"<[A-Za-z/!?]")
+_BARE_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
+_INLINE_KINDS = {"strong_open": "bold (**)", "em_open": "emphasis (*)", "link_open": "a link",
+                 "image": "an image", "code_inline": "code (`)", "html_inline": "raw HTML",
+                 "hardbreak": "a forced line break"}
+_BLOCK_KINDS = {"heading_open": "a heading", "bullet_list_open": "a list", "ordered_list_open": "a numbered list",
+                "table_open": "a table", "blockquote_open": "a quote", "code_block": "a code block",
+                "fence": "a code block", "hr": "a horizontal line", "html_block": "raw HTML"}
+
+
+def _syntax(text: str) -> set[str]:
+    """The Markdown constructs a text uses: block kinds, and inline kinds (autolinks apart)."""
+    kinds = set()
+    for token in _blocks.parse(text):
+        if token.type in _BLOCK_KINDS:
+            kinds.add(_BLOCK_KINDS[token.type])
+        if token.type == "paragraph_open" and kinds & {"a paragraph"}:
+            kinds.add("a second paragraph")
+        if token.type == "paragraph_open":
+            kinds.add("a paragraph")
+        for child in token.children or []:
+            if child.type == "link_open" and child.markup == "autolink":
+                kinds.add("an autolink (<...>)")
+            elif child.type in _INLINE_KINDS:
+                kinds.add(_INLINE_KINDS[child.type])
+    return kinds
+
+
+def markup_problems(text: Text) -> list[str]:
+    """A translation uses only the Markdown its source uses: no images, raw HTML, code, headings,
+    lists, tables, autolinks or web addresses the source does not have."""
+    problems = []
+    for label, source, form, _ in text.each_form():
+        added = sorted(_syntax(form) - _syntax(source) - {"a paragraph"})
+        if _RAW_HTML.search(form) and not _RAW_HTML.search(source) and "raw HTML" not in added:
+            added.append("raw HTML")
+        urls = [u for u in (m.rstrip(").,;:!?'\"»”") for m in _BARE_URL.findall(form)) if u not in source]
+        if urls:
+            added.append(f"the web address {urls[0]!r}")
+        if added:
+            problems.append(f"{label}The translation adds {', '.join(added)}, which the English does not have. "
+                            "Use only the formatting and links of the English.")
+    return problems
+
+
+def link_problems(text: Text) -> list[str]:
+    problems = []
+    wanted = link_targets(text.msgid)
+    for label, _, form, _ in text.each_form():
+        got = link_targets(form)
+        if got != wanted:
+            problems.append(f"{label}The links differ from the English: it links to "
+                            f"{', '.join(sorted(wanted.elements())) or 'nothing'}; the translation links to "
+                            f"{', '.join(sorted(got.elements())) or 'nothing'}. Keep each link's target "
+                            "(the part in brackets) exactly as in the English.")
+    return problems
+
+
+def placeholder_problems(text: Text) -> list[str]:
+    """Placeholders must match; a plural form may leave out the count (Arabic's "one" and "two"
+    forms often say the number in words), never add one the source lacks."""
+    problems = []
+    wanted = placeholders(text.msgid_plural) if text.msgid_plural else placeholders(text.msgid)
+    allowed = wanted | placeholders(text.msgid)
+    for label, _, form, _ in text.each_form():
         got = placeholders(form)
         extra = got - allowed
         if extra:
-            problems.append(f"{label} has placeholders {sorted(extra)} that the source does not have")
+            problems.append(f"{label}The translation has {', '.join(sorted(extra))}, which the English does not "
+                            "have. Remove it: the portal fills these in.")
         missing = wanted - got
-        if msgid_plural:
+        if text.msgid_plural:
             missing = Counter({p: n for p, n in missing.items() if not p.startswith(COUNT_NAME)})
         if missing:
-            problems.append(f"{label} is missing placeholders {sorted(missing.elements())}")
+            problems.append(f"{label}The translation is missing {', '.join(sorted(missing.elements()))}. "
+                            "Copy it from the English exactly: the portal fills it in.")
     return problems
+
+
+# --- Numbers ---------------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+_NON_WESTERN_DIGITS = re.compile(r"[\u0660-\u0669\u06f0-\u06f9]")
+
+
+def numbers(text: str) -> Counter:
+    """Numbers written as digits (placeholders excluded); 85, 2.5 and 1,000 count as one each."""
+    return Counter(_DIGITS.findall(_PLACEHOLDER.sub(" ", text)))
+
+
+def _as_int(number: str) -> int | None:
+    return int(number) if number.isdigit() else None
+
+
+def number_problems(source: str, translation: str, locale: str = "", also_allowed: frozenset[int] = frozenset()) -> list[str]:
+    """The numbers of the source, each as digits or as a word of the target language; no other number.
+
+    Words that also mean something else ("un", "một", Chinese "一" outside a count) may stand for
+    a source number but are never counted as an extra one.
+    """
+    if not translation:
+        return []
+    if _NON_WESTERN_DIGITS.search(translation):
+        return ["Use Western digits (0-9), as the English does."]
+    wanted = numbers(source)
+    digits = numbers(translation)
+    worded = number_words(translation, locale)
+    as_words = Counter(str(value) for value, _, _ in worded)
+    source_values = (set(wanted) | {str(value) for value, _, _ in number_words(source, "en")}
+                     | {str(value) for value in also_allowed})
+    source_words = set(re.findall(r"\w+", source.casefold()))  # a word kept from the English is not a number
+    missing = wanted - (digits + as_words)
+    extra = list((digits - wanted).elements())
+    extra += sorted({str(value) for value, counts, word in worded
+                     if counts and str(value) not in source_values and word not in source_words})
+    if missing and extra:
+        return [f"The English has {', '.join(sorted(missing.elements()))}; your translation has "
+                f"{', '.join(extra)} instead. Use the same numbers as the English."]
+    if missing:
+        return [f"The English has {', '.join(sorted(missing.elements()))}; your translation does not. "
+                "Write the same number, in digits or as a word."]
+    if extra:
+        return [f"Your translation has {', '.join(extra)}, which the English does not have. "
+                "Use only the numbers of the English."]
+    if source.count("%") - source.count("%%") - len(placeholders(source)) != \
+            translation.count("%") - translation.count("%%") - len(placeholders(translation)):
+        return ["The percent signs (%) differ from the English. Use as many as the English has."]
+    return []
+
+
+def numbers_check(text: Text) -> list[str]:
+    problems = []
+    for label, source, form, index in text.each_form():
+        # A plural message's first form is for one (or zero) in many languages: it may say the
+        # number in words or not at all, so only the other forms are held to the plural source's.
+        if text.msgid_plural and index == 0 and len(text.forms) > 1:
+            continue
+        allowed = numbers_of_form(text.locale, index) if text.msgid_plural else frozenset()
+        problems.extend(label + problem for problem in number_problems(source, form, text.locale, allowed))
+    return problems
+
+
+@lru_cache(maxsize=64)
+def numbers_of_form(locale: str, index: int) -> frozenset[int]:
+    """The numbers (up to 100) that use plural form ``index`` in a locale: that form may say them in
+    words (Arabic's form for two may say "two")."""
+    try:
+        choose = gettext.c2py(get_plural(locale or "en").plural_expr)
+    except Exception:  # an unknown locale: no form says any number
+        return frozenset()
+    return frozenset(n for n in range(101) if choose(n) == index)
 
 
 # --- Terms that must stay recognisable (content/terms.yml) -----------------------------------
@@ -106,29 +301,6 @@ def kept_term_problems(source: str, translation: str, medicines: list[str], keep
     return problems
 
 
-def numbers(text: str) -> Counter:
-    """Numbers written as digits (placeholders excluded); 85, 2.5 and 1,000 count as one each."""
-    text = _PLACEHOLDER.sub(" ", text)
-    return Counter(re.findall(r"\d+(?:[.,]\d+)?", text))
-
-
-def number_problems(source: str, translation: str) -> list[str]:
-    if not translation:
-        return []
-    if re.search(r"[\u0660-\u0669\u06f0-\u06f9]", translation):
-        return ["use Western digits (0-9), as in the source"]
-    missing, extra = numbers(source) - numbers(translation), numbers(translation) - numbers(source)
-    if missing or extra:
-        return [f"numbers differ from the source: missing {sorted(missing.elements())}, "
-                f"extra {sorted(extra.elements())}"]
-    if source.count("%") - source.count("%%") - len(placeholders(source)) != \
-            translation.count("%") - translation.count("%%") - len(placeholders(translation)):
-        return ["percent signs differ from the source"]
-    return []
-
-
-# --- All checks of one translation, as the workspace and `flask translate check` run them -------
-
 @dataclass(frozen=True)
 class Terms:
     """Names that must stay recognisable (content/terms.yml)."""
@@ -143,11 +315,7 @@ class Terms:
         return cls(tuple(data.get("medicines", ())), tuple(data.get("keep", ())))
 
 
-@dataclass
-class CheckResult:
-    blocking: list[str] = field(default_factory=list)  # placeholders, links, numbers: not saved
-    warnings: list[str] = field(default_factory=list)  # shown, and stored for the reviewer
-
+# --- Warnings --------------------------------------------------------------------------------
 
 _ENDINGS = {".": ".。", "?": "?？؟", "!": "!！", ":": ":：", "…": "…"}
 
@@ -164,33 +332,84 @@ def _emphasis(text: str) -> tuple[int, int]:
     return text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text))
 
 
-def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], terms: Terms = Terms()) -> CheckResult:
-    """Every check of a translation against its source. An empty translation is not checked."""
+def empty_form_warnings(text: Text, terms: Terms) -> list[str]:
+    if text.msgid_plural and any(text.forms) and not all(text.forms):
+        empty = [str(index) for index, form in enumerate(text.forms) if not form]
+        return [f"plural forms {', '.join(empty)} are empty; families would see English for those numbers"]
+    return []
+
+
+def style_warnings(text: Text, terms: Terms) -> list[str]:
+    warnings = []
+    kept = {term.lower() for term in (*terms.medicines, *terms.keep)}
+    for label, source, form, _ in text.each_form():
+        label = label.lower()
+        if _emphasis(form) != _emphasis(source):
+            warnings.append(f"{label}bold or emphasis marks (* and **) differ from the source")
+        warnings.extend(label + p for p in kept_term_problems(source, form, list(terms.medicines), list(terms.keep)))
+        if (form[:1].isspace(), form[-1:].isspace()) != (source[:1].isspace(), source[-1:].isspace()):
+            warnings.append(f"{label}leading or trailing spaces differ from the source")
+        if _ending(source) != _ending(form):
+            warnings.append(f"{label}the ending punctuation differs from the source "
+                            f"({_ending(source) or 'none'} in the source)")
+        if (form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source)
+                and plain_text(source).lower() not in kept):
+            warnings.append(f"{label}the translation is the same as the English source")
+    return warnings
+
+
+# --- The registry ----------------------------------------------------------------------------
+
+BLOCKING, WARNING = "blocking", "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: str  # BLOCKING: never saved, approved or served; WARNING: shown to translator and reviewer
+    title: str
+    run: Callable[..., list[str]]
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("invisible", BLOCKING, "Invisible or control characters", lambda text, terms: invisible_problems(text)),
+    Check("markup", BLOCKING, "Formatting the English does not use", lambda text, terms: markup_problems(text)),
+    Check("links", BLOCKING, "Links", lambda text, terms: link_problems(text)),
+    Check("placeholders", BLOCKING, "Placeholders", lambda text, terms: placeholder_problems(text)),
+    Check("numbers", BLOCKING, "Numbers", lambda text, terms: numbers_check(text)),
+    Check("empty_forms", WARNING, "Empty plural forms", empty_form_warnings),
+    Check("style", WARNING, "Emphasis, terms, spaces, punctuation, untranslated text", style_warnings),
+)
+
+
+@dataclass
+class CheckResult:
+    blocking: list[str] = field(default_factory=list)  # never saved, approved or served
+    warnings: list[str] = field(default_factory=list)  # shown, and stored for the reviewer
+
+
+def run_checks(msgid: str, msgid_plural: str | None, forms: list[str], locale: str, terms: Terms = Terms(),
+               severity: str | None = None) -> CheckResult:
+    """Every check (or those of one severity) of a translation against its source. An empty
+    translation is not checked."""
     result = CheckResult()
     if not any(forms):
         return result
-    result.blocking.extend(blocking_problems(msgid, msgid_plural, forms))
-    if msgid_plural and not all(forms):
-        empty = [str(index) for index, form in enumerate(forms) if not form]
-        result.warnings.append(f"plural forms {', '.join(empty)} are empty; families would see English for those numbers")
-    for index, form in enumerate(forms):
-        if not form:
-            continue
-        source = msgid_plural if (msgid_plural and index > 0) else msgid
-        label = f"plural form {index}: " if msgid_plural else ""
-        result.blocking.extend(label + problem for problem in number_problems(source, form)
-                               if not (msgid_plural and index == 0 and len(forms) > 1))
-        if _emphasis(form) != _emphasis(source):
-            result.warnings.append(f"{label}bold or emphasis marks (* and **) differ from the source")
-        result.warnings.extend(label + p for p in kept_term_problems(source, form, list(terms.medicines),
-                                                                      list(terms.keep)))
-        if (form[:1].isspace(), form[-1:].isspace()) != (source[:1].isspace(), source[-1:].isspace()):
-            result.warnings.append(f"{label}leading or trailing spaces differ from the source")
-        if _ending(source) != _ending(form):
-            result.warnings.append(f"{label}the ending punctuation differs from the source "
-                                   f"({_ending(source) or 'none'} in the source)")
-        kept = {term.lower() for term in (*terms.medicines, *terms.keep)}
-        if (form.strip() == source.strip() and re.search(r"[A-Za-z]{3}", source)
-                and plain_text(source).lower() not in kept):
-            result.warnings.append(f"{label}the translation is the same as the English source")
+    text = Text(locale, msgid, msgid_plural or "", tuple(forms))
+    for check in CHECKS:
+        if severity is None or check.severity == severity:
+            found = check.run(text, terms)
+            (result.blocking if check.severity == BLOCKING else result.warnings).extend(found)
     return result
+
+
+def blocking_problems(msgid: str, msgid_plural: str | None, forms: list[str], locale: str) -> list[str]:
+    """The one verdict on whether a text may be saved, approved or served: its blocking problems,
+    as sentences that say what to do (none: it may)."""
+    return run_checks(msgid, msgid_plural, forms, locale, severity=BLOCKING).blocking
+
+
+def check_translation(msgid: str, msgid_plural: str | None, forms: list[str], locale: str,
+                      terms: Terms = Terms()) -> CheckResult:
+    """Every check of a translation against its source, blocking and warnings."""
+    return run_checks(msgid, msgid_plural, forms, locale, terms)

@@ -71,10 +71,9 @@ def publish_command(locales):
     started = time.perf_counter()
     for code in _locales(locales):
         report = operations.publish_locale(current_paths(), get_session(), code)
-        click.echo(f"{code}: {report.served} served ({report.interface} interface, "
-                   f"{report.medical_approved} medical approved, {report.medical_previous} medical "
-                   f"previously approved), {report.medical_english} medical in English, "
-                   f"{report.untranslated} untranslated, {report.blocked} blocked by checks; "
+        click.echo(f"{code}: {report.served} served ({report.approved} approved, {report.previous} "
+                   f"previously approved, {report.unreviewed} staff only), {report.english} in English "
+                   f"awaiting review, {report.untranslated} untranslated, {report.blocked} blocked by checks; "
                    f"{report.seconds * 1000:.1f} ms")
     click.echo(f"Published in {(time.perf_counter() - started) * 1000:.1f} ms.")
 
@@ -115,7 +114,7 @@ def check_command(locale, warnings):
     for entry in catalogs.load_po(paths.po(code)):
         if entry.obsolete or not entry.msgid:
             continue
-        result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), terms)
+        result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), code, terms)
         where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
         for problem in result.blocking:
             click.echo(f"BLOCKING {where}: {entry.msgid[:60]!r}: {problem}")
@@ -215,7 +214,7 @@ review_cli = AppGroup("review", help="Medical review from the command line.")
 @review_cli.command("approve")
 @click.argument("locale")
 @click.option("--reviewer", required=True, help="Username of the reviewer who reviewed offline.")
-@click.option("--all", "approve_all", is_flag=True, help="Approve every approvable medical message.")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every approvable message (medical and site text).")
 @click.option("--msgid", default=None, help="Approve the one message with this exact English text.")
 def review_approve(locale, reviewer, approve_all, msgid):
     """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote."""
@@ -233,8 +232,8 @@ def review_approve(locale, reviewer, approve_all, msgid):
     for text, reason in outcome.skipped:
         click.echo(f"  skipped {text[:60]!r}: {reason}")
     if outcome.report:
-        click.echo(f"Published {code}: {outcome.report.medical_approved} medical approved, "
-                   f"{outcome.report.medical_english} medical in English.")
+        click.echo(f"Published {code}: {outcome.report.approved} approved, "
+                   f"{outcome.report.english} in English awaiting review.")
 
 
 @review_cli.command("export")

@@ -1,19 +1,29 @@
-"""Babel extractor for ``content/*.md``, registered in ``babel.cfg``.
+"""Babel extractors registered in ``babel.cfg``: what each extracted message is, decided at the source.
 
-Each heading, paragraph, list item, glossary term and definition becomes one
-message, located at its file and line. Every content message carries the
-extracted comment MEDICAL_COMMENT: that comment in the *template* is what makes
-a string medical (DESIGN invariant 2), so nothing a translator writes in a
-``.po`` can change it.
+* ``content/*.md``: each heading, paragraph, list item, glossary term and
+  definition becomes one message at its file and line, with MEDICAL_COMMENT.
+* Families' templates (``portal/templates/*.html``): every string, with SITE_COMMENT.
+  The disclaimer, the review notices and the fallback notice are read by families,
+  so they are reviewed like content (DESIGN invariant 1).
+* Staff templates (``portal/templates/staff/``): STAFF_COMMENT; only these are not reviewed.
+
+These comments in the *template* decide whether a string is reviewed, and as what
+(``portal.review.review_kind``, DESIGN invariant 2); nothing a translator writes in a
+``.po`` can change them. A string with none of them (for example one marked in Python
+code) is reviewed as site text: the default is to review.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from jinja2.ext import babel_extract
+
 from portal.content import load_sources, parse_page
 
-# Short enough never to be wrapped onto two "#." lines by a .po writer.
+# Each short enough never to be wrapped onto two "#." lines by a .po writer.
 MEDICAL_COMMENT = "medical: families see it only after review"
+SITE_COMMENT = "site text: families see it only after review"
+STAFF_COMMENT = "staff only: not shown to families, not reviewed"
 
 _HINTS = {
     "title": "Page title.",
@@ -34,3 +44,16 @@ def extract_content(fileobj, keywords, comment_tags, options):
     page = parse_page(fileobj.read().decode("utf-8"), f"{path.parent.name}/{path.name}", sources)
     for message in page.messages():
         yield message.lineno, None, message.text, [MEDICAL_COMMENT, _HINTS[message.kind]]
+
+
+def _template_with(comment: str):
+    def extract(fileobj, keywords, comment_tags, options):
+        for lineno, funcname, message, comments in babel_extract(fileobj, keywords, comment_tags, options):
+            yield lineno, funcname, message, [comment, *comments]
+    return extract
+
+
+extract_family_template = _template_with(SITE_COMMENT)
+extract_family_template.__doc__ = "Jinja's extractor for the families' templates, each string marked site text."
+extract_staff_template = _template_with(STAFF_COMMENT)
+extract_staff_template.__doc__ = "Jinja's extractor for staff templates, each string marked staff only."

@@ -86,7 +86,7 @@ def approve_messages(paths: Paths, session: Session, locale: str, reviewer: User
         raise CatalogMissing(paths.po(locale), locale)
     template = load_po(paths.template)
     working = load_po(paths.po(locale))
-    medical = review.medical_keys(template)
+    reviewed = review.reviewed_keys(template)
     entries: list[polib.POEntry]
     if msgid is not None:
         entries = [e for e in working if e.msgid == msgid and not e.obsolete]
@@ -94,17 +94,17 @@ def approve_messages(paths: Paths, session: Session, locale: str, reviewer: User
             raise review.NothingToApprove(f"No message with msgid {msgid!r} in the {locale} catalog; "
                                           "copy the English text exactly as it appears in the .po file.")
     else:
-        entries = [e for e in working if not e.obsolete and review.message_key(e) in medical]
+        entries = [e for e in working if not e.obsolete and review.message_key(e) in reviewed]
     approved, skipped = [], []
     for entry in entries:
         if approve_all:
             if review.current_approval(session, locale, review.entry_fingerprint(entry)):
                 continue
-            problem = review.check_approvable(session, locale, entry, medical, reviewer)
+            problem = review.check_approvable(session, locale, entry, reviewed, reviewer)
             if problem:
                 skipped.append((entry.msgid, problem))
                 continue
-        review.approve(session, locale, entry, medical, reviewer)
+        review.approve(session, locale, entry, reviewed, reviewer)
         approved.append(entry.msgid)
     session.commit()
     report = publish_locale(paths, session, locale) if approved else None
@@ -141,11 +141,11 @@ def review_message(paths: Paths, session: Session, locale: str, key: review.Mess
         raise ValueError(decision)
     with catalog_lock(paths.po(locale)):
         entry = _current_entry(load_po(paths.po(locale)), key)
-        medical = review.medical_keys(load_po(paths.template))
+        reviewed = review.reviewed_keys_of(paths.template)
         if decision == "approve":
-            record = review.approve(session, locale, entry, medical, reviewer, seen_fingerprint=seen, note=text)
+            record = review.approve(session, locale, entry, reviewed, reviewer, seen_fingerprint=seen, note=text)
         else:
-            record = review.reject(session, locale, entry, medical, reviewer, text, seen_fingerprint=seen)
+            record = review.reject(session, locale, entry, reviewed, reviewer, text, seen_fingerprint=seen)
         session.commit()
     report = publish_locale(paths, session, locale) if decision == "approve" else None
     return ReviewOutcome(record, report)

@@ -6,10 +6,13 @@ in a folder of its own that nothing else writes (invariant 4).
 
 For each message in the template:
 
-* not medical: served when translated, not fuzzy, and passing the blocking checks;
-* medical: served when an approval matches the current text's fingerprint;
-  otherwise the last approved translation of the same source; otherwise
-  nothing, so the page shows English (invariant 1).
+* reviewed (medical content, and site text families read; ``review.review_kind``):
+  served when an approval matches the current text's fingerprint; otherwise the
+  last approved translation of the same source; otherwise nothing, so the page
+  shows English (invariant 1);
+* staff only: served when translated, not fuzzy;
+
+and in every case only a text with no blocking problem (``checks.blocking_problems``).
 
 Pure domain code: no Flask.
 """
@@ -25,7 +28,7 @@ from babel.messages.plurals import get_plural
 
 from portal.catalogs import atomic_write, catalog_lock, load_po
 from portal.checks import blocking_problems
-from portal.review import (MessageKey, fingerprint, forms_of, is_translated, medical_keys,
+from portal.review import (MessageKey, fingerprint, forms_of, is_translated, reviewed_keys,
                            message_key)
 
 
@@ -33,15 +36,15 @@ from portal.review import (MessageKey, fingerprint, forms_of, is_translated, med
 class PublishReport:
     locale: str
     served: int = 0
-    interface: int = 0
-    medical_approved: int = 0
-    medical_previous: int = 0
-    medical_english: int = 0
+    unreviewed: int = 0  # staff-only strings, served once translated
+    approved: int = 0  # reviewed strings served in the approved current text
+    previous: int = 0  # ... in the last approved text (the current one waits for review)
+    english: int = 0  # ... in English (no approved text yet)
     untranslated: int = 0
     blocked: int = 0
     seconds: float = 0.0
     blocked_messages: list[str] = field(default_factory=list)
-    # For each served medical message ("ctxt\x04msgid" or "msgid"): when its served text was approved.
+    # For each served reviewed message ("ctxt\x04msgid" or "msgid"): when its served text was approved.
     reviewed: dict[str, str] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
@@ -65,7 +68,7 @@ def published_mo(published_dir: Path, locale: str) -> Path:
 
 
 def reviewed_file(published_dir: Path, locale: str) -> Path:
-    """When each served medical text was approved; written just before the catalog it describes."""
+    """When each served reviewed text was approved; written just before the catalog it describes."""
     return Path(published_dir) / locale / "reviewed.json"
 
 
@@ -78,7 +81,7 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
            nplurals: int, locale: str = "") -> tuple[dict[MessageKey, list[str]], PublishReport]:
     """What to serve for each message. ``approvals`` are standing ones, oldest first."""
     report = PublishReport(locale=locale)
-    medical = medical_keys(template)
+    reviewed = reviewed_keys(template)
     working_entries = {message_key(e): e for e in (working or []) if not e.obsolete}
     approved_at = {a.fingerprint: a.approved_at for a in approvals}
     last_approved: dict[MessageKey, ApprovedText] = {}
@@ -89,7 +92,7 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
     def usable(key: MessageKey, forms: list[str]) -> bool:
         expected = nplurals if key[2] else 1
         return (len(forms) == expected and all(forms)
-                and not blocking_problems(key[1], key[2], forms))
+                and not blocking_problems(key[1], key[2], forms, locale))
 
     served: dict[MessageKey, list[str]] = {}
     for tentry in template:
@@ -104,23 +107,23 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
                 report.blocked += 1
                 report.blocked_messages.append(key[1][:80])
                 current = None
-        if key not in medical:
+        if key not in reviewed:
             if current:
                 served[key] = current
-                report.interface += 1
+                report.unreviewed += 1
             else:
                 report.untranslated += 1
             continue
         if current and fingerprint(key, current) in approved_at:
             served[key] = current
-            report.medical_approved += 1
+            report.approved += 1
             report.reviewed[lookup_key(key)] = approved_at[fingerprint(key, current)]
         elif key in last_approved and usable(key, list(last_approved[key].forms)):
             served[key] = list(last_approved[key].forms)
-            report.medical_previous += 1
+            report.previous += 1
             report.reviewed[lookup_key(key)] = last_approved[key].approved_at
         else:
-            report.medical_english += 1
+            report.english += 1
     report.served = len(served)
     return served, report
 

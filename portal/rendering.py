@@ -1,7 +1,8 @@
 """Turn content messages into HTML for one locale, with raw HTML switched off.
 
 Whatever a translation contains, markdown-it escapes it: ``html`` is off, so
-``<script>`` arrives as text (invariant 6). Links are rewritten from the
+``<script>`` arrives as text, and images are off, so no ``<img>`` is ever made
+(invariant 6). Links are rewritten from the
 content's own schemes (``glossary:term``, ``page:slug``) to real URLs; any
 other target renders as plain text, without a link.
 """
@@ -18,7 +19,9 @@ from portal.served import ServedCatalog
 
 LinkResolver = Callable[[str], "str | None"]
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# Images and autolinks are switched off: a family page never shows an <img> or a link a source
+# did not have, whatever a translation contains (the checks refuse them too, invariant 6).
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(["image", "autolink"])
 
 
 def render_inline(text: str, resolve: LinkResolver) -> Markup:

@@ -1,6 +1,7 @@
 """Medical classification, fingerprints, history and approvals.
 
-* Which messages are medical is read from the template only (invariant 2).
+* Which messages are reviewed (medical content, and site text families read) is read
+  from the template only (invariant 2): ``review_kind``.
 * An approval pins one fingerprint: context, source, plural source and every
   translation form, hashed together (invariant 1). Any edit changes it.
 * Nobody approves text they wrote (invariant 3), judged from the edit history.
@@ -10,13 +11,14 @@ Pure domain code: callers pass a SQLAlchemy session and plain values.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container
 import json
 import polib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.checks import blocking_problems
-from portal.extract import MEDICAL_COMMENT
+from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.models import Approval, Edit, Rejection, User, utcnow
 
 MessageKey = tuple[str, str, str]  # (msgctxt, msgid, msgid_plural)
@@ -87,20 +89,38 @@ def is_translated(entry: polib.POEntry) -> bool:
     return all(form for form in forms_of(entry))
 
 
-def medical_keys(template: polib.POFile) -> set[MessageKey]:
-    """Messages the template marks medical; a working .po has no say in this."""
-    return {
-        message_key(entry) for entry in template
-        if not entry.obsolete and any(line.strip() == MEDICAL_COMMENT
-                                      for line in (entry.comment or "").splitlines())
-    }
+def review_kind(entry: polib.POEntry) -> str | None:
+    """What a template entry is, as its extracted comments say: "medical" (content), "site" (any
+    other text families read), or None (staff only: not reviewed). The one place that decides;
+    only the template is ever asked, never a working ``.po`` (invariant 2). A string without a
+    marker is reviewed as site text: the default is to review."""
+    comments = {line.strip() for line in (entry.comment or "").splitlines()}
+    if MEDICAL_COMMENT in comments:
+        return "medical"
+    if STAFF_COMMENT in comments:
+        return None
+    return "site"
 
 
-_MEDICAL_CACHE: dict[str, tuple[tuple, frozenset]] = {}
+KIND_LABELS = {"medical": "Medical", "site": "Site text"}
 
 
-def medical_keys_of(template_file) -> frozenset[MessageKey]:
-    """``medical_keys`` of a template file, parsed again only when the file is replaced or changed
+def reviewed_keys(template: polib.POFile) -> dict[MessageKey, str]:
+    """Every message that needs a reviewer's approval before families read it, with its kind."""
+    found = {}
+    for entry in template:
+        if not entry.obsolete and entry.msgid:
+            kind = review_kind(entry)
+            if kind is not None:
+                found[message_key(entry)] = kind
+    return found
+
+
+_REVIEWED_CACHE: dict[str, tuple[tuple, dict]] = {}
+
+
+def reviewed_keys_of(template_file) -> dict[MessageKey, str]:
+    """``reviewed_keys`` of a template file, parsed again only when the file is replaced or changed
     (pages that show several locales read the one template once)."""
     import os
 
@@ -109,10 +129,10 @@ def medical_keys_of(template_file) -> frozenset[MessageKey]:
     path = os.fspath(template_file)
     stat = os.stat(path)
     identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    cached = _MEDICAL_CACHE.get(path)
+    cached = _REVIEWED_CACHE.get(path)
     if cached is None or cached[0] != identity:
-        cached = (identity, frozenset(medical_keys(load_po(path))))
-        _MEDICAL_CACHE[path] = cached
+        cached = (identity, reviewed_keys(load_po(path)))
+        _REVIEWED_CACHE[path] = cached
     return cached[1]
 
 
@@ -179,16 +199,16 @@ def require_reviewer(person: User, locale: str) -> None:
                            f"grant it with `flask users set-role {person.username} reviewer {locale}`.")
 
 
-def check_approvable(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+def check_approvable(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
                      reviewer: User) -> str | None:
     """The reason this reviewer may not approve this entry now, or None if they may."""
-    if message_key(entry) not in medical:
-        return "it is not a medical message, so it needs no approval"
+    if message_key(entry) not in reviewed:
+        return "it is shown only to staff, so it needs no approval"
     if not is_translated(entry):
         return "it has no translation yet"
     if "fuzzy" in entry.flags:
         return "it is marked fuzzy (needs edit); the translator must confirm it first"
-    problems = blocking_problems(entry.msgid, entry.msgid_plural, forms_of(entry))
+    problems = blocking_problems(entry.msgid, entry.msgid_plural, forms_of(entry), locale)
     if problems:
         return "it fails a blocking check: " + "; ".join(problems)
     if reviewer.id in authors_of(session, locale, entry_fingerprint(entry)):
@@ -203,7 +223,7 @@ def _require_seen(entry: polib.POEntry, seen_fingerprint: str | None) -> str:
     return print_
 
 
-def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+def approve(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
             reviewer: User, seen_fingerprint: str | None = None, note: str = "") -> Approval:
     """Approve exactly this entry's current text for ``locale``.
 
@@ -215,7 +235,7 @@ def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[Me
     note = (note or "").strip()
     if len(note) > REASON_LIMIT:
         raise ReviewError(f"Keep the note under {REASON_LIMIT} characters (it has {len(note)}).")
-    problem = check_approvable(session, locale, entry, medical, reviewer)
+    problem = check_approvable(session, locale, entry, reviewed, reviewer)
     if problem:
         cls = OwnText if "you wrote" in problem else NothingToApprove
         raise cls(f"Cannot approve {entry.msgid[:60]!r}: {problem}.")
@@ -235,14 +255,14 @@ def approve(session: Session, locale: str, entry: polib.POEntry, medical: set[Me
     return approval
 
 
-def reject(session: Session, locale: str, entry: polib.POEntry, medical: set[MessageKey],
+def reject(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
            reviewer: User, reason: str, seen_fingerprint: str | None = None) -> Rejection:
     """Send this exact text back to its translator with a reason they will read."""
     require_reviewer(reviewer, locale)
     print_ = _require_seen(entry, seen_fingerprint)
     reason = _reason(reason, "rejection")
-    if message_key(entry) not in medical:
-        raise NothingToApprove("Only medical messages are reviewed; this one is not medical.")
+    if message_key(entry) not in reviewed:
+        raise NothingToApprove("This message is shown only to staff; it is not reviewed.")
     if not is_translated(entry):
         raise NothingToApprove("This message has no translation to reject yet.")
     if current_approval(session, locale, print_) is not None:

@@ -1,6 +1,7 @@
-"""The medical review queue and the review dashboard.
+"""The review queue and the review dashboard.
 
-The queue of a locale is every medical message whose current translation (not
+The queue of a locale is every reviewed message (medical content, and site text
+families read) whose current translation (not
 empty, not fuzzy) has no standing approval for its exact text, oldest first.
 Each item carries what a reviewer needs to judge it: the previous approved
 translation to compare with, the English it replaced when the source changed,
@@ -131,7 +132,7 @@ def _oldest_first(item: QueueItem):
 
 def build(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
           views: list[MessageView] | None = None) -> list[QueueItem]:
-    """Every waiting medical message of a locale, oldest first (``views``: the catalog's
+    """Every waiting reviewed message of a locale, oldest first (``views``: the catalog's
     messages, if the caller has them already).
 
     Text that no edit accounts for (edited in the file) is noted first, as written
@@ -139,7 +140,7 @@ def build(template_file: Path, po_file: Path, session: Session, locale: str, ter
     """
     if views is None:
         views = workspace.messages(template_file, po_file, session, locale, terms)
-    waiting = [v for v in views if v.medical and v.state in ("awaiting", "rejected")]
+    waiting = [v for v in views if v.reviewed and v.state in ("awaiting", "rejected")]
     if note_outside_texts(session, locale, [v.entry for v in waiting], workspace.current_revision(session, locale)):
         session.commit()
     history = _history(session, locale)
@@ -150,7 +151,7 @@ def build(template_file: Path, po_file: Path, session: Session, locale: str, ter
 def item_for(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
              view: MessageView) -> QueueItem:
     """The queue item for one message (waiting or not: an approved one shows its previous approval)."""
-    if view.medical and view.state in ("awaiting", "rejected"):
+    if view.reviewed and view.state in ("awaiting", "rejected"):
         if note_outside_texts(session, locale, [view.entry], workspace.current_revision(session, locale)):
             session.commit()
     # A fingerprint includes the message's key: only its own events can object to its text.
@@ -166,7 +167,7 @@ class LocaleSummary:
     """One row of the dashboard."""
 
     locale: str
-    medical: int = 0
+    reviewed: int = 0  # every string families read only after review
     approved: int = 0
     awaiting: int = 0
     rejected: int = 0
@@ -180,17 +181,17 @@ def summarize(template_file: Path, po_file: Path, session: Session, locale: str)
     summary = LocaleSummary(locale)
     if not Path(po_file).exists():
         return summary
-    live = [(entry, state) for entry, _, medical, state in workspace.live_entries(template_file, po_file,
-                                                                                    session, locale) if medical]
+    live = [(entry, state) for entry, _, kind, state in workspace.live_entries(template_file, po_file,
+                                                                                 session, locale) if kind]
     waiting = [entry for entry, state in live if state == "awaiting"]
     if note_outside_texts(session, locale, [entry for entry, state in live if state in ("awaiting", "rejected")],
                           workspace.current_revision(session, locale)):
         session.commit()
-    summary.medical = len(live)
+    summary.reviewed = len(live)
     summary.approved = sum(state == "approved" for _, state in live)
     summary.rejected = sum(state == "rejected" for _, state in live)
     summary.awaiting = len(waiting)
-    summary.not_ready = summary.medical - summary.approved - summary.rejected - summary.awaiting
+    summary.not_ready = summary.reviewed - summary.approved - summary.rejected - summary.awaiting
     if waiting:
         prints = {entry_fingerprint(entry) for entry in waiting}
         latest: dict[str, dt.datetime] = {}

@@ -148,7 +148,7 @@ def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile
             mine = (mine + [""] * len(theirs))[:len(theirs)]
         item = Item(key, message_id(key), entry.msgid, theirs, mine, server_fingerprint=entry_fingerprint(current),
                     fuzzy="fuzzy" in entry.flags)
-        checks = check_translation(entry.msgid, entry.msgid_plural, mine, terms)
+        checks = check_translation(entry.msgid, entry.msgid_plural, mine, locale, terms)
         item.problems, item.warnings = checks.blocking, checks.warnings
         if revision is None:
             changed_on_server = _changed_since(session, locale, key, 0)

@@ -24,13 +24,13 @@ from portal.checks import Terms, check_translation
 from portal import trail
 from portal.models import Approval, CatalogRevision, Edit, User
 from portal.trail import TrailEvent
-from portal.review import (MessageKey, entry_fingerprint, forms_of, is_translated, medical_keys_of,
+from portal.review import (KIND_LABELS, MessageKey, entry_fingerprint, forms_of, is_translated, reviewed_keys_of,
                            find_entry, latest_edit, message_key, record_edit, same_message)
 
 STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
 STATE_LABELS = {
-    "untranslated": "Untranslated", "fuzzy": "Needs edit (fuzzy)", "translated": "Translated (interface)",
-    "awaiting": "Awaiting medical review", "approved": "Approved", "rejected": "Rejected",
+    "untranslated": "Untranslated", "fuzzy": "Needs edit (fuzzy)", "translated": "Translated (staff only, not reviewed)",
+    "awaiting": "Awaiting review", "approved": "Approved", "rejected": "Rejected",
 }
 
 
@@ -77,7 +77,7 @@ class MessageView:
     entry: polib.POEntry
     key: MessageKey
     id: str
-    medical: bool
+    kind: str | None  # "medical", "site" (both reviewed), or None: staff only (review.review_kind)
     state: str
     warnings: list[str]
     blocking: list[str]
@@ -85,6 +85,15 @@ class MessageView:
     @property
     def forms(self) -> list[str]:
         return forms_of(self.entry)
+
+    @property
+    def reviewed(self) -> bool:
+        """Families read it only once a reviewer approved its exact text."""
+        return self.kind is not None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, "Staff only")
 
     @property
     def fingerprint(self) -> str:
@@ -108,12 +117,12 @@ def review_status(session: Session, locale: str) -> tuple[set[str], dict[str, Tr
     return approved, trail.objections(trail.events(session, locale))
 
 
-def state_of(entry: polib.POEntry, medical: bool, approved: set[str], rejected: dict) -> str:
+def state_of(entry: polib.POEntry, reviewed: bool, approved: set[str], rejected: dict) -> str:
     if not is_translated(entry):
         return "untranslated"
     if "fuzzy" in entry.flags:
         return "fuzzy"
-    if not medical:
+    if not reviewed:
         return "translated"
     print_ = entry_fingerprint(entry)
     if print_ in approved:
@@ -124,32 +133,34 @@ def state_of(entry: polib.POEntry, medical: bool, approved: set[str], rejected: 
 
 
 def live_entries(template_file: Path, po_file: Path, session: Session, locale: str):
-    """(entry, key, medical?, state) for each live message, in catalog order."""
-    medical = medical_keys_of(template_file)
+    """(entry, key, kind, state) for each live message, in catalog order (kind: review.review_kind)."""
+    reviewed = reviewed_keys_of(template_file)
     approved, rejected = review_status(session, locale)
     for entry in load_po(po_file):
         if entry.obsolete or not entry.msgid:
             continue
         key = message_key(entry)
-        yield entry, key, key in medical, state_of(entry, key in medical, approved, rejected)
+        kind = reviewed.get(key)
+        yield entry, key, kind, state_of(entry, kind is not None, approved, rejected)
 
 
-def _view(entry: polib.POEntry, key: MessageKey, medical: bool, state: str, terms: Terms) -> MessageView:
-    result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), terms)
-    return MessageView(entry, key, message_id(key), medical, state, result.warnings, result.blocking)
+def _view(entry: polib.POEntry, key: MessageKey, kind: str | None, state: str, terms: Terms,
+          locale: str) -> MessageView:
+    result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), locale, terms)
+    return MessageView(entry, key, message_id(key), kind, state, result.warnings, result.blocking)
 
 
 def messages(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms) -> list[MessageView]:
     """Every live message of a catalog with its state and check results, in catalog order."""
-    return [_view(*live, terms) for live in live_entries(template_file, po_file, session, locale)]
+    return [_view(*live, terms, locale) for live in live_entries(template_file, po_file, session, locale)]
 
 
 def find_message(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
                  id_: str) -> MessageView:
     """One message by its id, checked alone (not the whole catalog); raises UnknownMessage."""
-    for entry, key, medical, state in live_entries(template_file, po_file, session, locale):
+    for entry, key, kind, state in live_entries(template_file, po_file, session, locale):
         if message_id(key) == id_:
-            return _view(entry, key, medical, state, terms)
+            return _view(entry, key, kind, state, terms, locale)
     raise UnknownMessage(GONE)
 
 
@@ -236,7 +247,7 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
             if change.base is not None and entry_fingerprint(entry) != change.base and current != change.forms:
                 raise Conflict(current, change.forms, entry_fingerprint(entry),
                                _last_author(session, locale, entry_fingerprint(entry)))
-            result = check_translation(entry.msgid, entry.msgid_plural, change.forms, terms)
+            result = check_translation(entry.msgid, entry.msgid_plural, change.forms, locale, terms)
             if result.blocking:
                 raise BlockedByChecks(result.blocking)
             planned.append((entry, change, result.warnings, entry.previous_msgid or ""))

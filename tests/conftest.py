@@ -189,6 +189,17 @@ class Workflow:
         with self.session() as session:
             return publish_locale(self.paths, session, locale)
 
+    def mark_staff_only(self, msgid: str) -> None:
+        """Make one message of this app's template a staff template's string (none ship today), to
+        test what happens to strings that are not reviewed."""
+        from portal.catalogs import pot_path
+        from portal.extract import STAFF_COMMENT
+
+        template_file = pot_path(self.paths.translations_dir)
+        template = load_po(template_file)
+        template.find(msgid).comment = STAFF_COMMENT
+        save_po(template_file, template)
+
     def entry(self, locale: str, msgid: str) -> polib.POEntry:
         return load_po(po_path(self.paths.translations_dir, locale)).find(msgid)
 
@@ -209,6 +220,22 @@ def csrf_token(client, url: str = "/login") -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+def msgfmt_check(path) -> None:
+    """GNU gettext's own validation of a catalog (syntax, headers, format strings, plural forms),
+    an implementation that shares no code with the portal. Its output goes to a temporary file:
+    never to a device such as /dev/null (the tests run as root)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if not shutil.which("msgfmt"):
+        pytest.fail("GNU gettext's msgfmt is required for this test")
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(["msgfmt", "-c", "-o", os.path.join(folder, "messages.mo"), str(path)],
+                              capture_output=True, text=True)
+    assert done.returncode == 0, f"msgfmt -c rejects {path}:\n{done.stderr}"
 
 
 def login(client, username: str, password: str = PASSWORD):

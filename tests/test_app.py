@@ -88,8 +88,10 @@ def test_publish_reaches_every_gunicorn_worker_without_restart(app, work, tmp_pa
         before = _fetch_from_both_workers(url)
         assert len({worker for worker, _ in before}) == 2, "both workers answered and cached the catalog"
         assert not any("Saltar al contenido principal" in body for _, body in before)
-        work.translate("es", "Skip to main content", "Saltar al contenido principal")
-        work.publish("es")
+        work.user("tina", "translator", "es")
+        work.user("rita", "reviewer", "es")
+        work.translate("es", "Skip to main content", "Saltar al contenido principal", author="tina")
+        work.approve("es", "Skip to main content", "rita")  # site text is reviewed; approving publishes
         after = _fetch_from_both_workers(url)
         assert len({worker for worker, _ in after}) == 2
         assert all("Saltar al contenido principal" in body for _, body in after)

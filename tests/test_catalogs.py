@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import polib
@@ -12,8 +11,9 @@ from babel.messages.plurals import get_plural
 
 from portal import catalogs
 from portal.content import load_pages
-from portal.extract import MEDICAL_COMMENT
+from portal.extract import MEDICAL_COMMENT, SITE_COMMENT
 from portal.locales import TRANSLATED_LOCALES
+from tests.conftest import msgfmt_check
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -63,20 +63,20 @@ def test_markdown_inline_syntax_is_kept_in_messages():
     assert any("**" in entry.msgid for entry in template) or any("*" in e.msgid for e in template)
 
 
-def test_interface_strings_are_extracted_and_not_medical():
+def test_family_template_strings_are_extracted_as_site_text():
     template = polib.pofile(str(TRANSLATIONS / "messages.pot"))
     entry = template.find("Skip to main content")
     assert entry is not None
     assert any(ref.startswith("portal/templates/") for ref, _ in entry.occurrences)
     assert MEDICAL_COMMENT not in (entry.comment or "")
+    assert SITE_COMMENT in (entry.comment or "")
     assert any(e.msgid_plural for e in template), "the fallback notice is a plural message"
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_committed_catalog_passes_msgfmt_check(code):
     path = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
-    result = subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    msgfmt_check(path)
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -109,7 +109,7 @@ def test_init_creates_a_catalog_gettext_accepts(app, runner, tmp_path):
     assert catalog.metadata["Plural-Forms"].startswith("nplurals=6;")
     plural = next(e for e in catalog if e.msgid_plural)
     assert sorted(plural.msgstr_plural) == [0, 1, 2, 3, 4, 5]
-    subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)], check=True)
+    msgfmt_check(path)
     again = runner.invoke(args=["translate", "init", "ar"])
     assert again.exit_code == 1 and "already exists" in again.output
 
@@ -135,7 +135,7 @@ def test_update_keeps_work_and_marks_changed_sources_fuzzy(app, runner):
     assert entry.msgstr == "Pruebas cuando la leucemia vuelve"
     assert "fuzzy" in entry.flags
     assert entry.previous_msgid == changed
-    subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(po)], check=True)
+    msgfmt_check(po)
 
 
 def test_unknown_locale_is_refused_with_the_list(runner):

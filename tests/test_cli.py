@@ -127,12 +127,12 @@ def test_translator_cannot_approve(runner, work):
     (["review", "approve", "es", "--reviewer", "nobody", "--all"], "No person called 'nobody'"),
     (["review", "approve", "fr", "--reviewer", "rita", "--all"], "Unknown locale 'fr'"),
     (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Not a message"], "No message with msgid"),
-    (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Skip to main content"], "not a medical message"),
+    (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Skip to main content"], "fails a blocking check"),
     (["review", "approve", "es", "--reviewer", "rita", "--msgid", "Infections"], "no translation yet"),
 ])
 def test_bad_approve_requests_are_refused_clearly(runner, work, args, message):
     work.user("rita", "reviewer", "es")
-    work.translate("es", "Skip to main content", "Saltar")
+    work.translate("es", "Skip to main content", "Saltar <b>ya</b>")  # blocked: raw HTML
     result = runner.invoke(args=args)
     assert result.exit_code != 0
     assert message in result.output

@@ -1,4 +1,4 @@
-"""The publish gate (DESIGN invariants 1, 2, 4): what families see of medical strings."""
+"""The publish gate (DESIGN invariants 1, 2, 4): what families see of medical strings and site text."""
 from __future__ import annotations
 
 import shutil
@@ -8,13 +8,14 @@ import polib
 import pytest
 
 from portal.catalogs import load_po, po_path, pot_path, save_po
-from portal.extract import MEDICAL_COMMENT
+from portal.extract import MEDICAL_COMMENT, SITE_COMMENT, STAFF_COMMENT
 from portal.publish import published_mo
-from portal.review import medical_keys, message_key
+from portal.review import message_key, review_kind, reviewed_keys
 
-# A medical content message (from content/tests.md) and an interface string (from base.html).
+# A medical content message (from content/tests.md) and site text (from base.html).
 MEDICAL = "Tests when leukemia comes back"
 INTERFACE = "Skip to main content"
+DISCLAIMER = "This guide explains. It does not replace your child's care team. Ask them about your child's own care."
 PAGE = "/es/tests"
 
 
@@ -33,13 +34,34 @@ def body(client, url=PAGE):
     return response.get_data(as_text=True)
 
 
-def test_medical_classification_comes_from_the_template(app):
+def test_review_classification_comes_from_the_template(app):
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
-    medical = medical_keys(template)
-    assert ("", MEDICAL, "") in medical
-    assert ("", INTERFACE, "") not in medical
+    reviewed = reviewed_keys(template)
+    assert reviewed[("", MEDICAL, "")] == "medical"
+    assert reviewed[("", INTERFACE, "")] == "site"
     content = [e for e in template if any(ref.startswith("content/") for ref, _ in e.occurrences)]
-    assert content and all(message_key(e) in medical for e in content)
+    assert content and all(reviewed[message_key(e)] == "medical" for e in content)
+    # Every string a family page can show is reviewed: nothing in the template escapes review.
+    assert all(message_key(e) in reviewed for e in template if e.msgid)
+
+
+@pytest.mark.parametrize("comment, kind", [(MEDICAL_COMMENT, "medical"), (SITE_COMMENT, "site"),
+                                           (STAFF_COMMENT, None), ("", "site"), ("TRANSLATORS: hi", "site")])
+def test_only_a_staff_template_marker_exempts_a_string_from_review(comment, kind):
+    """Default deny: a string with no marker (say, one marked in Python code) is reviewed."""
+    assert review_kind(polib.POEntry(msgid="x", comment=comment)) == kind
+
+
+def test_staff_templates_are_extracted_as_staff_only_and_family_templates_as_site_text(tmp_path):
+    from portal.catalogs import build_template
+    from tests.conftest import ROOT
+
+    (tmp_path / "portal" / "templates" / "staff").mkdir(parents=True)
+    (tmp_path / "portal" / "templates" / "page.html").write_text("<p>{{ _('For families') }}</p>")
+    (tmp_path / "portal" / "templates" / "staff" / "home.html").write_text("<p>{{ _('For staff') }}</p>")
+    catalog = build_template(tmp_path, ROOT / "babel.cfg")
+    assert SITE_COMMENT in catalog.get("For families").auto_comments
+    assert STAFF_COMMENT in catalog.get("For staff").auto_comments
 
 
 def test_unapproved_medical_translation_is_not_served(people, client):
@@ -58,10 +80,17 @@ def test_approved_medical_translation_is_served(people, client):
     assert "<h1>Pruebas cuando la leucemia vuelve</h1>" in html
 
 
-def test_interface_strings_are_served_without_review(people, client):
-    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
+@pytest.mark.parametrize("msgid, text", [(INTERFACE, "Saltar al contenido principal"),
+                                         (DISCLAIMER, "Esta guía explica. No reemplaza al equipo de su hijo. "
+                                                      "Pregúnteles sobre el cuidado de su hijo.")])
+def test_site_text_is_served_only_after_review(people, client, msgid, text):
+    """The disclaimer, the notices and every other string on a family page go through review."""
+    people.translate("es", msgid, text, author="tina")
     people.publish("es")
-    assert "Saltar al contenido principal" in body(client)
+    assert text not in body(client)
+    outcome = people.approve("es", msgid, "rita")
+    assert outcome.approved == [msgid]
+    assert text in body(client)
 
 
 def test_fuzzy_interface_string_is_not_served(people, client):
@@ -120,7 +149,7 @@ def test_plural_forms_are_part_of_the_fingerprint(people, app):
     entry.msgstr_plural = {0: "%(num)s parte", 1: "%(num)s partes CAMBIADO"}
     served, report = decide(template, working, [approved], nplurals=2)
     assert served[key] == ["%(num)s parte", "%(num)s partes"]  # last approved, not the edit
-    assert report.medical_previous == 1
+    assert report.previous == 1
 
 
 def test_revoked_approval_is_not_served(people, app, client):
@@ -204,7 +233,7 @@ def test_new_publish_is_served_by_every_worker_without_restart(people, app, tmp_
     assert "Saltar al contenido principal" not in body(first)
     assert "Saltar al contenido principal" not in body(second)  # both have now cached the catalog
     people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
-    people.publish("es")
+    people.approve("es", INTERFACE, "rita")  # approving publishes
     assert "Saltar al contenido principal" in body(first)
     assert "Saltar al contenido principal" in body(second)
     other.extensions["db_engine"].dispose()
@@ -212,8 +241,18 @@ def test_new_publish_is_served_by_every_worker_without_restart(people, app, tmp_
 
 def test_first_visit_publishes_on_demand(work, app, client):
     """A fresh install serves pages before anyone ran `flask translate publish`."""
+    from portal.models import Approval
+    from portal.review import fingerprint
+
     work.user("tina", "translator", "es")
+    rita = work.user("rita", "reviewer", "es")
     work.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
+    key = ("", INTERFACE, "")
+    with work.session() as session:  # an approval recorded without its publish (a restored database)
+        session.add(Approval(locale="es", fingerprint=fingerprint(key, ["Saltar al contenido principal"]),
+                             msgctxt="", msgid=INTERFACE, msgid_plural="",
+                             translation_json='["Saltar al contenido principal"]', reviewer_id=rita))
+        session.commit()
     assert not published_mo(app.config["PUBLISHED_DIR"], "es").exists()
     assert "Saltar al contenido principal" in body(client)
     assert published_mo(app.config["PUBLISHED_DIR"], "es").exists()

@@ -27,11 +27,11 @@ from portal.accounts import create_user
 from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po, update_catalog
 from portal.checks import blocking_problems, check_translation
 from portal.db import Base
-from portal.extract import MEDICAL_COMMENT
+from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.models import Approval, Rejection, utcnow
 from portal.publish import ApprovedText, decide, publish, published_mo
 from portal.review import (ReviewError, approve, authors_of, entry_fingerprint, fingerprint,
-                           forms_of, medical_keys, message_key, record_edit)
+                           forms_of, reviewed_keys, message_key, record_edit)
 from portal.workspace import message_id
 from tests.conftest import PASSWORD, csrf_token, login
 
@@ -40,7 +40,7 @@ SOURCES = [
     ("Leukemia can come back.", None),
     ("Ask about [relapse](glossary:relapse).", None),
     ("%(num)s child is in remission.", "%(num)s children are in remission."),
-    ("Home", None),  # interface string: not medical
+    ("Home", None),  # a staff-only string: not reviewed
 ]
 # Per message: translations that pass the checks (so most steps do something), plus one that
 # must never be served (a changed link) and an empty one.
@@ -61,7 +61,7 @@ ROLES = {
     "rob": [("reviewer", LOCALE)],
     "vic": [("reviewer", "vi")],
 }
-# Reviews aim mostly at the medical messages (3 is the interface string: not reviewed, 404). A
+# Reviews aim mostly at the medical messages (3 is a staff-only string: not reviewed, 404). A
 # fixed distribution, not one drawn from the current state, so failures shrink well.
 MEDICAL_MOSTLY = st.sampled_from([0, 1, 2, 0, 1, 2, 3])
 SEEN_RE = re.compile(r'name="seen"[^>]*value="([^"]*)"')
@@ -77,7 +77,7 @@ def write_template(path: Path, sources) -> None:
     for index, (msgid, plural) in enumerate(sources):
         entry = polib.POEntry(msgid=msgid, msgid_plural=plural or "",
                               msgstr_plural={0: "", 1: ""} if plural else {}, msgstr="")
-        entry.comment = "Interface." if index == 3 else MEDICAL_COMMENT
+        entry.comment = STAFF_COMMENT if index == 3 else MEDICAL_COMMENT
         template.append(entry)
     save_po(path, template)
 
@@ -168,7 +168,7 @@ class GateMachine(RuleBasedStateMachine):
         """Not approvable whoever asks: untranslated, fuzzy, or failing a blocking check."""
         forms = forms_of(entry)
         return (not all(forms) or "fuzzy" in entry.flags
-                or bool(blocking_problems(entry.msgid, entry.msgid_plural, forms)))
+                or bool(blocking_problems(entry.msgid, entry.msgid_plural, forms, LOCALE)))
 
     def _client(self, name):
         """The person's browser: logged in at first use, then kept for the rest of the example."""
@@ -250,7 +250,7 @@ class GateMachine(RuleBasedStateMachine):
         entry = self._entry(catalog, index)
         person = self.people[reviewer]
         try:
-            approve(self.session, LOCALE, entry, medical_keys(load_po(self.template)), person)
+            approve(self.session, LOCALE, entry, reviewed_keys(load_po(self.template)), person)
         except ReviewError:
             self.session.rollback()
             return
@@ -313,7 +313,7 @@ class GateMachine(RuleBasedStateMachine):
             expected = 404
         elif base != before_print and mine != before:
             expected = 409
-        elif check_translation(entry.msgid, entry.msgid_plural, mine, self.terms).blocking:
+        elif check_translation(entry.msgid, entry.msgid_plural, mine, LOCALE, self.terms).blocking:
             expected = 400
         else:
             expected = 302
@@ -349,7 +349,7 @@ class GateMachine(RuleBasedStateMachine):
             if not person.has_role("reviewer", LOCALE):
                 assert status == 403
             elif index == 3:
-                assert status == 404  # interface strings are not reviewed
+                assert status == 404  # staff-only strings are not reviewed
             else:
                 assert status == 200
                 assert set(SEEN_RE.findall(page)) <= {current}, "the review page offered another text"
@@ -512,7 +512,7 @@ class GateMachine(RuleBasedStateMachine):
 
     def check_served_catalog(self):
         template = load_po(self.template)
-        medical = medical_keys(template)
+        medical = reviewed_keys(template)
         served = polib.mofile(str(published_mo(self.published, LOCALE)))
         standing = self.session.query(Approval).filter(Approval.revoked_at.is_(None),
                                                        Approval.locale == LOCALE).all()
@@ -533,8 +533,8 @@ class GateMachine(RuleBasedStateMachine):
                 continue
             if entry_fingerprint(entry) in approved_prints:
                 assert served_by_key.get(message_key(entry)) == forms_of(entry)
-        # Classification never came from the .po: every template string marked medical is still medical.
-        assert medical == {message_key(e) for e in template if e.comment == MEDICAL_COMMENT}
+        # Classification never came from the .po: every template string not marked staff-only is reviewed.
+        assert set(medical) == {message_key(e) for e in template if e.comment != STAFF_COMMENT}
 
 
 GateMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,

@@ -1,6 +1,7 @@
 """What a family's browser receives: languages, fallbacks, links, errors, headers, safety."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -111,10 +112,12 @@ def test_unknown_page_or_locale_is_a_404_page(client, url):
 
 
 def test_404_page_is_translated(work, client):
-    work.translate("es", "Page not found", "Página no encontrada")
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", "Page not found", "Página no encontrada", author="tina")
     work.translate("es", "We could not find this page. It may have moved.",
-                   "No encontramos esta página. Puede que se haya movido.")
-    work.publish("es")
+                   "No encontramos esta página. Puede que se haya movido.", author="tina")
+    work.approve("es", "Page not found", "rita")
     html = client.get("/es/no-such-page").get_data(as_text=True)
     assert "<h1>Página no encontrada</h1>" in html
 
@@ -138,9 +141,12 @@ def test_english_pages_have_no_fallback_notice_or_lang_attributes(client):
 def test_untranslated_blocks_are_labelled_english_and_the_page_says_so(work, client):
     work.user("tina", "translator", "es")
     work.user("rita", "reviewer", "es")
-    work.translate("es", "%(num)s part of this page is not yet reviewed in this language, so it is shown in English.",
+    notice = "%(num)s part of this page is not yet reviewed in this language, so it is shown in English."
+    work.translate("es", notice,
                    ["%(num)s parte de esta página aún no está revisada en español; se muestra en inglés.",
-                    "%(num)s partes de esta página aún no están revisadas en español; se muestran en inglés."])
+                    "%(num)s partes de esta página aún no están revisadas en español; se muestran en inglés."],
+                   author="tina")
+    work.approve("es", notice, "rita")
     work.translate("es", "Questions to ask the care team", "Preguntas para el equipo médico", author="tina")
     work.approve("es", "Questions to ask the care team", "rita")
     html = client.get("/es/questions").get_data(as_text=True)
@@ -192,23 +198,42 @@ def test_review_dates_use_the_readers_language(client):
     assert "de noviembre de 2026" in html
 
 
-def test_markup_in_an_approved_translation_is_shown_as_text(work, client):
-    """Invariant 6: even an approved translation cannot inject markup."""
+def test_markup_in_a_translation_is_refused_at_approval_and_never_served(work, client):
+    """Invariant 6: a translation with markup cannot be approved, and even a forged approval of it
+    does not get it served (the gate asks the same checks)."""
+    from portal.models import Approval
+    from portal.review import NothingToApprove, fingerprint
+
     work.user("tina", "translator", "es")
-    work.user("rita", "reviewer", "es")
-    evil = 'Pruebas <script>alert(1)</script><img src=x onerror=alert(2)>'
-    work.translate("es", "Tests when leukemia comes back", evil, author="tina")
-    work.approve("es", "Tests when leukemia comes back", "rita")
+    rita = work.user("rita", "reviewer", "es")
+    msgid = "Tests when leukemia comes back"
+    evil = 'Pruebas <script>alert(1)</script> ![x](/admin/publish)'
+    work.translate("es", msgid, evil, author="tina")
+    with pytest.raises(NothingToApprove, match="raw HTML"):
+        work.approve("es", msgid, "rita")
+    with work.session() as session:  # written straight into the database, bypassing approve()
+        session.add(Approval(locale="es", fingerprint=fingerprint(("", msgid, ""), [evil]), msgctxt="",
+                             msgid=msgid, msgid_plural="", translation_json=json.dumps([evil]), reviewer_id=rita))
+        session.commit()
+    report = work.publish("es")
+    assert report.blocked == 1
     html = client.get("/es/tests").get_data(as_text=True)
-    assert "<script>" not in html and "<img" not in html
+    assert "alert(1)" not in html and "<img" not in html
+    assert f'<h1 lang="en" dir="ltr">{msgid}</h1>' in html
+
+
+def test_markup_that_reached_a_served_catalog_is_shown_as_text(app, client):
+    """Defence in depth: if a served catalog ever held markup (content or site text), the page
+    escapes it and makes no image."""
+    from portal.catalogs import atomic_write
+    from portal.publish import build_mo, published_mo
+
+    served = {("", "Tests when leukemia comes back", ""): ['Pruebas <script>alert(1)</script> ![x](/admin/publish)'],
+              ("", "Skip to main content", ""): ['<b onmouseover="x()">Saltar</b>']}
+    atomic_write(published_mo(app.config["PUBLISHED_DIR"], "es"), build_mo("es", served))
+    html = client.get("/es/tests").get_data(as_text=True)
+    assert "<script>" not in html and "<img" not in html and "<b " not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
-def test_markup_in_an_interface_translation_is_shown_as_text(work, client):
-    work.translate("es", "Skip to main content", '<b onmouseover="x()">Saltar</b>')
-    work.publish("es")
-    html = client.get("/es/tests").get_data(as_text=True)
-    assert "<b " not in html
     assert "&lt;b onmouseover=&#34;x()&#34;&gt;Saltar&lt;/b&gt;" in html
 
 

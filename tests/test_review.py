@@ -21,7 +21,7 @@ from portal.accounts import create_user, find_user, set_role
 from portal.catalogs import load_po, po_path, pot_path, save_po, update_catalog
 from portal.models import Approval, Edit, Rejection, utcnow
 from portal.publish import published_mo
-from portal.review import entry_fingerprint, medical_keys, message_key
+from portal.review import entry_fingerprint, reviewed_keys, message_key
 from portal.workspace import message_id
 from tests.conftest import PASSWORD, Workflow, csrf_token, login
 
@@ -34,7 +34,7 @@ RISKS = "Risks of strong treatment"
 NOT_WORKING = "If treatment is not working"
 REMISSION = "Step 1: Getting back into remission"  # mentions the glossary term "Remission"
 TITLE = "Treatment for relapsed ALL"  # "ALL" must stay as written (content/terms.yml)
-INTERFACE = "Skip to main content"  # an interface string: never reviewed
+INTERFACE = "Skip to main content"  # site text (from base.html): reviewed like content
 PAGE = "/es/treatment"
 OTHER_PAGE = "/es/tests"
 OUTSIDE = "unknown (edited outside the portal)"
@@ -223,7 +223,7 @@ def served_text(app, msgid: str, code: str = "es") -> str | None:
 
 # === 1. The queue ===================================================================================
 
-def test_queue_lists_exactly_the_medical_texts_without_an_approval(app, people, rita):
+def test_queue_lists_exactly_the_reviewed_texts_without_an_approval(app, people, rita):
     people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")  # waiting
     people.translate("es", CHEMO, "Medicamentos que su hijo puede recibir", author="tina", fuzzy=True)
     people.translate("es", RISKS, "Riesgos del tratamiento fuerte", author="tina")
@@ -235,11 +235,13 @@ def test_queue_lists_exactly_the_medical_texts_without_an_approval(app, people, 
                               msgid_plural="", translation_json='["Si el tratamiento no funciona"]',
                               reviewer_id=user_id(people, "rob"), reason="Más claro, por favor."))
         session.commit()
-    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")  # interface
+    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")  # site text: waiting
     # NEWER stays untranslated.
     listed = queue_ids(rita)
-    assert sorted(listed) == sorted([mid_of(HOW_WELL), mid_of(NOT_WORKING)])
-    assert queue_counts(rita)["all"] == 2
+    assert sorted(listed) == sorted([mid_of(HOW_WELL), mid_of(NOT_WORKING), mid_of(INTERFACE)])
+    assert queue_counts(rita)["all"] == 3
+    html = html_of(rita, "/review/es/")
+    assert html.count(">Site text</span>") == 1 and html.count(">Medical</span>") == 2
 
 
 def test_queue_includes_text_edited_outside_the_portal(people, rita):
@@ -277,7 +279,7 @@ def test_a_text_saved_again_waits_from_its_latest_save(people, rita):
 
 def test_queue_pages_hold_fifty_messages(app, people, rita):
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
-    medical = medical_keys(template)
+    medical = reviewed_keys(template)
     path = po_path(app.config["TRANSLATIONS_DIR"], "es")
     catalog = load_po(path)
     chosen = [e for e in catalog if message_key(e) in medical and not e.msgid_plural
@@ -366,7 +368,15 @@ def test_review_page_says_when_the_author_is_unknown(people, rita):
     assert f"Written by {OUTSIDE}." in html
 
 
-def test_interface_strings_have_no_review_page(people, rita):
+def test_site_text_has_a_review_page_that_says_it_is_site_text(people, rita):
+    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
+    html = html_of(rita, review_url(INTERFACE))
+    assert ">Site text</span>" in html and "Saltar al contenido principal" in html
+    assert f'action="/review/es/m/{mid_of(INTERFACE)}/approve"' in html
+
+
+def test_staff_only_strings_have_no_review_page(app, people, rita):
+    people.mark_staff_only(INTERFACE)
     people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
     assert rita.get(review_url(INTERFACE)).status_code == 404
 
@@ -652,7 +662,7 @@ def dashboard_row(html: str, name: str = "Spanish", code: str = "es") -> dict:
 
 
 def medical_total(app, code: str = "es") -> int:
-    medical = medical_keys(load_po(pot_path(app.config["TRANSLATIONS_DIR"])))
+    medical = reviewed_keys(load_po(pot_path(app.config["TRANSLATIONS_DIR"])))
     catalog = load_po(po_path(app.config["TRANSLATIONS_DIR"], code))
     return sum(1 for e in catalog if not e.obsolete and message_key(e) in medical)
 
@@ -666,13 +676,13 @@ def test_dashboard_counts_match_a_known_setup(app, people, rita, rob):
     people.translate("es", NEWER, "Tipos de tratamiento más nuevos", author="tom")
     assert reject(rob, NEWER, "Use 'nuevos tipos'.").status_code == 302  # rejected
     people.translate("es", NOT_WORKING, "Si el tratamiento no funciona", author="tom", fuzzy=True)  # not ready
-    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")  # not medical
+    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")  # site text: awaiting, now
     oldest = days_ago(2) - dt.timedelta(hours=1)
     set_edit_time(people, HOW_WELL, days_ago(10), oldest)
     set_edit_time(people, NEWER, days_ago(6))  # rejected: waits for the translator, not a reviewer
     total = medical_total(app)
     row = dashboard_row(html_of(rita, "/review/"))
-    assert row == {"approved": 1, "awaiting": 2, "rejected": 1, "not_ready": total - 4, "medical": total,
+    assert row == {"approved": 1, "awaiting": 3, "rejected": 1, "not_ready": total - 5, "medical": total,
                    "oldest": f"2 days (since {oldest:%Y-%m-%d})"}
     assert dashboard_row(html_of(rita, "/review/"), "Vietnamese", "vi")["oldest"] == "nothing waiting"
 
@@ -732,13 +742,17 @@ def shipped(shipped_app):
 
 def test_spanish_page_says_it_in_spanish(shipped_app, shipped):
     family = shipped_app.test_client()
+    not_yet = "A medical reviewer has not checked the translation of this page yet."
+    assert not_yet in html_of(family, PAGE)  # site text too waits for review: English until approved
+    rita = signed_in(shipped_app, "rita")
+    for notice in (not_yet, "Translation last checked by a medical reviewer: %(date)s"):
+        assert approve(rita, notice).status_code == 302
     html = html_of(family, PAGE)
     assert "Un revisor médico todavía no ha revisado la traducción de esta página." in html
     draft = shipped.entry("es", HOW_WELL).msgstr
     assert draft and draft not in html  # drafts are not served before review
-    rita = signed_in(shipped_app, "rita")
     assert approve(rita, HOW_WELL).status_code == 302
-    [approval] = rows(shipped, Approval)
+    approval = rows(shipped, Approval, msgid=HOW_WELL)[0]
     day = format_date(approval.created_at, "long", locale="es")
     html = html_of(family, PAGE)
     assert f"Traducción revisada por última vez por un revisor médico: {day}" in html
@@ -759,7 +773,8 @@ def test_unknown_message_is_not_found(people, rita):
     assert rows(people, Approval) == [] and rows(people, Rejection) == []
 
 
-def test_interface_strings_cannot_be_approved_or_rejected(people, rita):
+def test_staff_only_strings_cannot_be_approved_or_rejected(app, people, rita):
+    people.mark_staff_only(INTERFACE)
     people.translate("es", INTERFACE, "Saltar al contenido principal", author="tom")
     token = csrf_token(rita, "/account")
     url = review_url(INTERFACE)

@@ -58,7 +58,9 @@ def test_states_cover_every_case(app, work):
     work.translate("es", TITLE, "Pruebas", author="ana")
     work.translate("es", "Infections", "Infecciones", author="ana")
     work.translate("es", "Glossary", "Glosario", author="ana")
+    work.mark_staff_only(INTERFACE)
     work.translate("es", INTERFACE, "Saltar al contenido")
+    work.translate("es", "Page not found", "Página no encontrada", author="ana")  # site text: reviewed
     work.approve("es", "Infections", "rita")
     with work.session() as session:
         entry = work.entry("es", "Glossary")
@@ -70,11 +72,12 @@ def test_states_cover_every_case(app, work):
     assert by_msgid(items, "Infections").state == "approved"
     assert by_msgid(items, "Glossary").state == "rejected"
     assert by_msgid(items, INTERFACE).state == "translated"
+    assert by_msgid(items, "Page not found").state == "awaiting"
     assert by_msgid(items, "Side effects and support").state == "untranslated"
     progress = workspace.progress(items)
     assert progress.strings["approved"] == 1 and progress.strings["rejected"] == 1
     assert progress.total_strings == len(items) == sum(progress.strings.values())
-    assert progress.words["awaiting"] == len(TITLE.split())
+    assert progress.words["awaiting"] == len(TITLE.split()) + len("Page not found".split())
 
 
 def test_fuzzy_state_and_filters(app, work):
@@ -88,7 +91,7 @@ def test_fuzzy_state_and_filters(app, work):
 
 
 def test_list_page_filters_search_and_pages(ana, work):
-    work.translate("es", INTERFACE, "Saltar", author="ana")  # same as... no: triggers no warning
+    work.translate("es", INTERFACE, "Saltar", author="ana")  # site text: waits for review
     html = ana.get("/translate/es/").get_data(as_text=True)
     total = re.search(r"(\d+) messages match", html).group(1)
     assert int(total) > 400 and "page 1 of" in html
@@ -97,7 +100,7 @@ def test_list_page_filters_search_and_pages(ana, work):
     searched = ana.get("/translate/es/?q=lumbar").get_data(as_text=True)
     assert 0 < int(re.search(r"(\d+) messages? match", searched).group(1)) < 10
     assert "lumbar" in searched.lower()
-    done = ana.get("/translate/es/?state=translated").get_data(as_text=True)
+    done = ana.get("/translate/es/?state=awaiting").get_data(as_text=True)
     assert re.search(r"\b1 message match", done)
 
 
@@ -146,7 +149,7 @@ def test_save_writes_the_file_keeps_comments_and_records_history(app, ana, work)
     before = {e.msgid: (e.comment, e.occurrences, e.flags) for e in load_po(path)}
     response = save(ana, "Pruebas cuando la leucemia vuelve")
     assert response.status_code == 302
-    assert "waits for medical review" in ana.get(response.headers["Location"]).get_data(as_text=True)
+    assert "waits for review" in ana.get(response.headers["Location"]).get_data(as_text=True)
     after = load_po(path)
     assert after.find(TITLE).msgstr == "Pruebas cuando la leucemia vuelve"
     assert {e.msgid: (e.comment, e.occurrences, e.flags) for e in after} == before
@@ -181,9 +184,28 @@ def test_saving_the_same_text_someone_else_saved_is_not_a_conflict(app, ana, wor
     assert save(ana, "Pruebas", base=old_base).status_code == 302
 
 
+UK_STUDY = "A study in the United Kingdom tested 2 mixes of 4 drugs."
+UK_ES = ("Un estudio en el Reino Unido probó 2 mezclas de 4 medicamentos. La primera tenía "
+         "[idarubicina](glossary:idarubicin). La segunda tenía mitoxantrona.")
+
+
 @pytest.mark.parametrize("msgid, text, message", [
-    ("A study in the United Kingdom tested 2 mixes of 4 drugs.", "Un estudio probó 3 mezclas de 4 medicamentos.",
-     "numbers differ"),
+    (UK_STUDY, UK_ES.replace("2 mezclas", "3 mezclas"), "The English has 2; your translation has 3"),
+    (UK_STUDY, UK_ES.replace("2 mezclas", "tres mezclas"), "The English has 2; your translation has 3"),
+    (UK_STUDY, UK_ES + " ![x](https://tracker.example/p.png)", "an image"),
+    (UK_STUDY, UK_ES.replace("4 medicamentos", "<b>4</b> medicamentos"), "raw HTML"),
+    (UK_STUDY, UK_ES + " www.example.com", "the web address"),
+    (UK_STUDY, UK_ES + " <https://example.org>", "an autolink"),
+    (UK_STUDY, "# " + UK_ES, "a heading"),
+    (UK_STUDY, "- " + UK_ES, "a list"),
+    (UK_STUDY, UK_ES.replace("4 medicamentos", "`4` medicamentos"), "code"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\u202eestudio"), "U+202E (RIGHT-TO-LEFT OVERRIDE), at position 3"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\u2066estudio"), "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\u200bestudio"), "U+200B (ZERO WIDTH SPACE)"),
+    (UK_STUDY, UK_ES + "\x00", "U+0000 (NUL)"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\u2029estudio"), "U+2029 (PARAGRAPH SEPARATOR)"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\x0bestudio"), "U+000B"),
+    (UK_STUDY, UK_ES.replace("Un estudio", "Un\x85estudio"), "U+0085"),
 ])
 def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgid, text, message):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(msgid))
@@ -192,13 +214,23 @@ def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgi
     response = save(ana, text, mid=mid)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes() == before
+    with work.session() as session:
+        assert session.scalars(select(Edit)).all() == []
+
+
+@pytest.mark.parametrize("text", [UK_ES.replace("2 mezclas de 4", "dos mezclas de cuatro"),
+                                  UK_ES.replace("Un estudio", "Un solo estudio"),
+                                  UK_ES.replace("mezclas", "mez\u200dclas")])
+def test_numbers_as_words_and_script_joiners_are_accepted(app, ana, work, text):
+    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(UK_STUDY))
+    assert save(ana, text, mid=workspace.message_id(("", entry.msgid, ""))).status_code == 302
 
 
 def test_changed_link_refuses_the_save(app, ana, work):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "](glossary:" in e.msgid)
     mid = workspace.message_id(("", entry.msgid, ""))
     response = save(ana, re.sub(r"\]\(glossary:[^)]+\)", "](https://example.org)", entry.msgid), mid=mid)
-    assert response.status_code == 400 and "keep each link" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Keep each link" in response.get_data(as_text=True)
 
 
 def test_warnings_are_stored_with_the_edit_for_the_reviewer(app, ana, work):
@@ -271,7 +303,10 @@ def test_rejection_reason_is_shown_to_the_translator(app, ana, work):
 
 
 def test_translator_text_is_escaped_everywhere_in_the_workspace(ana, work):
-    assert save(ana, "<script>alert()</script>").status_code == 302
+    refused = save(ana, "<script>alert()</script>")  # markup is refused, and the refusal shows it as text
+    assert refused.status_code == 400
+    assert "<script>alert()</script>" not in refused.get_data(as_text=True)
+    work.translate("es", TITLE, "<script>alert()</script>")  # ... but a file edited by hand can hold it
     for url in ("/translate/es/?q=script", f"/translate/es/m/{MID}"):
         html = ana.get(url).get_data(as_text=True)
         assert "<script>alert()</script>" not in html and "&lt;script&gt;alert()&lt;/script&gt;" in html
@@ -289,7 +324,7 @@ def test_cli_status_and_check(app, runner, work):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "100" in e.msgid)
     work.translate("es", entry.msgid, "sin números")
     result = runner.invoke(args=["translate", "check", "es"])
-    assert result.exit_code == 1 and "BLOCKING" in result.output and "numbers differ" in result.output
+    assert result.exit_code == 1 and "BLOCKING" in result.output and "your translation does not" in result.output
 
 
 def test_fingerprints_in_history_match_the_saved_text(app, ana, work):

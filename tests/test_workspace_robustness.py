@@ -11,9 +11,7 @@ import json
 import multiprocessing
 import os
 import random
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ from portal.checks import Terms
 from portal.models import Edit, User
 from portal.review import entry_fingerprint, fingerprint, forms_of, message_key
 from portal.workspace import Change, Conflict, apply_changes, current_revision, message_id
+from tests.conftest import msgfmt_check
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = "es"
@@ -41,12 +40,6 @@ def catalog_file(app) -> Path:
     return po_path(app.config["TRANSLATIONS_DIR"], LOCALE)
 
 
-def msgfmt_check(path: Path) -> None:
-    """GNU gettext's own validation: syntax, headers, format strings, plural forms."""
-    if not shutil.which("msgfmt"):
-        pytest.fail("GNU gettext's msgfmt is required for this test")
-    done = subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)], capture_output=True, text=True)
-    assert done.returncode == 0, f"msgfmt -c rejects {path}:\n{done.stderr}"
 
 
 def letters(number: int) -> str:
@@ -596,11 +589,11 @@ def _killed_at_commit(config, author_id, key, forms, base):
 def test_a_writer_killed_after_the_file_before_the_commit_leaves_no_unattributed_text(app, work):
     from portal.accounts import create_user
     from portal.catalogs import pot_path
-    from portal.review import OwnText, approve, medical_keys
+    from portal.review import OwnText, approve, reviewed_keys
 
     path = catalog_file(app)
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
-    medical = medical_keys(template)
+    medical = reviewed_keys(template)
     entry = next(e for e in plain_entries(load_po(path)) if message_key(e) in medical)
     with app.extensions["db"]() as session:
         rob = create_user(session, "rob", PASSWORD, roles=[("translator", LOCALE), ("reviewer", LOCALE)]).id

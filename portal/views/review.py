@@ -29,7 +29,7 @@ def _page_of(items: list, size: int):
 @bp.route("/")
 @security.any_role("reviewer")
 def dashboard():
-    """Per locale: medical strings approved, awaiting review, rejected, and the oldest wait."""
+    """Per locale: reviewed strings approved, awaiting review, rejected, and the oldest wait."""
     paths, session = current_paths(), get_session()
     rows = [review_queue.summarize(paths.template, paths.po(loc.code), session, loc.code)
             for loc in TRANSLATED_LOCALES]
@@ -60,8 +60,8 @@ def _view_or_404(code: str, mid: str) -> workspace.MessageView:
         view = workspace.find_message(paths.template, paths.po(code), get_session(), code, current_terms(), mid)
     except workspace.UnknownMessage:
         abort(404)
-    if not view.medical:
-        abort(404)  # interface strings are not reviewed
+    if not view.reviewed:
+        abort(404)  # staff-only strings are not reviewed
     return view
 
 

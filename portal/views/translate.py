@@ -100,7 +100,7 @@ def message(locale, mid):
                        fuzzy=request.form.get("fuzzy") == "1")
     except workspace.WorkspaceError as error:
         return _not_saved(loc, view, error, mine)
-    flash("Saved." + (" It waits for medical review before families see it." if view.medical else ""))
+    flash("Saved." + (" It waits for review before families see it." if view.reviewed else ""))
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
 
