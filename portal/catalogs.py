@@ -1,34 +1,36 @@
-"""Gettext catalogs on disk: the template, the working ``.po`` files, and the one writer.
+"""Gettext catalogs on disk: the template and the working ``.po`` files.
 
-Every write of a catalog goes through ``atomic_write`` under ``catalog_lock``
-(DESIGN invariant 5): a temporary file in the same folder, ``fsync``, then
-``os.replace``, so a crash leaves the old file or the new one, never half of
-one. Extraction, ``init`` and ``update`` use Babel's own API, as ``pybabel``
-would, without shelling out.
+Every catalog is read by ``pofile.parse`` and written by ``pofile.dumps`` (the one
+reader and writer, exact for any text), through ``atomic_write`` under
+``catalog_lock`` (DESIGN invariant 5): a temporary file in the same folder,
+``fsync``, then ``os.replace``, so a crash leaves the old file or the new one,
+never half of one. Extraction and the merge of ``init`` and ``update`` use
+Babel's own API, as ``pybabel`` would, without shelling out, on objects only.
 
 Pure domain code: no Flask.
 """
 from __future__ import annotations
 
 import fcntl
-import io
 import os
 import tempfile
+import textwrap
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polib
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po, write_po
+
+from portal.pofile import WIDTH, PoSyntaxError, dumps, parse
 
 PROJECT = "relapse-portal"
 VERSION = "1.0"
 BUGS_ADDRESS = "translators@relapse-portal.invalid"
 COPYRIGHT = "Relapse portal contributors"
 TEAM = f"Relapse portal translators <{BUGS_ADDRESS}>"
-WIDTH = 76  # Babel's and Poedit's default wrap width; keeps diffs small.
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
 
@@ -64,13 +66,14 @@ def catalog_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
+def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
     ``before_replace`` runs after the new bytes are safely on disk and before they take the
     file's place; if it raises, the file is left as it was. The workspace commits its history
     there, so a crash can leave the history ahead of the file but never text without an author.
-    The caller holds the catalog's lock when the file is a catalog.
+    The caller holds the catalog's lock when the file is a catalog. ``mode``: the new file's
+    permissions (default: the old file's, or 0644).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +83,9 @@ def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
@@ -98,13 +103,65 @@ def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
         os.close(dir_fd)
 
 
-def _babel_bytes(catalog: Catalog, **options) -> bytes:
-    """Babel's catalog as .po bytes in polib's layout, so every writer produces the same file
-    (a save from the workspace after an `update` then changes only what was edited)."""
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=WIDTH, **options)
-    same_layout = polib.pofile(buffer.getvalue().decode("utf-8"), wrapwidth=WIDTH)
-    return same_layout.__unicode__().encode("utf-8")
+def _babel_entry(message: Message, nplurals: int, obsolete: bool = False) -> polib.POEntry:
+    """One Babel message as the portal's in-memory entry (no text is serialised on the way); a
+    plural gets exactly the locale's number of forms, as Babel's own writer gives it."""
+    plural = isinstance(message.id, (list, tuple))
+    strings = message.string if isinstance(message.string, (list, tuple)) else (message.string or "",)
+    entry = polib.POEntry(
+        msgid=message.id[0] if plural else message.id, msgid_plural=message.id[1] if plural else "",
+        msgctxt=message.context, obsolete=obsolete,
+        msgstr="" if plural else (message.string or ""),
+        msgstr_plural={index: strings[index] if index < len(strings) else "" for index in range(nplurals)}
+        if plural else {},
+        occurrences=[(path, str(line) if line else "") for path, line in message.locations],
+        flags=sorted(message.flags), comment="\n".join(message.auto_comments),
+        tcomment="\n".join(message.user_comments),
+    )
+    if message.previous_id:
+        previous = message.previous_id
+        entry.previous_msgid = previous[0] if isinstance(previous, (list, tuple)) else previous
+        if isinstance(previous, (list, tuple)) and len(previous) > 1:
+            entry.previous_msgid_plural = previous[1]
+    return entry
+
+
+def from_babel(catalog: Catalog) -> polib.POFile:
+    """A Babel catalog (extraction, init, the merge of update) as the portal's in-memory catalog,
+    written only by ``pofile.dumps``."""
+    po = polib.POFile(wrapwidth=WIDTH)
+    header = []
+    for line in catalog.header_comment.rstrip("\n").split("\n"):
+        line = line[2:] if line.startswith("# ") else line.lstrip("#")
+        header += textwrap.wrap(line, WIDTH - 2, break_long_words=False) or [""]  # as Babel's writer wraps
+    po.header = "\n".join(header)
+    po.metadata_is_fuzzy = catalog.fuzzy
+    for name, value in catalog.mime_headers:
+        po.metadata[name] = value.strip()
+    for message in catalog:
+        if message.id:
+            po.append(_babel_entry(message, catalog.num_plurals))
+    for message in catalog.obsolete.values():
+        po.append(_babel_entry(message, catalog.num_plurals, obsolete=True))
+    return po
+
+
+def to_babel(po: polib.POFile, locale: str | None = None) -> Catalog:
+    """The portal's catalog as a Babel one, for Babel's merge (``update``); strings unchanged."""
+    catalog = Catalog(locale=locale, fuzzy=po.metadata_is_fuzzy)
+    for entry in po:
+        if entry.obsolete or not entry.msgid:
+            continue
+        msgid = (entry.msgid, entry.msgid_plural) if entry.msgid_plural else entry.msgid
+        string = tuple(entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)) if entry.msgid_plural \
+            else entry.msgstr
+        previous = [p for p in (entry.previous_msgid, entry.previous_msgid_plural) if p is not None]
+        catalog[msgid] = Message(msgid, string, locations=[(path, int(line) if line.isdigit() else None)
+                                                           for path, line in entry.occurrences],
+                                 flags=entry.flags, auto_comments=entry.comment.split("\n") if entry.comment else [],
+                                 user_comments=entry.tcomment.split("\n") if entry.tcomment else [],
+                                 previous_id=previous, context=entry.msgctxt)
+    return catalog
 
 
 def build_template(root: Path, mapping_file: Path) -> Catalog:
@@ -132,8 +189,7 @@ def template_is_current(root: Path, mapping_file: Path, template_file: Path) -> 
     """True when the committed template holds exactly what extraction gives now."""
     if not Path(template_file).exists():
         return False
-    with open(template_file, "rb") as handle:
-        committed = read_po(handle)
+    committed = to_babel(load_po(template_file))
     return _message_key(committed) == _message_key(build_template(root, mapping_file))
 
 
@@ -142,12 +198,10 @@ def write_template(root: Path, mapping_file: Path, template_file: Path) -> bool:
     fresh = build_template(root, mapping_file)
     template_file = Path(template_file)
     if template_file.exists():
-        with open(template_file, "rb") as handle:
-            committed = read_po(handle)
-        if _message_key(committed) == _message_key(fresh):
+        if _message_key(to_babel(load_po(template_file))) == _message_key(fresh):
             return False
     with catalog_lock(template_file):
-        atomic_write(template_file, _babel_bytes(fresh))
+        atomic_write(template_file, dumps(from_babel(fresh)).encode("utf-8"))
     return True
 
 
@@ -157,8 +211,7 @@ def init_catalog(template_file: Path, translations_dir: Path, locale: str) -> Pa
     if target.exists():
         raise CatalogError(f"{target} already exists; use `flask translate update` to bring it "
                            "up to date with the template.")
-    with open(template_file, "rb") as handle:
-        template = read_po(handle)
+    template = to_babel(load_po(template_file))
     # A fresh catalog for the locale gets CLDR's Plural-Forms; update() copies the messages in.
     catalog = Catalog(locale=locale, project=PROJECT, version=VERSION, msgid_bugs_address=BUGS_ADDRESS,
                       copyright_holder=COPYRIGHT, last_translator=TEAM, language_team=TEAM,
@@ -166,45 +219,99 @@ def init_catalog(template_file: Path, translations_dir: Path, locale: str) -> Pa
     catalog.update(template, no_fuzzy_matching=True, update_creation_date=True)
     catalog.revision_date = catalog.creation_date
     with catalog_lock(target):
-        atomic_write(target, _babel_bytes(catalog))
+        atomic_write(target, dumps(from_babel(catalog)).encode("utf-8"))
     return target
 
 
-def update_catalog(template_file: Path, translations_dir: Path, locale: str) -> dict:
-    """Merge the template into a working catalog, keeping every translation.
+@dataclass
+class Merged:
+    """One catalog merged with the template, ready to write."""
 
-    Messages whose source changed keep their old translation marked fuzzy, with
-    the previous source (``#| msgid``) so translators see what changed.
+    locale: str
+    path: Path
+    text: str
+    added: int
+    obsolete: int
+    fuzzy: int
+    # (msgctxt, English before, English now) for each translation carried over to a changed source
+    source_changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def merge(template: polib.POFile, working: polib.POFile, locale: str, path: Path) -> Merged:
+    """Babel's merge of the template into a working catalog, keeping every translation.
+
+    Messages whose source changed keep their old translation marked fuzzy, with the previous
+    source (``#| msgid``) so translators see what changed. The working catalog's header is kept.
+    Texts are never serialised by Babel: they go from our reader, through Babel's objects, to
+    our writer unchanged.
     """
-    target = po_path(translations_dir, locale)
-    if not target.exists():
-        raise CatalogMissing(target, locale)
-    with open(template_file, "rb") as handle:
-        template = read_po(handle)
-    with catalog_lock(target):
-        with open(target, "rb") as handle:
-            catalog = read_po(handle, locale=locale)
-        before = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
-        catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
-                       keep_user_comments=True, update_creation_date=False)
-        after = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
-        atomic_write(target, _babel_bytes(catalog, include_previous=True))
-    return {
-        "added": len(after - before),
-        "obsolete": len(catalog.obsolete),
-        "fuzzy": sum(1 for m in catalog if m.id and m.fuzzy),
-    }
+    catalog = to_babel(working, locale)
+    before = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
+    catalog.update(to_babel(template), no_fuzzy_matching=False, update_header_comment=False,
+                   keep_user_comments=True, update_creation_date=False)
+    after = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
+    merged = from_babel(catalog)
+    merged.header, merged.metadata, merged.metadata_is_fuzzy = working.header, working.metadata, \
+        working.metadata_is_fuzzy
+    for obsolete in working:  # messages obsolete before stay as they were
+        if obsolete.obsolete and not any(e.obsolete and e.msgid == obsolete.msgid and e.msgctxt == obsolete.msgctxt
+                                         for e in merged):
+            merged.append(obsolete)
+    changes = [(e.msgctxt or "", e.previous_msgid, e.msgid) for e in merged
+               if not e.obsolete and "fuzzy" in e.flags and e.previous_msgid and e.previous_msgid != e.msgid
+               and (e.msgid, e.msgctxt) not in before]
+    return Merged(locale, path, dumps(merged), added=len(after - before), obsolete=sum(e.obsolete for e in merged),
+                  fuzzy=sum(1 for e in merged if not e.obsolete and "fuzzy" in e.flags), source_changes=changes)
+
+
+def merge_catalogs(template_file: Path, translations_dir: Path, locales: list[str]) -> list[Merged]:
+    """Merge the template into the working catalogs of ``locales``, in memory: every catalog is
+    read and merged, or the error names the one that cannot be (missing, or a syntax error)."""
+    template = load_po(template_file)
+    results = []
+    for locale in locales:
+        target = po_path(translations_dir, locale)
+        if not target.exists():
+            raise CatalogMissing(target, locale)
+        results.append(merge(template, load_po(target), locale, target))
+    return results
+
+
+def write_merged(results: list[Merged]) -> None:
+    """Write merged catalogs: each fully on disk (fsynced) before any replaces its file."""
+    staged = []
+    try:
+        for result in results:
+            handle = tempfile.NamedTemporaryFile(dir=result.path.parent, prefix=f".{result.path.name}.",
+                                                 suffix=".tmp", delete=False)
+            staged.append((result, handle.name))
+            with handle:
+                handle.write(result.text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(handle.name, result.path.stat().st_mode & 0o777)
+        for result, tmp in staged:
+            with catalog_lock(result.path):
+                os.replace(tmp, result.path)
+    finally:
+        for _, tmp in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def load_po(path: Path) -> polib.POFile:
-    """Parse a catalog with polib (the template or a working ``.po``)."""
+    """Read a catalog (the template or a working ``.po``) with the portal's one reader."""
     path = Path(path)
     if not path.exists():
         raise CatalogError(f"No catalog at {path}.")
-    return polib.pofile(str(path), wrapwidth=WIDTH)
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except PoSyntaxError as error:
+        raise CatalogError(f"{path}: {error}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
 
 
 def save_po(path: Path, catalog: polib.POFile, before_replace=None) -> None:
     """Write a polib catalog atomically; the caller holds ``catalog_lock(path)``."""
-    catalog.wrapwidth = WIDTH
-    atomic_write(path, catalog.__unicode__().encode("utf-8"), before_replace)
+    atomic_write(path, dumps(catalog).encode("utf-8"), before_replace)

@@ -42,14 +42,14 @@ def extract_command():
 @translate_cli.command("update")
 @click.argument("locales", nargs=-1)
 def update_command(locales):
-    """Merge the template into the working catalogs; changed sources become fuzzy."""
-    paths = current_paths()
-    for code in _locales(locales):
-        try:
-            result = catalogs.update_catalog(paths.template, paths.translations_dir, code)
-        except CatalogError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"{code}: {result['added']} new, {result['fuzzy']} fuzzy, {result['obsolete']} obsolete.")
+    """Merge the template into the working catalogs; changed sources become fuzzy. All or nothing:
+    if one catalog cannot be read, none is written."""
+    try:
+        results = operations.update_locales(current_paths(), get_session(), _locales(locales))
+    except CatalogError as exc:
+        raise click.ClickException(f"{exc} Nothing was written.") from None
+    for result in results:
+        click.echo(f"{result.locale}: {result.added} new, {result.fuzzy} fuzzy, {result.obsolete} obsolete.")
 
 
 @translate_cli.command("init")

@@ -96,6 +96,11 @@ class Edit(_Text, Base):
     warnings_json: Mapped[str] = mapped_column(Text, default="[]")  # check warnings, for the reviewer
     # The entry's "#| msgid" when saved: the English this translation's source replaced.
     previous_msgid: Mapped[str] = mapped_column(Text, default="")
+    # The saved forms as words (review.words_fingerprint): who wrote a text is judged by these,
+    # so a tool that rewrites spaces, line breaks or invisible characters changes no authorship.
+    words: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # The forms this save replaced (JSON), so the text at any revision can be told; None: not known.
+    replaced_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     author: Mapped[User | None] = relationship()
 
     @property
@@ -120,6 +125,20 @@ class Approval(_Text, Base):
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+
+class SourceChange(Base):
+    """A change of a message's English that `flask translate update` carried its translation
+    over (as fuzzy): the translation's words stay the same message's across it (four eyes)."""
+
+    __tablename__ = "source_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(20), index=True)
+    msgctxt: Mapped[str] = mapped_column(Text, default="")
+    msgid_before: Mapped[str] = mapped_column(Text)
+    msgid: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class LoginAttempt(Base):

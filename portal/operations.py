@@ -11,10 +11,10 @@ from pathlib import Path
 import polib
 from sqlalchemy.orm import Session
 
-from portal import review
+from portal import catalogs, review
 from portal.catalogs import CatalogMissing, catalog_lock, load_po, po_path, pot_path
 from portal.locales import TRANSLATED_LOCALES, by_code
-from portal.models import User
+from portal.models import SourceChange, User
 from portal.publish import ApprovedText, PublishReport, publish
 
 
@@ -40,6 +40,24 @@ class Paths:
 
     def po(self, locale: str) -> Path:
         return po_path(self.translations_dir, locale)
+
+
+def update_locales(paths: Paths, session: Session, locales: list[str]) -> list[catalogs.Merged]:
+    """`flask translate update`: merge the template into these locales' catalogs, all or none.
+
+    Each source change that carried a translation over is recorded first (``SourceChange``), so
+    the words stay the same message's for four eyes whoever confirms them; then every catalog is
+    written, each whole, after all of them were merged without error.
+    """
+    for code in locales:
+        by_code(code)
+    results = catalogs.merge_catalogs(paths.template, paths.translations_dir, locales)
+    for result in results:
+        for msgctxt, before, now in result.source_changes:
+            session.add(SourceChange(locale=result.locale, msgctxt=msgctxt, msgid_before=before, msgid=now))
+    session.commit()
+    catalogs.write_merged(results)
+    return results
 
 
 def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:

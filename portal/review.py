@@ -4,22 +4,26 @@
   from the template only (invariant 2): ``review_kind``.
 * An approval pins one fingerprint: context, source, plural source and every
   translation form, hashed together (invariant 1). Any edit changes it.
-* Nobody approves text they wrote (invariant 3), judged from the edit history.
+* Nobody approves text they wrote (invariant 3), judged from the edit history by the
+  *words* (``words_fingerprint``: NFC, whitespace and invisible characters normalised) for
+  the same message across changes of its English (``Authorship``), so neither a tool that
+  rewrites the text nor a change of the English loses who wrote it.
 
 Pure domain code: callers pass a SQLAlchemy session and plain values.
 """
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Container
 import json
 import polib
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.checks import blocking_problems
 from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
-from portal.models import Approval, Edit, Rejection, User, utcnow
+from portal.models import Approval, Edit, Rejection, SourceChange, User, utcnow
 
 MessageKey = tuple[str, str, str]  # (msgctxt, msgid, msgid_plural)
 
@@ -84,6 +88,27 @@ def entry_fingerprint(entry: polib.POEntry) -> str:
     return fingerprint(message_key(entry), forms_of(entry))
 
 
+def normalized_words(text: str) -> str:
+    """A text as its words: Unicode NFC; every kind of space or line break (tab, vertical tab,
+    form feed, U+0085, U+2028, U+2029, no-break space) as one space; invisible and control
+    characters dropped; the ends trimmed. What tools rewrite, and readers cannot see."""
+    from portal.checks import SCRIPT_JOINERS, is_invisible
+
+    kept = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch.isspace():
+            kept.append(" ")
+        elif not (is_invisible(ch) or ch in SCRIPT_JOINERS):
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+def words_fingerprint(forms: list[str]) -> str:
+    """SHA-256 over the normalised words of every form: the same for a text and its rewrites."""
+    payload = json.dumps([normalized_words(form) for form in forms], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 def is_translated(entry: polib.POEntry) -> bool:
     """Every form has text (polib's translated() ignores plural forms left empty)."""
     return all(form for form in forms_of(entry))
@@ -143,15 +168,18 @@ def same_message(model, locale: str, key: MessageKey) -> tuple:
 
 def record_edit(session: Session, locale: str, entry: polib.POEntry, author: User | None,
                 origin: str = "web", *, revision: int = 0, warnings: list[str] = (),
-                previous_msgid: str | None = None) -> Edit:
+                previous_msgid: str | None = None, replaced: list[str] | None = None) -> Edit:
     """Remember who wrote the entry's current text (the four-eyes rule reads this).
 
     ``previous_msgid`` is the English the source replaced (the entry's ``#| msgid``), when
-    the caller read it before clearing it; by default the entry's own.
+    the caller read it before clearing it; by default the entry's own. ``replaced`` is the
+    text this save replaced, when known.
     """
     key = message_key(entry)
     edit = Edit(locale=locale, fingerprint=entry_fingerprint(entry), msgctxt=key[0], msgid=key[1],
                 msgid_plural=key[2], translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
+                words=words_fingerprint(forms_of(entry)),
+                replaced_json=None if replaced is None else json.dumps(list(replaced), ensure_ascii=False),
                 author_id=author.id if author else None, origin=origin, revision=revision,
                 fuzzy="fuzzy" in entry.flags, warnings_json=json.dumps(list(warnings), ensure_ascii=False),
                 previous_msgid=(entry.previous_msgid if previous_msgid is None else previous_msgid) or "")
@@ -170,11 +198,71 @@ def latest_edit(session: Session, locale: str, print_: str) -> Edit | None:
                            .order_by(Edit.id.desc())).first()
 
 
-def authors_of(session: Session, locale: str, print_: str) -> set[int | None]:
-    """Everyone recorded as having saved this exact text (None: saved outside the portal)."""
-    rows = session.scalars(select(Edit.author_id).where(Edit.locale == locale,
-                                                        Edit.fingerprint == print_))
-    return set(rows)
+class Authorship:
+    """Who wrote which words, for the messages of one locale (invariant 3).
+
+    The author of a text is everyone who ever saved the same words (``words_fingerprint``)
+    for the same message: the same context and English, or an English it replaced when a
+    source change carried the translation over (an edit's ``previous_msgid``, or a
+    ``SourceChange`` that `flask translate update` recorded). Saving through the web, an
+    upload, a revert or confirming a fuzzy entry all count; text edited outside the portal
+    has the author None (unknown).
+
+    ``load`` reads what it needs once: every edit of the locale for pages that list many
+    messages, or only those with the given words for one message.
+    """
+
+    def __init__(self, edits: list[Edit], before: dict[tuple[str, str], set[str]]):
+        self.all_edits = edits  # oldest first
+        self._by_words: dict[str, list[Edit]] = {}
+        for edit in edits:
+            self._by_words.setdefault(edit.words, []).append(edit)
+        self._before = before
+
+    @classmethod
+    def load(cls, session: Session, locale: str, words: str | None = None) -> "Authorship":
+        edits = select(Edit).where(Edit.locale == locale).options(selectinload(Edit.author))
+        if words is not None:
+            edits = edits.where(Edit.words == words)
+        before: dict[tuple[str, str], set[str]] = {}
+        changes = session.execute(
+            select(Edit.msgctxt, Edit.msgid, Edit.previous_msgid).where(Edit.locale == locale, Edit.previous_msgid != "")
+            .union(select(SourceChange.msgctxt, SourceChange.msgid, SourceChange.msgid_before)
+                   .where(SourceChange.locale == locale)))
+        for msgctxt, msgid, msgid_before in changes:
+            before.setdefault((msgctxt, msgid), set()).add(msgid_before)
+        return cls(list(session.scalars(edits.order_by(Edit.id))), before)
+
+    def lineage(self, key: MessageKey, previous_msgid: str = "") -> set[tuple[str, str]]:
+        """(context, English) of this message, and of every English it replaced."""
+        found = {(key[0], key[1])} | ({(key[0], previous_msgid)} if previous_msgid else set())
+        todo = list(found)
+        while todo:
+            msgctxt, msgid = todo.pop()
+            for earlier in self._before.get((msgctxt, msgid), ()):
+                if (msgctxt, earlier) not in found:
+                    found.add((msgctxt, earlier))
+                    todo.append((msgctxt, earlier))
+        return found
+
+    def edits(self, key: MessageKey, forms: list[str], previous_msgid: str = "") -> list[Edit]:
+        """Every save of these words for this message (or an English it replaced), oldest first."""
+        lineage = self.lineage(key, previous_msgid)
+        return [e for e in self._by_words.get(words_fingerprint(forms), []) if (e.msgctxt, e.msgid) in lineage]
+
+    def authors(self, key: MessageKey, forms: list[str], previous_msgid: str = "") -> set[int | None]:
+        return {edit.author_id for edit in self.edits(key, forms, previous_msgid)}
+
+
+def authors_of(session: Session, locale: str, key: MessageKey, forms: list[str],
+               previous_msgid: str = "") -> set[int | None]:
+    """Everyone who wrote these words for this message (None: saved outside the portal)."""
+    return Authorship.load(session, locale, words_fingerprint(forms)).authors(key, forms, previous_msgid)
+
+
+def entry_authors(session: Session, locale: str, entry: polib.POEntry) -> set[int | None]:
+    """The authors of an entry's current text (its own ``#| msgid`` counts as an earlier English)."""
+    return authors_of(session, locale, message_key(entry), forms_of(entry), entry.previous_msgid or "")
 
 
 def current_approval(session: Session, locale: str, print_: str) -> Approval | None:
@@ -211,7 +299,7 @@ def check_approvable(session: Session, locale: str, entry: polib.POEntry, review
     problems = blocking_problems(entry.msgid, entry.msgid_plural, forms_of(entry), locale)
     if problems:
         return "it fails a blocking check: " + "; ".join(problems)
-    if reviewer.id in authors_of(session, locale, entry_fingerprint(entry)):
+    if reviewer.id in entry_authors(session, locale, entry):
         return "you wrote this text; another reviewer must approve it (four eyes)"
     return None
 
@@ -242,7 +330,7 @@ def approve(session: Session, locale: str, entry: polib.POEntry, reviewed: Conta
     existing = current_approval(session, locale, print_)
     if existing is not None:
         return existing
-    authors = authors_of(session, locale, print_) - {None}
+    authors = entry_authors(session, locale, entry) - {None}
     key = message_key(entry)
     approval = Approval(
         locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal import trail, workspace
 from portal.checks import Terms
 from portal.models import Approval, Edit
-from portal.review import MessageKey, entry_fingerprint, note_outside_texts
+from portal.review import Authorship, MessageKey, entry_fingerprint, note_outside_texts
 from portal.trail import TrailEvent
 from portal.workspace import MessageView
 
@@ -71,15 +71,15 @@ class _History:
     """One locale's edits and approvals, grouped for the queue."""
 
     edits_by_print: dict[str, list[Edit]] = field(default_factory=dict)
+    authorship: Authorship | None = None
     source_before: dict[MessageKey, str] = field(default_factory=dict)
     approvals_by_key: dict[MessageKey, list[Approval]] = field(default_factory=dict)
     approvals_by_msgid: dict[tuple[str, str], list[Approval]] = field(default_factory=dict)
 
 
 def _history(session: Session, locale: str) -> _History:
-    history = _History()
-    for edit in session.scalars(select(Edit).where(Edit.locale == locale).options(selectinload(Edit.author))
-                                .order_by(Edit.id)):
+    history = _History(authorship=Authorship.load(session, locale))
+    for edit in history.authorship.all_edits:
         history.edits_by_print.setdefault(edit.fingerprint, []).append(edit)
         if edit.previous_msgid:
             history.source_before[(edit.msgctxt, edit.msgid, edit.msgid_plural)] = edit.previous_msgid
@@ -110,8 +110,9 @@ def describe(view: MessageView, history: _History, objections: dict[str, TrailEv
     """A queue item for one waiting message."""
     key, print_ = view.key, view.fingerprint
     edits = history.edits_by_print.get(print_, [])
+    written = history.authorship.edits(key, view.forms, view.entry.previous_msgid or "")
     authors = sorted({e.author.display_name if e.author else "unknown (edited outside the portal)"
-                      for e in edits})
+                      for e in written})
     source_before = view.entry.previous_msgid or history.source_before.get(key, "")
     changed = _latest(history.approvals_by_key.get(key, []), print_)
     if changed is not None:

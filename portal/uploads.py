@@ -1,16 +1,27 @@
 """Offline work in Poedit: download with a revision, upload, preview, apply all or nothing.
 
 A downloaded file carries ``X-Portal-Revision``: the catalog's revision when it
-was made. On upload, each message is compared three ways: the file, the
-server now, and the server at that revision (from the edit history). A
-message changed in the file *and* on the server since then is a conflict;
-one changed only on the server is left alone (the file is simply older).
+was made, signed with the installation's secret (``<locale>.<revision>.<mac>``),
+so a file cannot claim a newer revision than it was downloaded at. On upload,
+each message is compared three ways: the file, the server now, and the server
+at that revision (from the edit history, which records what each save
+replaced). Only a message changed in the file *and* on the server since then
+is a conflict; one changed only on the server is kept (the file is simply
+older), and the preview says so. A file whose stamp is missing or does not
+verify has no known base: every difference from a text the server has is a
+conflict the translator decides.
+
+Files are read by the portal's one strict reader (``pofile.parse``): syntax
+errors, duplicates and a charset other than UTF-8 are refused with the line.
 
 Pure domain code: no Flask.
 """
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,21 +30,45 @@ from babel.messages.plurals import get_plural
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalogs import catalog_lock, load_po
+from itsdangerous import BadSignature, Signer
+
+from portal.catalogs import atomic_write, catalog_lock, load_po
 from portal.checks import Terms, check_translation
+from portal.pofile import PoSyntaxError, dumps, parse
 from portal.models import Edit, User
 from portal.review import MessageKey, entry_fingerprint, fingerprint, forms_of, message_key, same_message
 from portal.workspace import Change, WorkspaceError, apply_changes, current_revision, message_id
 
 MAX_BYTES = 5 * 1024 * 1024
 REVISION_HEADER = "X-Portal-Revision"
+STAMP_SALT = "portal.po-download"
 
 
 class UploadError(WorkspaceError):
     """The file was refused; nothing changed. The message says what to do."""
 
 
-def download(po_file: Path, session: Session, locale: str) -> bytes:
+def _signer(secret: str) -> Signer:
+    return Signer(secret, salt=STAMP_SALT, sep=".")
+
+
+def revision_stamp(secret: str, locale: str, revision: int) -> str:
+    """The header value a download carries: the revision, signed for this locale."""
+    return _signer(secret).sign(f"{locale}.{revision}").decode("ascii")
+
+
+def stamped_revision(secret: str, locale: str, value: str) -> int | None:
+    """The revision a file's stamp vouches for, or None when it is missing, forged or for another
+    locale (then nothing the file says about its age is trusted)."""
+    try:
+        payload = _signer(secret).unsign(value.strip()).decode("ascii")
+    except (BadSignature, UnicodeError, ValueError):
+        return None
+    code, _, number = payload.rpartition(".")
+    return int(number) if code == locale and number.isdigit() else None
+
+
+def download(po_file: Path, session: Session, locale: str, secret: str) -> bytes:
     """The working catalog as a file for Poedit, stamped with the catalog's revision.
 
     File and revision are read together under the catalog's lock (saves commit their revision
@@ -43,8 +78,8 @@ def download(po_file: Path, session: Session, locale: str) -> bytes:
         session.rollback()  # a fresh transaction: the revision read below is the latest committed
         catalog = load_po(po_file)
         revision = current_revision(session, locale)
-    catalog.metadata[REVISION_HEADER] = str(revision)
-    return catalog.__unicode__().encode("utf-8")
+    catalog.metadata[REVISION_HEADER] = revision_stamp(secret, locale, revision)
+    return dumps(catalog).encode("utf-8")
 
 
 def _plural_count(header: str) -> str:
@@ -68,10 +103,13 @@ def read_upload(data: bytes, filename: str, locale: str) -> polib.POFile:
     if "msgid" not in text:
         raise UploadError("The file has no messages in it; is it the right file?")
     try:
-        catalog = polib.pofile(text, wrapwidth=76)
-    except (OSError, ValueError) as exc:
-        raise UploadError(f"The file could not be read: {exc}. Fix that line (Poedit shows errors "
+        catalog = parse(text)
+    except PoSyntaxError as exc:
+        raise UploadError(f"The file could not be read. {exc} Fix that line (Poedit shows errors "
                           "under Catalog > Validate) and upload again.") from None
+    if not catalog.metadata:
+        raise UploadError("The file has no header (the first entry, msgid \"\", with Language and "
+                          "Plural-Forms). Upload the file as downloaded from the portal.")
     language = catalog.metadata.get("Language", "").replace("-", "_")
     if language.lower() != locale.lower():
         raise UploadError(f"This file is for language {language or '(none)'!r}, not {locale}. "
@@ -100,13 +138,14 @@ class Item:
 
 @dataclass
 class Preview:
-    revision: int | None
+    revision: int | None  # the revision the file's stamp vouches for; None: missing or not valid
+    stamped: bool = False  # the file has a stamp at all (valid or not)
     new: list[Item] = field(default_factory=list)
     changed: list[Item] = field(default_factory=list)
     conflicts: list[Item] = field(default_factory=list)
     failures: list[Item] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
-    server_newer: int = 0
+    server_newer: list[Item] = field(default_factory=list)  # changed only on the server: kept
     unchanged: int = 0
 
     def digest(self) -> str:
@@ -115,22 +154,32 @@ class Preview:
         return fingerprint(("", json.dumps(parts, ensure_ascii=False), ""), [])
 
 
-def _text_at(session: Session, locale: str, key: MessageKey, revision: int) -> list[str] | None:
-    edit = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision <= revision,
-                                              Edit.revision > 0).order_by(Edit.revision.desc(), Edit.id.desc())).first()
-    return edit.forms if edit else None
+_UNKNOWN = object()
 
 
-def _changed_since(session: Session, locale: str, key: MessageKey, revision: int) -> bool:
-    return session.scalars(select(Edit.id).where(*same_message(Edit, locale, key),
-                                                 Edit.revision > revision)).first() is not None
+def text_at(session: Session, locale: str, key: MessageKey, revision: int, now: list[str]):
+    """A message's text at a catalog revision: the newest save at or before it; else what the
+    first save after it replaced; else (nothing saved since) the text now. ``_UNKNOWN`` when
+    the history cannot tell (a save that did not record what it replaced)."""
+    before = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision <= revision,
+                                                Edit.revision > 0).order_by(Edit.revision.desc(), Edit.id.desc())
+                             ).first()
+    if before is not None:
+        return before.forms
+    after = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision > revision)
+                            .order_by(Edit.revision, Edit.id)).first()
+    if after is None:
+        return now
+    return json.loads(after.replaced_json) if after.replaced_json is not None else _UNKNOWN
 
 
-def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile, terms: Terms) -> Preview:
-    """Sort every message of the file: new, changed, conflict, failing checks, unknown, or nothing to do."""
-    raw = uploaded.metadata.get(REVISION_HEADER, "").strip()
-    revision = int(raw) if raw.isdigit() else None
-    result = Preview(revision)
+def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile, terms: Terms,
+            secret: str) -> Preview:
+    """Sort every message of the file: new, changed, conflict, failing checks, changed only on the
+    server (kept), unknown, or nothing to do."""
+    stamp = uploaded.metadata.get(REVISION_HEADER, "")
+    revision = stamped_revision(secret, locale, stamp) if stamp else None
+    result = Preview(revision, stamped=bool(stamp))
     server = {message_key(e): e for e in load_po(po_file) if not e.obsolete and e.msgid}
     for entry in uploaded:
         if entry.obsolete or not entry.msgid:
@@ -141,8 +190,15 @@ def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile
             continue
         current = server[key]
         mine, theirs = forms_of(entry), forms_of(current)
-        if not any(mine) or mine == theirs:
+        if not any(mine) or (mine == theirs and ("fuzzy" in entry.flags) == ("fuzzy" in current.flags)):
             result.unchanged += 1  # an empty form in the file never erases the server's text
+            continue
+        if mine == theirs:  # only the "needs edit" mark changed: confirming a fuzzy text, or marking one
+            item = Item(key, message_id(key), entry.msgid, theirs, mine, server_fingerprint=entry_fingerprint(current),
+                        fuzzy="fuzzy" in entry.flags)
+            checks = check_translation(entry.msgid, entry.msgid_plural, mine, locale, terms)
+            item.problems, item.warnings = checks.blocking, checks.warnings
+            (result.failures if item.problems else result.changed).append(item)
             continue
         if len(mine) != len(theirs):
             mine = (mine + [""] * len(theirs))[:len(theirs)]
@@ -150,15 +206,12 @@ def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile
                     fuzzy="fuzzy" in entry.flags)
         checks = check_translation(entry.msgid, entry.msgid_plural, mine, locale, terms)
         item.problems, item.warnings = checks.blocking, checks.warnings
-        if revision is None:
-            changed_on_server = _changed_since(session, locale, key, 0)
-            item.base = None
-        else:
-            changed_on_server = _changed_since(session, locale, key, revision)
-            item.base = _text_at(session, locale, key, revision)
-        if changed_on_server and item.base == mine:
-            result.server_newer += 1  # only the server changed it: the file is older, keep the server's
+        base = _UNKNOWN if revision is None else text_at(session, locale, key, revision, theirs)
+        item.base = None if base is _UNKNOWN else base
+        if base is not _UNKNOWN and base == mine:
+            result.server_newer.append(item)  # only the server changed it since the download: kept
             continue
+        changed_on_server = base != theirs if base is not _UNKNOWN else any(theirs)
         if item.problems:
             result.failures.append(item)
         elif changed_on_server:
@@ -183,3 +236,56 @@ def apply(po_file: Path, session: Session, locale: str, result: Preview, *, as_f
                           "that pass the checks.")
     changes = [Change(i.key, i.upload, i.server_fingerprint, fuzzy=as_fuzzy or i.fuzzy) for i in chosen]
     return apply_changes(po_file, session, locale, changes, author, terms, origin="upload")
+
+
+class PendingUploads:
+    """Files waiting between preview and apply, in one folder per locale.
+
+    Each belongs to the person who uploaded it (only they can apply it); a person keeps at most
+    PER_PERSON (an older one is dropped when they upload another), and none outlives MAX_AGE.
+    Pruning happens on every upload, so the folder never grows without bound.
+    """
+
+    MAX_AGE = 24 * 3600
+    PER_PERSON = 3
+    _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def _path(self, person_id: int, token: str) -> Path | None:
+        return self.folder / f"{int(person_id)}-{token}.po" if self._TOKEN.match(token or "") else None
+
+    def prune(self, now: float | None = None) -> None:
+        """Drop every pending file older than MAX_AGE, and temporary files of interrupted writes."""
+        now = time.time() if now is None else now
+        if not self.folder.is_dir():
+            return
+        for path in list(self.folder.glob("*.po")) + list(self.folder.glob(".*.tmp")):
+            try:
+                if now - path.stat().st_mtime > (self.MAX_AGE if path.suffix == ".po" else 3600):
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass
+
+    def store(self, person_id: int, data: bytes) -> str:
+        """Keep a file for its preview; returns its token."""
+        self.prune()
+        token = secrets.token_hex(16)
+        atomic_write(self._path(person_id, token), data, mode=0o600)
+        mine = sorted(self.folder.glob(f"{int(person_id)}-*.po"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in mine[self.PER_PERSON:]:
+            old.unlink(missing_ok=True)
+        return token
+
+    def load(self, person_id: int, token: str) -> bytes | None:
+        path = self._path(person_id, token)
+        try:
+            return path.read_bytes() if path is not None else None
+        except FileNotFoundError:
+            return None
+
+    def discard(self, person_id: int, token: str) -> None:
+        path = self._path(person_id, token)
+        if path is not None:
+            path.unlink(missing_ok=True)

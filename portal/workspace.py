@@ -250,8 +250,8 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
             result = check_translation(entry.msgid, entry.msgid_plural, change.forms, locale, terms)
             if result.blocking:
                 raise BlockedByChecks(result.blocking)
-            planned.append((entry, change, result.warnings, entry.previous_msgid or ""))
-        for entry, change, _, _ in planned:
+            planned.append((entry, change, result.warnings, entry.previous_msgid or "", current))
+        for entry, change, *_ in planned:
             if entry.msgid_plural:
                 entry.msgstr_plural = dict(enumerate(change.forms))
             else:
@@ -262,9 +262,9 @@ def apply_changes(po_file: Path, session: Session, locale: str, changes: list[Ch
                 entry.flags.remove("fuzzy")
                 entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         revision = _next_revision(session, locale)
-        for entry, _, warnings, previous in planned:  # the English it replaced, read before it was cleared
+        for entry, _, warnings, previous, replaced in planned:  # what it replaced, read before the change
             record_edit(session, locale, entry, author, origin, revision=revision, warnings=warnings,
-                        previous_msgid=previous)
+                        previous_msgid=previous, replaced=replaced)
         session.flush()
         # History first, file second: the new file is on disk (fsynced) before the commit, and
         # takes the old one's place only after it. A crash in between leaves the history ahead

@@ -24,14 +24,15 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal import models  # noqa: F401  (tables)
 from portal.accounts import create_user
-from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po, update_catalog
+from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
+from portal.operations import Paths, update_locales
 from portal.checks import blocking_problems, check_translation
 from portal.db import Base
 from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.models import Approval, Rejection, utcnow
 from portal.publish import ApprovedText, decide, publish, published_mo
-from portal.review import (ReviewError, approve, authors_of, entry_fingerprint, fingerprint,
-                           forms_of, reviewed_keys, message_key, record_edit)
+from portal.review import (ReviewError, approve, entry_authors, entry_fingerprint, fingerprint, forms_of,
+                           message_key, record_edit, reviewed_keys, words_fingerprint)
 from portal.workspace import message_id
 from tests.conftest import PASSWORD, csrf_token, login
 
@@ -120,9 +121,10 @@ class GateMachine(RuleBasedStateMachine):
         self.session = Session(self.engine, expire_on_commit=False)
         self.people = {name: create_user(self.session, name, PASSWORD, roles=roles)
                        for name, roles in ROLES.items()}
-        # The model's own record of who wrote each text (fingerprint -> user ids), kept apart
-        # from the portal's history so four eyes is checked against something independent.
-        self.written_by: dict[str, set[int]] = {}
+        # The model's own record of who wrote which words for each message ((index, words) -> user
+        # ids; a message keeps its index across changes of its English), kept apart from the
+        # portal's history so four eyes is checked against something independent.
+        self.written_by: dict[tuple[int, str], set[int]] = {}
         # Every fingerprint each message has had (to post stale ones) and its earlier ids.
         self.prints: dict[int, list[str]] = {index: [] for index in range(4)}
         self.old_mids: dict[int, list[str]] = {index: [] for index in range(4)}
@@ -143,6 +145,13 @@ class GateMachine(RuleBasedStateMachine):
 
     def _current(self, index):
         return self._entry(load_po(po_path(self.translations, LOCALE)), index)
+
+    def _wrote(self, index, forms, person):
+        self.written_by.setdefault((index, words_fingerprint(forms)), set()).add(self.people[person].id)
+
+    def _authors(self, index, forms) -> set[int]:
+        """Who the model says wrote these words for this message (under any of its English)."""
+        return self.written_by.get((index, words_fingerprint(forms)), set())
 
     def _note_print(self, index, print_):
         if print_ not in self.prints[index]:
@@ -237,7 +246,7 @@ class GateMachine(RuleBasedStateMachine):
         if author:
             record_edit(self.session, LOCALE, entry, self.people[author])
             self.session.commit()
-            self.written_by.setdefault(entry_fingerprint(entry), set()).add(self.people[author].id)
+            self._wrote(index, forms_of(entry), author)
 
     @rule(data=st.data(), reviewer=st.sampled_from(["rita", "rita", "rob", "rob", "tess", "vic", "tina"]))
     def approve(self, data, reviewer):
@@ -257,7 +266,8 @@ class GateMachine(RuleBasedStateMachine):
         self.session.commit()
         # Four eyes and roles held for the approval that went through.
         assert person.has_role("reviewer", LOCALE)
-        assert person.id not in authors_of(self.session, LOCALE, entry_fingerprint(entry))
+        assert person.id not in entry_authors(self.session, LOCALE, entry)
+        assert person.id not in self._authors(index, forms_of(entry))
 
     @rule(data=st.data())
     def revoke(self, data):
@@ -273,7 +283,7 @@ class GateMachine(RuleBasedStateMachine):
         self.sources[index] = (msgid.replace(".", "!") if "." in msgid else msgid + "!",
                                plural.replace(".", "!") if plural else None)
         write_template(self.template, self.sources)
-        update_catalog(self.template, self.translations, LOCALE)
+        update_locales(Paths.from_config(self.app.config), self.session, [LOCALE])
 
     # -- web steps ----------------------------------------------------------------------------
 
@@ -326,8 +336,8 @@ class GateMachine(RuleBasedStateMachine):
             return
         print_ = entry_fingerprint(after)
         assert forms_of(after) == mine and ("fuzzy" in after.flags) == fuzzy
-        assert self.people[person].id in authors_of(self.session, LOCALE, print_)
-        self.written_by.setdefault(print_, set()).add(self.people[person].id)
+        assert self.people[person].id in entry_authors(self.session, LOCALE, after)
+        self._wrote(index, mine, person)
         self._note_print(index, print_)
         if then_review and index < 3:
             reviewer = person if self.people[person].has_role("reviewer", LOCALE) else \
@@ -354,7 +364,7 @@ class GateMachine(RuleBasedStateMachine):
                 assert status == 200
                 assert set(SEEN_RE.findall(page)) <= {current}, "the review page offered another text"
                 already = any(a.fingerprint == current for a in self._standing())
-                own = person.id in self.written_by.get(current, set())
+                own = person.id in self._authors(index, forms_of(entry))
                 offered = f'action="/review/{LOCALE}/m/{mid}/approve"' in page
                 assert offered == (not already and not self._blocked(entry) and not own), \
                     "the page offers approval where the rules refuse it, or hides it where they allow it"
@@ -384,7 +394,7 @@ class GateMachine(RuleBasedStateMachine):
         current = entry_fingerprint(entry)
         standing_before = {a.id for a in self._standing()}
         already = any(a.fingerprint == current for a in self._standing())
-        own = person.id in self.written_by.get(current, set())
+        own = person.id in self._authors(index, forms_of(entry))
         status = self._post(reviewer, f"/review/{LOCALE}/m/{mid}/approve", {"seen": seen, "note": note})
         if not person.has_role("reviewer", LOCALE):
             expected = 403
@@ -406,8 +416,9 @@ class GateMachine(RuleBasedStateMachine):
             assert not new, "a refused approval was recorded"
             return
         assert person.has_role("reviewer", LOCALE)
-        assert person.id not in authors_of(self.session, LOCALE, seen), "an author approved their own text"
-        assert person.id not in self.written_by.get(seen, set()), "an author approved their own text"
+        approved_entry = self._current(index)
+        assert person.id not in entry_authors(self.session, LOCALE, approved_entry), "an author approved their own text"
+        assert person.id not in self._authors(index, forms_of(approved_entry)), "an author approved their own text"
         assert [a.fingerprint for a in standing if a.fingerprint == seen], "approved, but no approval stands"
         assert len(new) == (0 if already else 1)
         for approval in new:

@@ -1,4 +1,4 @@
-"""Alembic migrations: head matches the models, and 0004 keeps the rows that exist.
+"""Alembic migrations: head matches the models, and each migration keeps the rows that exist.
 
 Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (a fresh schema per test).
 """
@@ -44,15 +44,18 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-def test_head_is_0004():
+HEAD = "0005"
+
+
+def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0004"]
-    assert [rev.revision for rev in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert script.get_heads() == [HEAD]
+    assert [rev.revision for rev in script.walk_revisions()] == ["0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
     upgrade(url, "head")
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == HEAD
     assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
     diff = differences(engine)
     assert diff == [], f"migrations and models differ: {diff}"
@@ -102,7 +105,7 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
     _insert_at_0003(engine)
 
     upgrade(url, "head")
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == HEAD
     _check_rows(engine)
     with engine.connect() as connection:  # the new columns are NOT NULL with '' for old rows
         assert connection.execute(text("SELECT previous_msgid FROM edits WHERE id = 7")).scalar_one() == ""
@@ -121,7 +124,27 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
         assert connection.execute(text("SELECT count(*) FROM approvals")).scalar_one() == 1
 
     upgrade(url, "head")
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    _check_rows(engine)
+    assert differences(engine) == []
+
+
+def test_0005_fingerprints_the_words_of_existing_edits_and_downgrades(url, engine):
+    from portal.review import words_fingerprint
+
+    upgrade(url, "0003")
+    _insert_at_0003(engine)
+    upgrade(url, "0004")
+    upgrade(url, "0005")
+    with Session(engine) as session:
+        edit = session.get(Edit, 7)
+        assert edit.words == words_fingerprint(["Antibiótico"]) and edit.replaced_json is None
+    command.downgrade(alembic_config(url), "0004")
+    engine.dispose()
+    assert "words" not in {c["name"] for c in inspect(engine).get_columns("edits")}
+    assert "source_changes" not in inspect(engine).get_table_names()
+    upgrade(url, "head")
     engine.dispose()
     _check_rows(engine)
     assert differences(engine) == []

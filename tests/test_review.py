@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.accounts import create_user, find_user, set_role
-from portal.catalogs import load_po, po_path, pot_path, save_po, update_catalog
+from portal.catalogs import load_po, po_path, pot_path, save_po
 from portal.models import Approval, Edit, Rejection, utcnow
 from portal.publish import published_mo
-from portal.review import entry_fingerprint, reviewed_keys, message_key
+from portal.operations import update_locales
+from portal.review import entry_fingerprint, message_key, reviewed_keys
 from portal.workspace import message_id
 from tests.conftest import PASSWORD, Workflow, csrf_token, login
 
@@ -330,7 +331,8 @@ def test_source_change_is_its_own_kind_and_shows_the_old_english(app, people, ri
     template = load_po(template_file)
     template.find(HOW_WELL).msgid = new_english
     save_po(template_file, template)
-    update_catalog(template_file, app.config["TRANSLATIONS_DIR"], "es")
+    with people.session() as session:
+        update_locales(people.paths, session, ["es"])
     entry = people.entry("es", new_english)
     assert "fuzzy" in entry.flags and entry.previous_msgid == HOW_WELL  # the merge kept the old English
     save_text(tina, new_english, "Qué tan bien funciona el tratamiento")

@@ -54,8 +54,15 @@ def catalog_bytes(app) -> bytes:
     return po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes()
 
 
-def test_download_carries_the_revision(ana):
-    assert download(ana).metadata["X-Portal-Revision"] == "0"
+def test_download_carries_the_revision_signed(app, ana):
+    from portal.uploads import stamped_revision
+
+    stamp = download(ana).metadata["X-Portal-Revision"]
+    assert stamp.startswith("es.0.")
+    assert stamped_revision(app.secret_key, "es", stamp) == 0
+    assert stamped_revision(app.secret_key, "es", stamp.replace("es.0.", "es.9.")) is None  # raised by hand
+    assert stamped_revision(app.secret_key, "vi", stamp) is None  # another language's file
+    assert stamped_revision("another installation's secret", "es", stamp) is None
 
 
 @pytest.mark.parametrize("make, filename, message", [
@@ -81,7 +88,7 @@ def test_broken_file_error_names_the_line(app, ana):
     text = download(ana).__unicode__().replace('msgid "Infections"', 'msgid "Infections" garbage')
     html = upload(ana, text.encode()).get_data(as_text=True)
     line = text.splitlines().index('msgid "Infections" garbage') + 1
-    assert f"line {line}" in html
+    assert f"Line {line}" in html
 
 
 def test_no_file_chosen(ana):

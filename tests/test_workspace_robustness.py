@@ -403,7 +403,7 @@ def _translate_some(app, work, author_name: str) -> tuple[int, list[polib.POEntr
 
 def _download(app, tmp_path) -> Path:
     with app.extensions["db"]() as session:
-        data = uploads.download(catalog_file(app), session, LOCALE)
+        data = uploads.download(catalog_file(app), session, LOCALE, app.secret_key)
     downloaded = tmp_path / "messages-es.po"
     downloaded.write_bytes(data)
     return downloaded
@@ -439,7 +439,8 @@ def test_poedit_round_trip_changes_exactly_the_edited_messages(app, work, tmp_pa
     before_text = path.read_text(encoding="utf-8")
     before = snapshot(load_po(path))
     downloaded = _download(app, tmp_path)
-    assert polib.pofile(str(downloaded)).metadata[uploads.REVISION_HEADER] == str(revision) == "1"
+    stamp = polib.pofile(str(downloaded)).metadata[uploads.REVISION_HEADER]
+    assert uploads.stamped_revision(app.secret_key, LOCALE, stamp) == revision == 1
     catalog = load_po(path)
     long_untranslated = max(plain[20:], key=lambda e: len(e.msgid))  # wraps differently at 76 and 78
     assert len(long_untranslated.msgid) > 160
@@ -452,11 +453,11 @@ def test_poedit_round_trip_changes_exactly_the_edited_messages(app, work, tmp_pa
     data = _poedit_save(downloaded, edits)
     uploaded = uploads.read_upload(data, "messages-es.po", LOCALE)
     with app.extensions["db"]() as session:
-        result = uploads.preview(path, session, LOCALE, uploaded, TERMS)
+        result = uploads.preview(path, session, LOCALE, uploaded, TERMS, app.secret_key)
         assert result.revision == revision
         assert [i.msgid for i in result.new] == [long_untranslated.msgid]
         assert sorted(i.msgid for i in result.changed) == sorted([plain[7].msgid, plural.msgid])
-        assert (result.conflicts, result.failures, result.unknown, result.server_newer) == ([], [], [], 0)
+        assert (result.conflicts, result.failures, result.unknown, result.server_newer) == ([], [], [], [])
         assert result.unchanged == len(before) - 3
         new_revision = uploads.apply(path, session, LOCALE, result, as_fuzzy=False, take_mine=set(),
                                      author=session.get(User, uma), terms=TERMS)
@@ -504,11 +505,11 @@ def test_upload_conflict_is_reported_and_resolved_as_chosen(app, work, tmp_path,
     uploaded = uploads.read_upload(_poedit_save(downloaded, file_text), "messages-es.po", LOCALE)
     assert uploaded.find(z.msgid).msgstr == tagged("server", z)[0]
     with app.extensions["db"]() as session:
-        result = uploads.preview(path, session, LOCALE, uploaded, TERMS)
+        result = uploads.preview(path, session, LOCALE, uploaded, TERMS, app.secret_key)
         assert [i.msgid for i in result.conflicts] == [x.msgid]
         assert [i.msgid for i in result.changed] == [y.msgid]
         assert result.new == [] and result.failures == []
-        assert result.server_newer == 1  # Z: only the server changed it; not a conflict
+        assert len(result.server_newer) == 1  # Z: only the server changed it; not a conflict
         conflict = result.conflicts[0]
         assert conflict.server == server[x.msgid]
         assert conflict.upload == file_text[x.msgid]
@@ -567,7 +568,7 @@ def test_download_never_stamps_older_text_with_a_newer_revision(app, work, tmp_p
     uploaded = uploads.read_upload(_poedit_save(downloaded, {y.msgid: [f"[uma] {y.msgid}"]}),
                                    "messages-es.po", LOCALE)
     with app.extensions["db"]() as session:
-        result = uploads.preview(path, session, LOCALE, uploaded, TERMS)
+        result = uploads.preview(path, session, LOCALE, uploaded, TERMS, app.secret_key)
         assert x.msgid not in [i.msgid for i in result.changed], \
             "the preview offers to overwrite rita's newer save with the downloaded text, as a plain change"
         uploads.apply(path, session, LOCALE, result, as_fuzzy=False, take_mine=set(),

@@ -1,12 +1,12 @@
 """The translator's workspace for one locale: progress, the message list, one message, Poedit files."""
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import security, trail, uploads, workspace
 from portal.db import get_session
@@ -124,24 +124,32 @@ def revert(locale, mid, edit_id):
 @security.role("translator")
 def download(locale):
     loc = by_code(locale)
-    data = uploads.download(current_paths().po(loc.code), get_session(), loc.code)
+    data = uploads.download(current_paths().po(loc.code), get_session(), loc.code, current_app.secret_key)
     return Response(data, mimetype="text/x-gettext-translation",
                     headers={"Content-Disposition": f'attachment; filename="messages-{loc.code}.po"'})
 
 
-PENDING_UPLOAD_AGE = 24 * 3600  # a preview nobody applied within a day is thrown away
+def _pending(code: str) -> uploads.PendingUploads:
+    return uploads.PendingUploads(Path(current_app.config["UPLOAD_DIR"]) / code)
 
 
-def _upload_dir(code: str) -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / code
+def _preview(code: str, data: bytes, filename: str) -> uploads.Preview:
+    catalog = uploads.read_upload(data, filename, code)
+    return uploads.preview(current_paths().po(code), get_session(), code, catalog, current_terms(),
+                           current_app.secret_key)
 
 
-def _prune_pending(folder: Path) -> None:
-    import time
-
-    for stale in folder.glob("*.po"):
-        if time.time() - stale.stat().st_mtime > PENDING_UPLOAD_AGE:
-            stale.unlink(missing_ok=True)
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error):
+    """A file over the request limit: the upload page says so, in the staff's words."""
+    if request.endpoint != "translate.upload":
+        return render_template("staff/notice.html", title="Too large",
+                               message="That request was too large. Nothing was saved."), 413
+    loc = by_code(request.view_args.get("locale", ""))
+    limit = uploads.MAX_BYTES // (1024 * 1024)
+    return render_template("staff/upload.html", loc=loc, form=ConfirmForm(),
+                           error=f"The file is larger than the limit of {limit} MB. Nothing was saved. Upload "
+                                 "only the catalog (messages.po), not a zip or a compiled .mo file."), 413
 
 
 @bp.route("/<locale>/upload", methods=["GET", "POST"])
@@ -161,15 +169,10 @@ def upload(locale):
     finally:
         sent.close()  # large uploads spool to a temporary file
     try:
-        catalog = uploads.read_upload(data, sent.filename, loc.code)
-        result = uploads.preview(current_paths().po(loc.code), get_session(), loc.code, catalog, current_terms())
+        result = _preview(loc.code, data, sent.filename)
     except uploads.UploadError as error:
         return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
-    token = secrets.token_hex(16)
-    folder = _upload_dir(loc.code)
-    folder.mkdir(parents=True, exist_ok=True)
-    _prune_pending(folder)
-    (folder / f"{token}.po").write_bytes(data)
+    token = _pending(loc.code).store(current_user.id, data)
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                            filename=sent.filename)
 
@@ -179,17 +182,18 @@ def upload(locale):
 def apply_upload(locale, token):
     loc = by_code(locale)
     form = ConfirmForm()
-    if not form.validate_on_submit() or not token.isalnum():
+    if not form.validate_on_submit():
         abort(400)
-    path = _upload_dir(loc.code) / f"{token}.po"
-    if not path.exists():
-        flash("That upload has expired or was already applied. Upload the file again.")
+    pending = _pending(loc.code)
+    data = pending.load(current_user.id, token)
+    if data is None:
+        flash("That upload has expired, was already applied, or is someone else's. Upload the file again.")
         return redirect(url_for("translate.upload", locale=loc.code))
-    catalog = uploads.read_upload(path.read_bytes(), path.name, loc.code)
-    result = uploads.preview(current_paths().po(loc.code), get_session(), loc.code, catalog, current_terms())
+    filename = "messages.po"
+    result = _preview(loc.code, data, filename)
     if result.digest() != request.form.get("digest"):
         return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
-                               filename=path.name, error="The catalog changed since this preview. Check the "
+                               filename=filename, error="The catalog changed since this preview. Check the "
                                "new preview below, then apply again."), 409
     take_mine = {key[len("conflict-"):] for key, value in request.form.items()
                  if key.startswith("conflict-") and value == "mine"}
@@ -200,8 +204,8 @@ def apply_upload(locale, token):
     except workspace.WorkspaceError as error:
         get_session().rollback()
         return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
-                               filename=path.name, error=str(error)), 409
-    path.unlink(missing_ok=True)
+                               filename=filename, error=str(error)), 409
+    pending.discard(current_user.id, token)
     applied = len(result.new) + len(result.changed) + len(take_mine & {i.id for i in result.conflicts})
     flash(f"Applied {applied} translation{'' if applied == 1 else 's'} from the file "
           f"(catalog revision {revision}).")
