@@ -38,8 +38,8 @@ workers = int(os.environ.get("PORTAL_WORKERS", "2"))
 
 # Threads: a thread waiting on a slow client, the database or the disk gives the CPU to another.
 # 8 per worker stays under SQLAlchemy's default pool (5 + 10 overflow connections per process),
-# so a thread never waits for a database connection. The portal keeps no per-request state
-# outside Flask's context, and its caches (served catalogs) take a lock.
+# so a thread never waits for a database connection. The portal already serves requests in
+# threads under the tests' live servers (werkzeug, threaded); its served-catalog cache takes a lock.
 worker_class = "gthread"
 threads = int(os.environ.get("PORTAL_THREADS", "8"))
 
@@ -63,8 +63,8 @@ keepalive = 0
 timeout = 30
 
 # On a restart or stop (SIGHUP, SIGTERM), seconds a worker may take to finish the requests it
-# is serving. The slowest real request (a publish, an upload preview) takes a few seconds; a slow
-# client must not hold up a deploy for longer than this.
+# is serving before it is killed: room for a publish or an upload preview, while a slow client
+# (see above) cannot hold up a deploy for the default 30 s.
 graceful_timeout = 15
 
 # Request size limits, checked while the request head is read (larger gets a 400). URLs here
