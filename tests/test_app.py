@@ -74,9 +74,11 @@ def test_publish_reaches_every_gunicorn_worker_without_restart(app, work, tmp_pa
                FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"],
                FLASK_PUBLISHED_DIR=app.config["PUBLISHED_DIR"], PORTAL_WORKER_HEADER="1")
     work.publish("es")
+    # The production configuration (threaded workers), with two workers on a port of our own.
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "tests.worker_app:app"], cwd=ROOT, env=env, start_new_session=True)
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "tests.worker_app:app"], cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/es/tests"
         for _ in range(100):
