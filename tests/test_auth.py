@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from portal import accounts
 from portal.auth import MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES
 from portal.models import LoginAttempt, User
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, Workflow, close_app, csrf_token, login, make_app
 
 GENERIC = "That username and password do not match."
 
@@ -21,10 +21,12 @@ def ana(work):
     return "ana"
 
 
-def attempt(client, username, password, address="10.0.0.1"):
+def attempt(client, username, password, address="10.0.0.1", forwarded_for=None):
+    """One try at /login from ``address`` (the TCP peer), optionally with an X-Forwarded-For header."""
     token = csrf_token(client)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for is not None else {}
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
 
 
 def test_login_and_logout(client, ana):
@@ -52,12 +54,24 @@ def test_account_locks_after_repeated_failures_and_says_when(app, client, ana, w
     assert locked.status_code == 429
     text = locked.get_data(as_text=True)
     assert "Too many failed attempts" in text and "UTC" in text and "Try again then" in text
-    # Even the right password is refused while locked, from any address.
-    assert attempt(client, ana, PASSWORD, address="10.9.9.9").status_code == 429
+    # Even the right password is refused while locked, from that address.
+    assert attempt(client, ana, PASSWORD).status_code == 429
     assert client.get("/staff/").status_code == 302
     # Another account from the same address is not affected.
     work.user("ben", "translator", "es")
     assert attempt(client, "ben", PASSWORD).status_code == 302
+
+
+def test_a_locked_account_still_logs_in_from_an_address_that_has_not_failed(app, client, ana):
+    """Failures from one address cannot keep a person out: the lock is per account and address."""
+    for _ in range(MAX_ACCOUNT_FAILURES + 3):
+        attempt(client, ana, "wrong password!", address="198.51.100.66")
+    assert attempt(client, ana, PASSWORD, address="198.51.100.66").status_code == 429
+    elsewhere = app.test_client()
+    assert attempt(elsewhere, ana, PASSWORD, address="10.9.9.9").status_code == 302
+    assert elsewhere.get("/staff/", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    # Logging in elsewhere does not reset the lock where the failures came from.
+    assert attempt(client, ana, PASSWORD, address="198.51.100.66").status_code == 429
 
 
 def test_lock_ends_after_fifteen_minutes(client, ana, work):
@@ -81,6 +95,91 @@ def test_address_locks_after_many_failures_across_accounts(client, ana):
         attempt(client, f"guess{number}", "wrong password!", address="10.6.6.6")
     assert attempt(client, ana, PASSWORD, address="10.6.6.6").status_code == 429
     assert attempt(client, ana, PASSWORD, address="10.7.7.7").status_code == 302
+
+
+def test_ipv6_addresses_count_by_their_64_network(client, ana):
+    """One host usually holds a whole IPv6 /64: new addresses from it do not get new tries."""
+    for number in range(MAX_ACCOUNT_FAILURES):
+        attempt(client, ana, "wrong password!", address=f"2001:db8:1:2::{number + 1:x}")
+    assert attempt(client, ana, PASSWORD, address="2001:db8:1:2:ffff::9").status_code == 429
+    assert attempt(client, ana, PASSWORD, address="2001:db8:1:3::1").status_code == 302
+
+
+@pytest.mark.parametrize("forwarded", ["203.0.113.{n}", "203.0.113.{n}, 10.0.0.1", "{n}", "x" * 500])
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, ana, forwarded):
+    """With FLASK_TRUSTED_PROXIES unset, a client naming a new address each time gets no more tries."""
+    for number in range(MAX_ADDRESS_FAILURES):
+        response = attempt(client, f"guess{number}", "wrong password!", address="10.6.6.6",
+                           forwarded_for=forwarded.format(n=number))
+        assert response.status_code in (401, 429)
+    assert attempt(client, ana, PASSWORD, address="10.6.6.6", forwarded_for="192.0.2.200").status_code == 429
+    for number in range(MAX_ACCOUNT_FAILURES):
+        attempt(client, "ben", "wrong password!", address="10.5.5.5", forwarded_for=f"192.0.2.{number}")
+    assert attempt(client, "ben", PASSWORD, address="10.5.5.5", forwarded_for="192.0.2.99").status_code == 429
+
+
+@pytest.fixture
+def proxied_app(tmp_path, empty_catalogs):
+    """The portal behind one trusted reverse proxy (FLASK_TRUSTED_PROXIES=1) at 10.0.0.254."""
+    app = make_app(tmp_path, empty_catalogs, TRUSTED_PROXIES=1)
+    yield app
+    close_app(app)
+
+
+PROXY = "10.0.0.254"
+
+
+def test_behind_a_trusted_proxy_one_visitor_cannot_lock_out_everyone(proxied_app):
+    """Every request comes from the proxy's address; the limits count the address the proxy saw."""
+    Workflow(proxied_app).user("ana", "translator", "es")
+    attacker, colleague = proxied_app.test_client(), proxied_app.test_client()
+    for number in range(MAX_ADDRESS_FAILURES):
+        attempt(attacker, f"guess{number}", "wrong password!", address=PROXY, forwarded_for="203.0.113.9")
+    for _ in range(MAX_ACCOUNT_FAILURES):
+        attempt(attacker, "ana", "wrong password!", address=PROXY, forwarded_for="203.0.113.9")
+    assert attempt(attacker, "ana", PASSWORD, address=PROXY, forwarded_for="203.0.113.9").status_code == 429
+    assert attempt(colleague, "ana", PASSWORD, address=PROXY, forwarded_for="198.51.100.7").status_code == 302
+    assert colleague.get("/staff/", environ_base={"REMOTE_ADDR": PROXY},
+                         headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 200
+
+
+def test_behind_a_trusted_proxy_what_the_client_wrote_is_ignored(proxied_app):
+    """The proxy appends the address it saw; addresses a client put before it change nothing."""
+    Workflow(proxied_app).user("ana", "translator", "es")
+    client = proxied_app.test_client()
+    for number in range(MAX_ACCOUNT_FAILURES):
+        attempt(client, "ana", "wrong password!", address=PROXY, forwarded_for=f"192.0.2.{number}, 203.0.113.9")
+    assert attempt(client, "ana", PASSWORD, address=PROXY,
+                   forwarded_for="192.0.2.250, 203.0.113.9").status_code == 429
+    for number in range(MAX_ADDRESS_FAILURES):
+        attempt(client, f"guess{number}", "wrong password!", address=PROXY,
+                forwarded_for=f"{'x' * number * 20}, 203.0.113.10")
+    assert attempt(client, "ben", "wrong password!", address=PROXY,
+                   forwarded_for="192.0.2.1, 203.0.113.10").status_code == 429
+    # Not an address (a proxy passing garbage along): one shared bucket, never a 500.
+    assert attempt(client, "ana", "wrong password!", address=PROXY, forwarded_for="x" * 500).status_code == 401
+
+
+def test_trusted_proxies_come_from_the_environment(tmp_path, empty_catalogs, monkeypatch):
+    monkeypatch.setenv("FLASK_TRUSTED_PROXIES", "1")
+    app = make_app(tmp_path, empty_catalogs)
+    try:
+        assert app.config["TRUSTED_PROXIES"] == 1
+        client = app.test_client()
+        for number in range(MAX_ADDRESS_FAILURES):
+            attempt(client, f"guess{number}", "wrong password!", address=PROXY, forwarded_for="203.0.113.9")
+        assert attempt(client, "x", "wrong password!", address=PROXY, forwarded_for="203.0.113.9").status_code == 429
+        assert attempt(client, "x", "wrong password!", address=PROXY, forwarded_for="203.0.113.8").status_code == 401
+    finally:
+        close_app(app)
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5", "true"])
+def test_a_bad_trusted_proxies_setting_stops_the_start_and_says_what_to_write(tmp_path, empty_catalogs,
+                                                                            monkeypatch, value):
+    monkeypatch.setenv("FLASK_TRUSTED_PROXIES", value)
+    with pytest.raises(ValueError, match="FLASK_TRUSTED_PROXIES .* number of reverse proxies"):
+        make_app(tmp_path, empty_catalogs)
 
 
 def test_success_clears_the_accounts_failures(client, ana, work):

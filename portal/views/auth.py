@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal import accounts, security
-from portal.auth import LoginFailed, LoginLocked, authenticate
+from portal.auth import LoginFailed, LoginLocked, authenticate, client_address
 from portal.db import get_session
 from portal.forms import LoginForm, PasswordForm
 from portal.models import utcnow
@@ -35,7 +35,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(get_session(), form.username.data, form.password.data,
-                                request.remote_addr or "unknown")
+                                client_address(request.remote_addr))
         except LoginLocked as locked:
             minutes = max(1, int((locked.until - utcnow()).total_seconds() // 60) + 1)
             error = (f"Too many failed attempts. Logging in is paused for this account or address "
