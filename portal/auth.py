@@ -90,7 +90,10 @@ def authenticate(session: Session, username: str, password: str, address: str,
         raise LoginLocked(until)
     # No stored username holds a NUL (PostgreSQL cannot even be asked about one).
     user = find_user(session, username) if "\x00" not in username else None
-    ok = user is not None and user.active and verify_password(user, password or "")
+    # The hash is checked whatever else is wrong (unknown or disabled person): every failure takes
+    # as long as a wrong password, so the time of the answer does not tell who has an account.
+    password_ok = verify_password(user, password or "")
+    ok = user is not None and user.active and password_ok
     session.add(LoginAttempt(username=key, address=address, success=ok, created_at=now))
     if ok:
         # A successful login clears this account's failures from this address (and no others:

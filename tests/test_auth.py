@@ -182,6 +182,80 @@ def test_a_bad_trusted_proxies_setting_stops_the_start_and_says_what_to_write(tm
         make_app(tmp_path, empty_catalogs)
 
 
+# --- Timing: an unknown or disabled person costs the same hash work as a wrong password ---------
+
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """The method of every password hash checked (e.g. "scrypt:1024:8:1"), in order."""
+    checked = []
+    real = accounts.check_password_hash
+
+    def counting(pwhash, password):
+        checked.append(pwhash.split("$", 1)[0])
+        return real(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    return checked
+
+
+def _disabled(work, name="dora"):
+    work.user(name, "translator", "es")
+    with work.session() as session:
+        accounts.set_active(session, accounts.find_user(session, name), False)
+    return name
+
+
+@pytest.mark.parametrize("who, password, status", [
+    ("nobody", "not the password", 401),
+    ("dora", PASSWORD, 401),  # disabled, right password
+    ("dora", "not the password", 401),  # disabled, wrong password
+    ("ana", "not the password", 401),
+    ("ana", PASSWORD, 302),
+])
+def test_every_login_checks_one_hash_made_the_current_way(client, work, ana, hash_checks, who, password, status):
+    _disabled(work)
+    hash_checks.clear()
+    assert attempt(client, who, password).status_code == status
+    assert hash_checks == [accounts.PASSWORD_METHOD]
+
+
+def test_stand_in_hash_follows_the_method_in_effect(client, ana, hash_checks, monkeypatch):
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:2048:8:1")
+    attempt(client, "nobody", "not the password")
+    assert hash_checks == ["scrypt:2048:8:1"]
+
+
+def _median_seconds(client, username, password, tries, addresses):
+    import statistics
+    import time
+
+    times = []
+    for _ in range(tries):
+        token = csrf_token(client)
+        started = time.perf_counter()
+        response = client.post("/login", data={"csrf_token": token, "username": username, "password": password},
+                               environ_base={"REMOTE_ADDR": next(addresses)})
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 401
+    return statistics.median(times)
+
+
+def test_unknown_and_disabled_logins_take_as_long_as_a_wrong_password(app, work, monkeypatch):
+    """With production hashing (scrypt, n=2**15): medians of 5 tries each. Without the stand-in hash
+    an unknown name answered in about a tenth of the time; the bound is loose for a busy machine."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", accounts.DEFAULT_PASSWORD_METHOD)
+    work.user("ana", "translator", "es")
+    _disabled(work)
+    client = app.test_client()
+    addresses = (f"10.44.{n // 200}.{n % 200}" for n in range(10_000))  # never reach a limit
+    _median_seconds(client, "nobody", "warm up", 1, addresses)
+    wrong = _median_seconds(client, "ana", "not the password", 5, addresses)
+    unknown = _median_seconds(client, "nobody", "not the password", 5, addresses)
+    disabled = _median_seconds(client, "dora", PASSWORD, 5, addresses)
+    assert unknown > 0.5 * wrong and disabled > 0.5 * wrong, (wrong, unknown, disabled)
+    assert unknown < 2 * wrong and disabled < 2 * wrong, (wrong, unknown, disabled)
+
+
 def test_success_clears_the_accounts_failures(client, ana, work):
     for _ in range(MAX_ACCOUNT_FAILURES - 1):
         attempt(client, ana, "wrong password!")
