@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import login_sessions
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import ROLES, Role, User
 
@@ -97,11 +98,12 @@ def verify_password(user: User | None, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Change a password; every session the person has open ends."""
+def set_password(session: Session, user: User, password: str, *, keep_login: str | None = None) -> None:
+    """Change a password; every login the person has open ends, except ``keep_login`` (the one
+    they changed it from)."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password, method=_method())
-    user.session_token = secrets.token_hex(32)
+    login_sessions.end_all(session, user, keep=keep_login)
     session.commit()
 
 
@@ -147,17 +149,10 @@ def set_active(session: Session, user: User, active: bool) -> None:
     """Disable or enable a person; disabling ends their sessions on their next request."""
     user.active = active
     if not active:
-        user.session_token = secrets.token_hex(32)
+        login_sessions.end_all(session, user)
     session.commit()
 
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
-
-def load_by_session_token(session: Session, token: str) -> User | None:
-    """The active person a login session belongs to, or None (disabled, or password changed)."""
-    if not token:
-        return None
-    user = session.scalars(select(User).where(User.session_token == token)).first()
-    return user if user is not None and user.active else None

@@ -20,6 +20,7 @@ import ipaddress
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from portal import login_sessions
 from portal.accounts import find_user, verify_password
 from portal.models import LoginAttempt, User, utcnow
 
@@ -80,7 +81,8 @@ def locked_until(session: Session, username: str, address: str, now: dt.datetime
 
 def authenticate(session: Session, username: str, password: str, address: str,
                  now: dt.datetime | None = None) -> User:
-    """The person these credentials belong to; raises LoginLocked or LoginFailed.
+    """The person these credentials belong to, with a new login session open (its id in
+    ``user.login_session_id``); raises LoginLocked or LoginFailed.
     ``address`` is ``client_address(...)`` of the request."""
     now = now or utcnow()
     username = (username or "").strip()
@@ -100,6 +102,7 @@ def authenticate(session: Session, username: str, password: str, address: str,
         # a person logging in must not reset what someone elsewhere has tried against them).
         session.execute(delete(LoginAttempt).where(LoginAttempt.username == key, LoginAttempt.address == address,
                                                    LoginAttempt.success.is_(False)))
+        login_sessions.start(session, user, now)
     session.commit()
     if not ok:
         until = locked_until(session, username, address, now)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from portal import accounts
 from portal.auth import MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES
-from portal.models import LoginAttempt, User
+from portal.models import LoginAttempt, LoginSession, User
 from tests.conftest import PASSWORD, Workflow, close_app, csrf_token, login, make_app
 
 GENERIC = "That username and password do not match."
@@ -264,6 +264,73 @@ def test_success_clears_the_accounts_failures(client, ana, work):
         failures = session.scalar(select(func.count()).select_from(LoginAttempt)
                                   .where(LoginAttempt.username == ana, LoginAttempt.success.is_(False)))
     assert failures == 0
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("portal_session").value
+
+
+def _replay(app, cookie: str):
+    """A new browser that sends a copy of someone's session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("portal_session", cookie)
+    return thief
+
+
+def test_logout_ends_the_login_for_every_copy_of_the_cookie(app, client, ana):
+    login(client, ana)
+    copied = _cookie(client)
+    assert _replay(app, copied).get("/staff/").status_code == 200  # a copy works while logged in
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    assert client.get("/staff/").status_code == 302
+    replayed = _replay(app, copied)
+    assert replayed.get("/staff/").status_code == 302
+    assert replayed.get("/translate/es/").headers["Location"].startswith("/login")
+
+
+def test_logout_ends_only_that_login(app, ana):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, ana)
+    login(phone, ana)
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/account")})
+    assert laptop.get("/staff/").status_code == 302
+    assert phone.get("/staff/").status_code == 200
+
+
+def test_logins_are_recorded_with_start_last_seen_and_end(app, client, ana, work):
+    login(client, ana)
+    with work.session() as session:
+        (row,) = session.scalars(select(LoginSession)).all()
+        assert row.user_id == accounts.find_user(session, ana).id and row.ended_at is None
+        assert row.id not in client.get_cookie("portal_session").value  # the cookie is signed, not plain
+        # Seen again after five minutes: last_seen_at moves, at most that often.
+        row.last_seen_at = before = row.last_seen_at - dt.timedelta(minutes=6)
+        session.commit()
+    client.get("/staff/")
+    with work.session() as session:
+        seen = session.scalar(select(LoginSession.last_seen_at))
+        assert seen > before
+    client.get("/staff/")
+    with work.session() as session:
+        assert session.scalar(select(LoginSession.last_seen_at)) == seen
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    with work.session() as session:
+        assert session.scalar(select(LoginSession.ended_at)) is not None
+
+
+def test_a_cookie_from_before_a_password_change_or_disable_stays_ended(app, client, ana, work):
+    login(client, ana)
+    copied = _cookie(client)
+    with work.session() as session:
+        person = accounts.find_user(session, ana)
+        accounts.set_active(session, person, False)
+        accounts.set_active(session, person, True)
+    assert _replay(app, copied).get("/staff/").status_code == 302
+    login(client, ana)
+    copied = _cookie(client)
+    with work.session() as session:
+        accounts.set_password(session, accounts.find_user(session, ana), "a brand new passphrase")
+    assert _replay(app, copied).get("/staff/").status_code == 302
 
 
 def test_disabled_person_cannot_log_in_and_is_logged_out_on_next_request(app, work, ana):

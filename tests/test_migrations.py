@@ -1,4 +1,4 @@
-"""Alembic migrations: head matches the models, and 0004 keeps the rows that exist.
+"""Alembic migrations: head matches the models, and 0004 and 0005 keep the rows that exist.
 
 Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (a fresh schema per test).
 """
@@ -13,11 +13,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import portal.models  # noqa: F401  (registers the tables on Base.metadata)
 from portal.db import Base, alembic_config, make_engine, upgrade
-from portal.models import Approval, Edit
+from portal.models import Approval, Edit, LoginSession, User
 from tests.conftest import close_app, database_url
 
 
@@ -44,15 +45,18 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-def test_head_is_0004():
+HEAD = "0005_login_sessions"
+
+
+def test_head_is_0005():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0004"]
-    assert [rev.revision for rev in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert script.get_heads() == [HEAD]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
     upgrade(url, "head")
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == HEAD
     assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
     diff = differences(engine)
     assert diff == [], f"migrations and models differ: {diff}"
@@ -101,7 +105,7 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
     assert current_revision(engine) == "0003"
     _insert_at_0003(engine)
 
-    upgrade(url, "head")
+    upgrade(url, "0004")
     assert current_revision(engine) == "0004"
     _check_rows(engine)
     with engine.connect() as connection:  # the new columns are NOT NULL with '' for old rows
@@ -121,7 +125,46 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
         assert connection.execute(text("SELECT count(*) FROM approvals")).scalar_one() == 1
 
     upgrade(url, "head")
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    _check_rows(engine)
+    assert differences(engine) == []
+
+
+def test_0005_keeps_people_moves_sessions_to_their_own_table_and_downgrades(url, engine):
+    upgrade(url, "0003")
+    _insert_at_0003(engine)
+    upgrade(url, "0004")
+
+    upgrade(url, "head")
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    columns = inspect(engine)
+    assert "session_token" not in {c["name"] for c in columns.get_columns("users")}
+    assert {c["name"] for c in columns.get_columns("login_sessions")} == {
+        "id", "user_id", "created_at", "last_seen_at", "ended_at"}
+    _check_rows(engine)
+    with Session(engine) as session:
+        rita = session.get(User, 1)
+        assert (rita.username, rita.password_hash, rita.active) == ("rita", "x", True)
+        session.add(LoginSession(id="s" * 43, user_id=1))  # a login open when someone downgrades
+        session.commit()
+
+    command.downgrade(alembic_config(url), "0004")
     assert current_revision(engine) == "0004"
+    engine.dispose()
+    assert "login_sessions" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        tokens = connection.execute(text("SELECT session_token FROM users")).scalars().all()
+    assert len(tokens) == 1 and len(tokens[0]) == 64  # every person has a token again
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # and it is unique, as before
+        connection.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at, "
+            "session_token) VALUES (2, 'rosa', 'Rosa', 'x', false, true, :at, :token)"),
+            {"at": dt.datetime(2026, 1, 2), "token": tokens[0]})
+
+    upgrade(url, "head")
+    assert current_revision(engine) == HEAD
     engine.dispose()
     _check_rows(engine)
     assert differences(engine) == []
