@@ -1,9 +1,18 @@
-"""People, roles and languages. Pure domain code: takes a session and plain values."""
+"""People, roles and languages. Pure domain code: takes a session and plain values.
+
+Usernames: 1 to 80 characters, ASCII letters, digits, ".", "_" and "-", starting with a letter
+or digit (so they are safe in URLs, logs and commands, and cannot imitate each other with
+look-alike letters). Case does not make a new name: "Ana" cannot join "ana". Logins and
+`flask users` find a person whatever the case typed ("ANA" is ana), the exact spelling first
+(for two people whose names differed only in case before this rule). Names that existed before
+the rule keep working: they can log in, be edited and be disabled.
+"""
 from __future__ import annotations
 
+import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,8 +29,31 @@ class AccountError(ValueError):
     """Bad input for an account; the message says what to do. Nothing was changed."""
 
 
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME_RULE = ("letters a-z and A-Z, digits 0-9, dot (.), underscore (_) and hyphen (-), "
+                 "starting with a letter or digit, at most 80 characters")
+
+
+def check_username(username: str) -> None:
+    """Refuse a new username outside the rule, saying what is allowed."""
+    if not USERNAME.fullmatch(username):
+        raise AccountError(f"The username {username!r} cannot be used. Usernames may contain only "
+                           f"{USERNAME_RULE}; for example ana.garcia or reviewer-es.")
+
+
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalars(select(User).where(User.username == username)).first()
+    """The person with this username, whatever its case; the exact spelling wins when names made
+    before the case rule differ only in case (then a different case finds nobody)."""
+    found = session.scalars(select(User).where(or_(User.username == username,
+                                                   func.lower(User.username) == username.lower()))).all()
+    exact = [user for user in found if user.username == username]
+    if exact:
+        return exact[0]
+    return found[0] if len(found) == 1 else None
+
+
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -52,10 +84,13 @@ def create_user(session: Session, username: str, password: str, *, display_name:
     username = (username or "").strip()
     if not username:
         raise AccountError("A username is required.")
+    check_username(username)
     check_password_rules(password)
     checked = [(role, _check_role(role, locale)) for role, locale in roles]
-    if find_user(session, username) is not None:
-        raise AccountError(f"The username {username!r} is taken; choose another.")
+    taken = session.scalars(select(User.username).where(func.lower(User.username) == username.lower())).first()
+    if taken is not None:
+        same = "" if taken == username else f" (as {taken!r}: a username is the same whatever its case)"
+        raise AccountError(f"The username {username!r} is taken{same}; choose another.")
     user = User(username=username, display_name=display_name.strip() or username,
                 password_hash=generate_password_hash(password, method=_method()),
                 is_admin=is_admin, active=True)

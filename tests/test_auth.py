@@ -440,13 +440,15 @@ def test_password_change_without_csrf_token_is_refused(app, client, ana, work):
 @pytest.mark.parametrize("url, data", [
     ("/admin/people/new", {"username": "eve", "display_name": "Eve", "password": "long enough pass",
                            "roles": ["reviewer:es"]}),
-    ("/admin/people/ana", {"display_name": "Ana", "roles": ["reviewer:es"], "is_admin": "y"}),
-    ("/admin/people/ana/active", {"active": "0"}),
+    ("/admin/people/{ana}", {"display_name": "Ana", "roles": ["reviewer:es"], "is_admin": "y"}),
+    ("/admin/people/{ana}/active", {"active": "0"}),
     ("/admin/publish", {}),
 ])
 def test_admin_forms_without_csrf_token_are_refused(app, client, ana, work, url, data):
     _admin(work)
     login(client, "root")
+    with work.session() as session:
+        url = url.format(ana=accounts.find_user(session, ana).id)
     response = client.post(url, data=data)
     assert response.status_code == 400
     with work.session() as session:
