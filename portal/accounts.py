@@ -6,6 +6,8 @@ look-alike letters). Case does not make a new name: "Ana" cannot join "ana". Log
 `flask users` find a person whatever the case typed ("ANA" is ana), the exact spelling first
 (for two people whose names differed only in case before this rule). Names that existed before
 the rule keep working: they can log in, be edited and be disabled.
+
+There is always an active admin: the last one can be neither disabled nor lose the admin role.
 """
 from __future__ import annotations
 
@@ -142,12 +144,27 @@ def set_password(session: Session, user: User, password: str, *, keep_login: str
     session.commit()
 
 
+def _keep_an_admin(session: Session, user: User, *, is_admin: bool, active: bool) -> None:
+    """Refuse a change that would leave no active admin (nobody could then manage people)."""
+    if not (user.is_admin and user.active) or (is_admin and active):
+        return
+    # FOR UPDATE (PostgreSQL): two admins demoting each other at once cannot both see the other.
+    admins = session.scalars(select(User.id).where(User.is_admin.is_(True), User.active.is_(True))
+                             .with_for_update()).all()
+    if set(admins) <= {user.id}:
+        change = "lose the admin role" if not is_admin else "be disabled"
+        raise AccountError(f"{user.username} is the only active admin and cannot {change}: make another "
+                           "person an admin first. Nothing was changed.")
+
+
 def set_roles(session: Session, user: User, roles: list[tuple[str, str]], *, is_admin: bool | None = None,
               display_name: str | None = None) -> None:
     """Replace a person's roles (and optionally admin flag and name) in one step."""
     checked = {(role, _check_role(role, locale)) for role, locale in roles}
     if display_name is not None and not display_name.strip():
         raise AccountError("The display name is empty; give the name colleagues know this person by.")
+    if is_admin is not None:
+        _keep_an_admin(session, user, is_admin=is_admin, active=user.active)
     keep = [r for r in user.roles if (r.role, r.locale) in checked]
     have = {(r.role, r.locale) for r in keep}
     user.roles = keep + [Role(role=role, locale=code) for role, code in sorted(checked - have)]
@@ -182,6 +199,7 @@ def set_role(session: Session, user: User, role: str, locale: str, *, remove: bo
 
 def set_active(session: Session, user: User, active: bool) -> None:
     """Disable or enable a person; disabling ends their sessions on their next request."""
+    _keep_an_admin(session, user, is_admin=user.is_admin, active=active)
     user.active = active
     if not active:
         login_sessions.end_all(session, user)

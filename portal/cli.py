@@ -180,9 +180,9 @@ def _set_active(username: str, active: bool) -> None:
     session = get_session()
     try:
         user = accounts.get_user(session, username)
+        accounts.set_active(session, user, active)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    accounts.set_active(session, user, active)
     click.echo(f"{user.username} is {'enabled' if active else 'disabled; their sessions have ended'}.")
 
 

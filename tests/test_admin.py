@@ -201,6 +201,68 @@ def test_a_username_made_before_the_rule_can_still_be_edited_and_disabled(app, a
     assert people(work)["ana"] == ("ana", False, True, [("translator", "es")])  # nobody else changed
 
 
+# --- There is always an active admin ---------------------------------------------------------
+
+def test_the_last_admin_cannot_remove_their_own_admin_role(admin_client, work):
+    before = people(work)
+    response = post(admin_client, person_url(work, "root"), display_name="Root", roles=["reviewer:es"])
+    assert response.status_code == 400
+    assert "only active admin" in response.get_data(as_text=True)
+    assert "make another person an admin first" in response.get_data(as_text=True)
+    assert people(work) == before
+    assert admin_client.get("/admin/people").status_code == 200
+
+
+def test_a_disabled_admin_does_not_count(admin_client, work):
+    with work.session() as session:
+        accounts.create_user(session, "old-admin", PASSWORD, is_admin=True)
+        accounts.set_active(session, accounts.find_user(session, "old-admin"), False)
+    response = post(admin_client, person_url(work, "root"), display_name="Root")
+    assert response.status_code == 400 and "only active admin" in response.get_data(as_text=True)
+    assert people(work)["root"][1] is True
+
+
+def test_an_admin_may_step_down_when_another_admin_remains(app, admin_client, work):
+    with work.session() as session:
+        accounts.create_user(session, "second", PASSWORD, is_admin=True)
+    response = post(admin_client, person_url(work, "root"), display_name="Root", roles=["reviewer:es"])
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert people(work)["root"] == ("Root", False, True, [("reviewer", "es")])
+    assert admin_client.get("/admin/people").status_code == 403
+    # The remaining admin is now the last one.
+    second = app.test_client()
+    login(second, "second")
+    response = post(second, person_url(work, "second"), display_name="Second")
+    assert response.status_code == 400 and people(work)["second"][1] is True
+
+
+def test_the_last_admin_cannot_be_disabled_or_demoted_in_the_domain(work):
+    with work.session() as session:
+        root = accounts.create_user(session, "root", PASSWORD, is_admin=True)
+        for change in (lambda: accounts.set_active(session, root, False),
+                       lambda: accounts.set_roles(session, root, [], is_admin=False),
+                       lambda: accounts.update_person(session, root, roles=[], is_admin=False, display_name="R")):
+            with pytest.raises(accounts.AccountError, match="only active admin"):
+                change()
+            session.rollback()
+    assert people(work)["root"] == ("root", True, True, [])
+
+
+def test_publish_from_the_browser(app, admin_client):
+    response = post(admin_client, "/admin/publish")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "What families now see" in html
+    for code in ("es", "zh_Hans", "vi", "ar"):
+        assert f'<th scope="row">{code}</th>' in html
+
+
+def test_translator_comments_and_names_are_escaped(admin_client, work):
+    post(admin_client, "/admin/people/new", username="x", display_name="<script>alert(1)</script>",
+         password="a long passphrase")
+    html = admin_client.get("/admin/people").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
 @pytest.mark.parametrize("username", ["bad/name", "Demo-Admin", " ", "-x"])
 def test_cli_refuses_the_same_usernames(runner, work, username):
     with work.session() as session:
@@ -209,6 +271,17 @@ def test_cli_refuses_the_same_usernames(runner, work, username):
     assert result.exit_code == 1
     assert any(text in result.output for text in ("cannot be used", "is taken (as 'demo-admin'", "is required"))
     assert set(people(work)) == {"demo-admin"}
+
+
+def test_cli_cannot_disable_the_last_admin(runner, work):
+    with work.session() as session:
+        accounts.create_user(session, "root", PASSWORD, is_admin=True)
+    result = runner.invoke(args=["users", "disable", "root"])
+    assert result.exit_code == 1 and "root is the only active admin and cannot be disabled" in result.output
+    assert people(work)["root"][2] is True
+    assert runner.invoke(args=["users", "create", "deputy", "--admin", "--password", "long enough pw"]).exit_code == 0
+    assert runner.invoke(args=["users", "disable", "ROOT"]).exit_code == 0  # any case finds root
+    assert people(work)["root"][2] is False
 
 
 def test_cli_set_role_disable_enable_list(runner, work):

@@ -70,6 +70,8 @@ def edit_person(person_id):
             error = str(exc)
         else:
             flash(f"Saved {user.username}.")
+            if not current_user.is_admin:  # an admin who gave up their own admin role
+                return redirect(url_for("auth.home"))
             return redirect(url_for("admin.people"))
     status = 400 if request.method == "POST" else 200
     return render_template("staff/person.html", form=form, error=error, person=user), status
@@ -86,8 +88,13 @@ def set_active(person_id):
     if user.id == current_user.id and not activate:
         flash("You cannot disable yourself; ask another admin.")
         return redirect(url_for("admin.people"))
-    accounts.set_active(get_session(), user, activate)
-    flash(f"{user.username} is {'enabled' if activate else 'disabled and logged out'}.")
+    try:
+        accounts.set_active(get_session(), user, activate)
+    except accounts.AccountError as exc:
+        get_session().rollback()
+        flash(str(exc))
+    else:
+        flash(f"{user.username} is {'enabled' if activate else 'disabled and logged out'}.")
     return redirect(url_for("admin.people"))
 
 
