@@ -84,6 +84,15 @@ def test_lock_ends_after_fifteen_minutes(client, ana, work):
     assert attempt(client, ana, PASSWORD).status_code == 302
 
 
+@pytest.mark.parametrize("username", ["ana\x00", "\x00", "a" * 500, "ana" + "\u0301" * 100, "../../etc"])
+def test_odd_usernames_get_the_generic_answer_never_an_error(client, ana, username):
+    """Whatever is typed (a NUL PostgreSQL cannot store, more than the column holds): a failed login."""
+    for _ in range(MAX_ACCOUNT_FAILURES - 1):
+        response = attempt(client, username, "wrong password!")
+        assert response.status_code == 401 and GENERIC in response.get_data(as_text=True)
+    assert attempt(client, ana, PASSWORD).status_code == 302
+
+
 def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(client):
     for _ in range(MAX_ACCOUNT_FAILURES):
         attempt(client, "ghost", "whatever it is")
