@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        # Reverse proxies in front of the portal that add X-Forwarded-For (FLASK_TRUSTED_PROXIES);
+        # 0: clients connect directly and the header is ignored. See portal.web.trust_proxies.
+        TRUSTED_PROXIES=0,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()

@@ -1,12 +1,24 @@
-"""People, roles and languages. Pure domain code: takes a session and plain values."""
+"""People, roles and languages. Pure domain code: takes a session and plain values.
+
+Usernames: 1 to 80 characters, ASCII letters, digits, ".", "_" and "-", starting with a letter
+or digit (so they are safe in URLs, logs and commands, and cannot imitate each other with
+look-alike letters). Case does not make a new name: "Ana" cannot join "ana". Logins and
+`flask users` find a person whatever the case typed ("ANA" is ana), the exact spelling first
+(for two people whose names differed only in case before this rule). Names that existed before
+the rule keep working: they can log in, be edited and be disabled.
+
+There is always an active admin: the last one can be neither disabled nor lose the admin role.
+"""
 from __future__ import annotations
 
+import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import login_sessions
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import ROLES, Role, User
 
@@ -19,8 +31,31 @@ class AccountError(ValueError):
     """Bad input for an account; the message says what to do. Nothing was changed."""
 
 
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME_RULE = ("letters a-z and A-Z, digits 0-9, dot (.), underscore (_) and hyphen (-), "
+                 "starting with a letter or digit, at most 80 characters")
+
+
+def check_username(username: str) -> None:
+    """Refuse a new username outside the rule, saying what is allowed."""
+    if not USERNAME.fullmatch(username):
+        raise AccountError(f"The username {username!r} cannot be used. Usernames may contain only "
+                           f"{USERNAME_RULE}; for example ana.garcia or reviewer-es.")
+
+
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalars(select(User).where(User.username == username)).first()
+    """The person with this username, whatever its case; the exact spelling wins when names made
+    before the case rule differ only in case (then a different case finds nobody)."""
+    found = session.scalars(select(User).where(or_(User.username == username,
+                                                   func.lower(User.username) == username.lower()))).all()
+    exact = [user for user in found if user.username == username]
+    if exact:
+        return exact[0]
+    return found[0] if len(found) == 1 else None
+
+
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -51,10 +86,13 @@ def create_user(session: Session, username: str, password: str, *, display_name:
     username = (username or "").strip()
     if not username:
         raise AccountError("A username is required.")
+    check_username(username)
     check_password_rules(password)
     checked = [(role, _check_role(role, locale)) for role, locale in roles]
-    if find_user(session, username) is not None:
-        raise AccountError(f"The username {username!r} is taken; choose another.")
+    taken = session.scalars(select(User.username).where(func.lower(User.username) == username.lower())).first()
+    if taken is not None:
+        same = "" if taken == username else f" (as {taken!r}: a username is the same whatever its case)"
+        raise AccountError(f"The username {username!r} is taken{same}; choose another.")
     user = User(username=username, display_name=display_name.strip() or username,
                 password_hash=generate_password_hash(password, method=_method()),
                 is_admin=is_admin, active=True)
@@ -76,16 +114,47 @@ def check_password_rules(password: str) -> None:
                            "(a few words strung together work well).")
 
 
-def verify_password(user: User, password: str) -> bool:
+_STAND_IN_HASHES: dict[str, str] = {}  # by method: a hash of a random password nobody knows
+
+
+def _stand_in_hash() -> str:
+    """A hash made the way real ones are now made, to check a password against when there is
+    nobody to check it for."""
+    method = _method()
+    if method not in _STAND_IN_HASHES:
+        _STAND_IN_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _STAND_IN_HASHES[method]
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is this person's. With no person (an unknown username) the same
+    hash work is done and the answer is False, so it takes as long as a wrong password."""
+    if user is None:
+        check_password_hash(_stand_in_hash(), password)
+        return False
     return check_password_hash(user.password_hash, password)
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Change a password; every session the person has open ends."""
+def set_password(session: Session, user: User, password: str, *, keep_login: str | None = None) -> None:
+    """Change a password; every login the person has open ends, except ``keep_login`` (the one
+    they changed it from)."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password, method=_method())
-    user.session_token = secrets.token_hex(32)
+    login_sessions.end_all(session, user, keep=keep_login)
     session.commit()
+
+
+def _keep_an_admin(session: Session, user: User, *, is_admin: bool, active: bool) -> None:
+    """Refuse a change that would leave no active admin (nobody could then manage people)."""
+    if not (user.is_admin and user.active) or (is_admin and active):
+        return
+    # FOR UPDATE (PostgreSQL): two admins demoting each other at once cannot both see the other.
+    admins = session.scalars(select(User.id).where(User.is_admin.is_(True), User.active.is_(True))
+                             .with_for_update()).all()
+    if set(admins) <= {user.id}:
+        change = "lose the admin role" if not is_admin else "be disabled"
+        raise AccountError(f"{user.username} is the only active admin and cannot {change}: make another "
+                           "person an admin first. Nothing was changed.")
 
 
 def set_roles(session: Session, user: User, roles: list[tuple[str, str]], *, is_admin: bool | None = None,
@@ -94,6 +163,8 @@ def set_roles(session: Session, user: User, roles: list[tuple[str, str]], *, is_
     checked = {(role, _check_role(role, locale)) for role, locale in roles}
     if display_name is not None and not display_name.strip():
         raise AccountError("The display name is empty; give the name colleagues know this person by.")
+    if is_admin is not None:
+        _keep_an_admin(session, user, is_admin=is_admin, active=user.active)
     keep = [r for r in user.roles if (r.role, r.locale) in checked]
     have = {(r.role, r.locale) for r in keep}
     user.roles = keep + [Role(role=role, locale=code) for role, code in sorted(checked - have)]
@@ -128,19 +199,13 @@ def set_role(session: Session, user: User, role: str, locale: str, *, remove: bo
 
 def set_active(session: Session, user: User, active: bool) -> None:
     """Disable or enable a person; disabling ends their sessions on their next request."""
+    _keep_an_admin(session, user, is_admin=user.is_admin, active=active)
     user.active = active
     if not active:
-        user.session_token = secrets.token_hex(32)
+        login_sessions.end_all(session, user)
     session.commit()
 
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
-
-def load_by_session_token(session: Session, token: str) -> User | None:
-    """The active person a login session belongs to, or None (disabled, or password changed)."""
-    if not token:
-        return None
-    user = session.scalars(select(User).where(User.session_token == token)).first()
-    return user if user is not None and user.active else None

@@ -139,7 +139,10 @@ users_cli = AppGroup("users", help="People and their roles.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--admin", is_flag=True, help="Make this person an admin.")
 def users_create(username, role, locales, password, display_name, admin):
-    """Add a person, e.g. `flask users create ana --role reviewer --locale es`."""
+    """Add a person, e.g. `flask users create ana --role reviewer --locale es`.
+
+    USERNAME: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 80
+    characters; a name that differs from an existing one only in case is refused."""
     if bool(role) != bool(locales):
         raise click.ClickException("Give --role and --locale together (or neither).")
     printed = password is None
@@ -169,17 +172,17 @@ def users_set_role(username, role, locale, remove):
     except (accounts.AccountError, UnknownLocale) as exc:
         raise click.ClickException(str(exc)) from None
     roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"
-    click.echo(f"{username} now has: {roles}.")
+    click.echo(f"{user.username} now has: {roles}.")
 
 
 def _set_active(username: str, active: bool) -> None:
     session = get_session()
     try:
         user = accounts.get_user(session, username)
+        accounts.set_active(session, user, active)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    accounts.set_active(session, user, active)
-    click.echo(f"{username} is {'enabled' if active else 'disabled; their sessions have ended'}.")
+    click.echo(f"{user.username} is {'enabled' if active else 'disabled; their sessions have ended'}.")
 
 
 @users_cli.command("disable")

@@ -36,7 +36,8 @@ class RolesField(SelectMultipleField):
 class PersonForm(FlaskForm):
     """Create a person (with a password) or edit one (password left out)."""
 
-    username = StringField("Username", validators=[DataRequired("Enter a username."), Length(max=80)])
+    # The username rule (characters, length) is the domain's: accounts.check_username says it.
+    username = StringField("Username", validators=[DataRequired("Enter a username.")])
     display_name = StringField("Display name", validators=[DataRequired("Enter a display name."),
                                                            Length(max=200)])
     password = PasswordField("Password (at least 10 characters)")

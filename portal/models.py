@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,9 +26,11 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    # Changes when the password changes or the person is disabled: every open session ends.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(32))
     roles: Mapped[list["Role"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    # The login (LoginSession.id) this object was loaded for; not a column. Flask-Login keeps it
+    # in the signed session cookie (get_id), and the user loader accepts only an open one.
+    login_session_id = None
 
     def has_role(self, role: str, locale: str) -> bool:
         return self.active and any(r.role == role and r.locale == locale for r in self.roles)
@@ -51,7 +52,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return self.session_token
+        if not self.login_session_id:
+            raise RuntimeError("log in through portal.auth.authenticate, which opens a login session")
+        return self.login_session_id
 
 
 class Role(Base):
@@ -151,6 +154,19 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class LoginSession(Base):
+    """One login, from logging in until logging out. The session cookie only names it, so ending
+    it here (log out, password change, disabled) stops every copy of that cookie."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, unguessable
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class CatalogRevision(Base):

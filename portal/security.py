@@ -17,7 +17,7 @@ from flask import Flask, abort, current_app, redirect, render_template, request,
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from portal.accounts import load_by_session_token
+from portal import login_sessions
 from portal.db import get_session
 from portal.locales import by_code
 
@@ -83,9 +83,12 @@ def enforce_access():
 
 
 @login_manager.user_loader
-def load_user(token: str):
-    """A disabled person, or one whose password changed, is logged out on their next request."""
-    return load_by_session_token(get_session(), token)
+def load_user(login_id: str):
+    """The person of an open login. After logging out, a password change or being disabled, the
+    cookie (and any copy of it) is anonymous on its next request. Flask-Login calls this once per
+    request, the first time ``current_user`` is read: for staff pages that is ``enforce_access``,
+    before the view, so the occasional last-seen write commits nothing of the view's."""
+    return login_sessions.load(get_session(), login_id)
 
 
 def csrf_error(error: CSRFError):

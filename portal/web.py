@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.checks import Terms
 from portal.db import get_session
@@ -68,10 +69,33 @@ def server_error(error):
     return render_template("error.html", code=500, alternates=[]), 500
 
 
+def trusted_proxies(value) -> int:
+    """FLASK_TRUSTED_PROXIES as a number of proxies, or a ValueError that says what to write."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"FLASK_TRUSTED_PROXIES is {value!r}; set it to the number of reverse proxies in "
+                         "front of the portal that add X-Forwarded-For (0 when clients connect directly).")
+    return value
+
+
+def trust_proxies(app: Flask) -> None:
+    """Read the client's address from X-Forwarded-For only as far as trusted proxies wrote it.
+
+    With N trusted proxies, Werkzeug's ProxyFix takes the N-th address from the right of
+    X-Forwarded-For (the one the outermost trusted proxy saw); what a client wrote to the
+    left of it is ignored. With 0 (the default) the header is ignored entirely: otherwise anyone
+    could name a new address on every request and never reach a login limit."""
+    count = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=0, x_host=0, x_port=0, x_prefix=0)
+
+
 def init_app(app: Flask) -> None:
     from portal import security
     from portal.views import admin, auth, public, review, translate
 
+    trust_proxies(app)
     security.init_app(app)
     for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
         app.register_blueprint(blueprint)

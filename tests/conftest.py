@@ -81,8 +81,9 @@ def empty_catalogs(tmp_path_factory):
     return folder
 
 
-def make_app(tmp_path, translations_source):
-    """An app on its own folders and database; its catalogs are a copy of ``translations_source``."""
+def make_app(tmp_path, translations_source, **config):
+    """An app on its own folders and database; its catalogs are a copy of ``translations_source``.
+    ``config`` adds or overrides settings (e.g. TRUSTED_PROXIES=1)."""
     translations = tmp_path / "translations"
     shutil.copytree(translations_source, translations)
     app = create_app({
@@ -92,6 +93,7 @@ def make_app(tmp_path, translations_source):
         "TRANSLATIONS_DIR": str(translations),
         "PUBLISHED_DIR": str(tmp_path / "published"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        **config,
     })
     upgrade(app.config["DATABASE_URL"])
     return app

@@ -6,6 +6,8 @@ by the app itself (see test_undeclared_route_is_denied).
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Blueprint
 
@@ -41,8 +43,8 @@ ROUTES = {
     "auth.account": ("/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     "admin.people": ("/admin/people", {"GET": ADMIN}),
     "admin.new_person": ("/admin/people/new", {"GET": ADMIN, "POST": ADMIN}),
-    "admin.edit_person": ("/admin/people/translator_es", {"GET": ADMIN, "POST": ADMIN}),
-    "admin.set_active": ("/admin/people/reviewer_vi/active", {"POST": ADMIN}),
+    "admin.edit_person": ("/admin/people/{translator_es}", {"GET": ADMIN, "POST": ADMIN}),  # by id
+    "admin.set_active": ("/admin/people/{reviewer_vi}/active", {"POST": ADMIN}),
     "admin.publish": ("/admin/publish", {"GET": ADMIN, "POST": ADMIN}),
     "translate.workspace_home": ("/translate/es/", {"GET": TRANSLATOR_ES}),
     "translate.message": (f"/translate/es/m/{MESSAGE_ID}", {"GET": TRANSLATOR_ES, "POST": TRANSLATOR_ES}),
@@ -79,6 +81,12 @@ def make_people(work):
         accounts.create_user(session, "admin", PASSWORD, is_admin=True)
 
 
+def person_ids(work, url: str) -> str:
+    """Fill in "{username}" in a URL with that person's id (admin pages address people by id)."""
+    with work.session() as session:
+        return re.sub(r"\{([^}]+)\}", lambda m: str(accounts.find_user(session, m.group(1)).id), url)
+
+
 def outcome(response) -> str:
     location = response.headers.get("Location", "")
     if response.status_code == 302 and location.startswith("/login?next="):
@@ -103,6 +111,7 @@ def test_route_and_role(app, work, endpoint, method, role):
         with work.session() as session:
             accounts.set_active(session, accounts.find_user(session, "disabled"), False)
     url, methods = ROUTES[endpoint]
+    url = person_ids(work, url)
     if method == "GET":
         response = client.get(url)
     else:

@@ -1,8 +1,12 @@
 """Admins manage people in the browser; bad input says what to do and changes nothing."""
 from __future__ import annotations
 
+import re
+from html import escape, unescape
+
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from portal import accounts
 from portal.models import User
@@ -27,6 +31,13 @@ def people(work) -> dict[str, tuple]:
 
 def post(client, url, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, "/admin/people/new"), **data})
+
+
+def person_url(work, username: str, suffix: str = "") -> str:
+    """Admin pages address a person by id (a username may hold characters a URL path cannot)."""
+    with work.session() as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+    return f"/admin/people/{user_id}{suffix}"
 
 
 def test_people_page_lists_everyone(admin_client):
@@ -63,7 +74,7 @@ def test_bad_new_person_is_refused_and_changes_nothing(admin_client, work, data,
 
 
 def test_edit_roles_and_name(admin_client, work):
-    response = post(admin_client, "/admin/people/ana", display_name="Ana María",
+    response = post(admin_client, person_url(work, "ana"), display_name="Ana María",
                     roles=["translator:vi", "reviewer:es"])
     assert response.status_code == 302
     assert people(work)["ana"] == ("Ana María", False, True, [("reviewer", "es"), ("translator", "vi")])
@@ -71,7 +82,7 @@ def test_edit_roles_and_name(admin_client, work):
 
 def test_edit_with_bad_input_changes_nothing(admin_client, work):
     before = people(work)
-    response = post(admin_client, "/admin/people/ana", display_name="Ana", roles=["translator:es"],
+    response = post(admin_client, person_url(work, "ana"), display_name="Ana", roles=["translator:es"],
                     password="short")
     assert response.status_code == 400 and "too short" in response.get_data(as_text=True)
     assert people(work) == before
@@ -80,7 +91,7 @@ def test_edit_with_bad_input_changes_nothing(admin_client, work):
 def test_new_password_from_admin_logs_the_person_out(app, admin_client, work):
     ana = app.test_client()
     login(ana, "ana")
-    post(admin_client, "/admin/people/ana", display_name="Ana", roles=["translator:es"],
+    post(admin_client, person_url(work, "ana"), display_name="Ana", roles=["translator:es"],
          password="a fresh passphrase")
     assert ana.get("/translate/es/").status_code == 302
     assert login(app.test_client(), "ana", "a fresh passphrase").status_code == 302
@@ -89,21 +100,152 @@ def test_new_password_from_admin_logs_the_person_out(app, admin_client, work):
 def test_disable_and_enable(app, admin_client, work):
     ana = app.test_client()
     login(ana, "ana")
-    assert post(admin_client, "/admin/people/ana/active", active="0").status_code == 302
+    assert post(admin_client, person_url(work, "ana", "/active"), active="0").status_code == 302
     assert people(work)["ana"][2] is False
     assert ana.get("/translate/es/").status_code == 302
-    assert post(admin_client, "/admin/people/ana/active", active="1").status_code == 302
+    assert post(admin_client, person_url(work, "ana", "/active"), active="1").status_code == 302
     assert login(app.test_client(), "ana").status_code == 302
 
 
 def test_admin_cannot_disable_themselves(admin_client, work):
-    response = post(admin_client, "/admin/people/root/active", active="0")
+    response = post(admin_client, person_url(work, "root", "/active"), active="0")
     assert response.status_code == 302
     assert people(work)["root"][2] is True
 
 
-def test_unknown_person_is_404(admin_client):
-    assert admin_client.get("/admin/people/nobody").status_code == 404
+@pytest.mark.parametrize("url", ["/admin/people/nobody", "/admin/people/999", "/admin/people/999/active",
+                                 "/admin/people/-1", "/admin/people/1.5", "/admin/people/" + "9" * 40])
+def test_unknown_person_is_404(admin_client, url):
+    assert admin_client.get(url).status_code == (405 if url.endswith("/active") else 404)
+    assert post(admin_client, url, display_name="X").status_code == 404
+
+
+# --- Usernames: one safe character set, one name whatever its case, old names still manageable ---
+
+@pytest.mark.parametrize("username", ["bad/name", "two words", "-leading-hyphen", ".hidden", "_x", "ana@clinic",
+                                      "semi;colon", "José", "аna", "tab\tname", "a" * 81, "../admin"])
+def test_new_username_outside_the_rule_is_refused_and_says_what_is_allowed(admin_client, work, username):
+    before = people(work)
+    response = post(admin_client, "/admin/people/new", username=username, display_name="New",
+                    password="a long passphrase")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "cannot be used" in html and "dot (.), underscore (_) and hyphen (-)" in html
+    assert people(work) == before
+
+
+@pytest.mark.parametrize("username", ["x", "ana.garcia", "reviewer-es", "R2_d2", "9lives", "a" * 80])
+def test_usernames_inside_the_rule_are_accepted(admin_client, work, username):
+    response = post(admin_client, "/admin/people/new", username=username, display_name="New",
+                    password="a long passphrase")
+    assert response.status_code == 302
+    assert username in people(work)
+
+
+def test_a_username_is_taken_whatever_its_case(admin_client, work):
+    assert post(admin_client, "/admin/people/new", username="demo-admin", display_name="A",
+                password="a long passphrase").status_code == 302
+    before = people(work)
+    for name in ("Demo-Admin", "DEMO-ADMIN", "Ana"):
+        response = post(admin_client, "/admin/people/new", username=name, display_name="B",
+                        password="a long passphrase")
+        assert response.status_code == 400
+        assert "is taken (as" in response.get_data(as_text=True)
+    assert people(work) == before
+
+
+def test_login_finds_the_person_whatever_the_case_typed(app, admin_client):
+    ana = app.test_client()
+    assert login(ana, "ANA").status_code == 302
+    assert ana.get("/translate/es/").status_code == 200
+
+
+def test_names_made_before_the_case_rule_keep_their_own_logins(app, work):
+    """Two people whose names differ only in case (allowed before): each logs in by exact name."""
+    with work.session() as session:
+        for name, password in (("Lee", "first passphrase"), ("lee", "second passphrase")):
+            session.add(User(username=name, display_name=name, password_hash=generate_password_hash(password),
+                             is_admin=False, active=True))
+        session.commit()
+    assert login(app.test_client(), "Lee", "first passphrase").status_code == 302
+    assert login(app.test_client(), "lee", "second passphrase").status_code == 302
+    assert login(app.test_client(), "LEE", "second passphrase").status_code == 401  # ambiguous: nobody
+
+
+def _link(html: str, username: str, kind: str) -> str:
+    """The URL of the edit link or the enable/disable form on the people page, row of ``username``."""
+    row = next(r for r in html.split("<tr>") if f">{escape(username)}</th>" in r)
+    pattern = r'<a href="([^"]+)">Edit' if kind == "edit" else r'<form method="post" action="([^"]+)"'
+    return unescape(re.search(pattern, row).group(1))
+
+
+@pytest.mark.parametrize("legacy", ["team/ana", "new", "a b", "x/active", "ana?next=1", "%2F", "ö"])
+def test_a_username_made_before_the_rule_can_still_be_edited_and_disabled(app, admin_client, work, legacy):
+    """Names the rule now refuses (or that look like other admin URLs) existed before: the people
+    page's links must still reach them, and nothing else."""
+    with work.session() as session:
+        session.add(User(username=legacy, display_name="Legacy", is_admin=False, active=True,
+                         password_hash=generate_password_hash(PASSWORD, method="scrypt:1024:8:1")))
+        session.commit()
+    person = app.test_client()
+    assert login(person, legacy).status_code == 302
+    html = admin_client.get("/admin/people").get_data(as_text=True)
+    edit = _link(html, legacy, "edit")
+    page = admin_client.get(edit)
+    assert page.status_code == 200 and f"Edit {escape(legacy)}" in page.get_data(as_text=True)
+    assert post(admin_client, edit, display_name="Legacy Person", roles=["translator:es"]).status_code == 302
+    assert people(work)[legacy] == ("Legacy Person", False, True, [("translator", "es")])
+    assert post(admin_client, _link(html, legacy, "active"), active="0").status_code == 302
+    assert people(work)[legacy][2] is False
+    assert person.get("/translate/es/").status_code == 302  # logged out
+    assert people(work)["ana"] == ("ana", False, True, [("translator", "es")])  # nobody else changed
+
+
+# --- There is always an active admin ---------------------------------------------------------
+
+def test_the_last_admin_cannot_remove_their_own_admin_role(admin_client, work):
+    before = people(work)
+    response = post(admin_client, person_url(work, "root"), display_name="Root", roles=["reviewer:es"])
+    assert response.status_code == 400
+    assert "only active admin" in response.get_data(as_text=True)
+    assert "make another person an admin first" in response.get_data(as_text=True)
+    assert people(work) == before
+    assert admin_client.get("/admin/people").status_code == 200
+
+
+def test_a_disabled_admin_does_not_count(admin_client, work):
+    with work.session() as session:
+        accounts.create_user(session, "old-admin", PASSWORD, is_admin=True)
+        accounts.set_active(session, accounts.find_user(session, "old-admin"), False)
+    response = post(admin_client, person_url(work, "root"), display_name="Root")
+    assert response.status_code == 400 and "only active admin" in response.get_data(as_text=True)
+    assert people(work)["root"][1] is True
+
+
+def test_an_admin_may_step_down_when_another_admin_remains(app, admin_client, work):
+    with work.session() as session:
+        accounts.create_user(session, "second", PASSWORD, is_admin=True)
+    response = post(admin_client, person_url(work, "root"), display_name="Root", roles=["reviewer:es"])
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert people(work)["root"] == ("Root", False, True, [("reviewer", "es")])
+    assert admin_client.get("/admin/people").status_code == 403
+    # The remaining admin is now the last one.
+    second = app.test_client()
+    login(second, "second")
+    response = post(second, person_url(work, "second"), display_name="Second")
+    assert response.status_code == 400 and people(work)["second"][1] is True
+
+
+def test_the_last_admin_cannot_be_disabled_or_demoted_in_the_domain(work):
+    with work.session() as session:
+        root = accounts.create_user(session, "root", PASSWORD, is_admin=True)
+        for change in (lambda: accounts.set_active(session, root, False),
+                       lambda: accounts.set_roles(session, root, [], is_admin=False),
+                       lambda: accounts.update_person(session, root, roles=[], is_admin=False, display_name="R")):
+            with pytest.raises(accounts.AccountError, match="only active admin"):
+                change()
+            session.rollback()
+    assert people(work)["root"] == ("root", True, True, [])
 
 
 def test_publish_from_the_browser(app, admin_client):
@@ -119,6 +261,27 @@ def test_translator_comments_and_names_are_escaped(admin_client, work):
          password="a long passphrase")
     html = admin_client.get("/admin/people").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("username", ["bad/name", "Demo-Admin", " ", "-x"])
+def test_cli_refuses_the_same_usernames(runner, work, username):
+    with work.session() as session:
+        accounts.create_user(session, "demo-admin", PASSWORD)
+    result = runner.invoke(args=["users", "create", "--password", "long enough pw", "--", username])
+    assert result.exit_code == 1
+    assert any(text in result.output for text in ("cannot be used", "is taken (as 'demo-admin'", "is required"))
+    assert set(people(work)) == {"demo-admin"}
+
+
+def test_cli_cannot_disable_the_last_admin(runner, work):
+    with work.session() as session:
+        accounts.create_user(session, "root", PASSWORD, is_admin=True)
+    result = runner.invoke(args=["users", "disable", "root"])
+    assert result.exit_code == 1 and "root is the only active admin and cannot be disabled" in result.output
+    assert people(work)["root"][2] is True
+    assert runner.invoke(args=["users", "create", "deputy", "--admin", "--password", "long enough pw"]).exit_code == 0
+    assert runner.invoke(args=["users", "disable", "ROOT"]).exit_code == 0  # any case finds root
+    assert people(work)["root"][2] is False
 
 
 def test_cli_set_role_disable_enable_list(runner, work):

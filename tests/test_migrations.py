@@ -12,12 +12,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import portal.models  # noqa: F401  (registers the tables on Base.metadata)
 from portal.db import Base, alembic_config, make_engine, upgrade
-from portal.models import Approval, Edit
+from portal.models import Approval, Edit, LoginSession, User
 from tests.conftest import close_app, database_url
 
 
@@ -44,13 +45,13 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == ["0005", "0004", "0003", "0002", "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -88,10 +89,12 @@ def _insert_at_0003(engine) -> None:
 
 
 def _check_rows(engine) -> None:
+    """The rows of _insert_at_0003, as any revision from 0004 on keeps them (the columns read are
+    those 0004 has: later migrations add columns the models know and an older schema lacks)."""
     with Session(engine) as session:
-        edit = session.get(Edit, 7)
-        assert (edit.author_id, edit.revision, edit.forms, edit.msgid) == (1, 3, ["Antibiótico"], "Antibiotic")
-        assert edit.previous_msgid == ""
+        edit = session.execute(select(Edit.author_id, Edit.revision, Edit.translation_json, Edit.msgid,
+                                      Edit.previous_msgid).where(Edit.id == 7)).one()
+        assert tuple(edit) == (1, 3, '["Antibiótico"]', "Antibiotic", "")
         approval = session.get(Approval, 9)
         assert (approval.reviewer_id, approval.fingerprint, approval.forms) == (1, "a" * 64, ["Antibiótico"])
         assert approval.created_at == dt.datetime(2026, 1, 2, 3, 6, 0)
@@ -104,8 +107,8 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
     assert current_revision(engine) == "0003"
     _insert_at_0003(engine)
 
-    upgrade(url, "head")
-    assert current_revision(engine) == HEAD
+    upgrade(url, "0004")
+    assert current_revision(engine) == "0004"
     _check_rows(engine)
     with engine.connect() as connection:  # the new columns are NOT NULL with '' for old rows
         assert connection.execute(text("SELECT previous_msgid FROM edits WHERE id = 7")).scalar_one() == ""
@@ -130,17 +133,56 @@ def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine)
     assert differences(engine) == []
 
 
-def test_0005_fingerprints_the_words_of_existing_edits_and_downgrades(url, engine):
+def test_0005_keeps_people_moves_sessions_to_their_own_table_and_downgrades(url, engine):
+    upgrade(url, "0003")
+    _insert_at_0003(engine)
+    upgrade(url, "0004")
+
+    upgrade(url, "head")
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    columns = inspect(engine)
+    assert "session_token" not in {c["name"] for c in columns.get_columns("users")}
+    assert {c["name"] for c in columns.get_columns("login_sessions")} == {
+        "id", "user_id", "created_at", "last_seen_at", "ended_at"}
+    _check_rows(engine)
+    with Session(engine) as session:
+        rita = session.get(User, 1)
+        assert (rita.username, rita.password_hash, rita.active) == ("rita", "x", True)
+        session.add(LoginSession(id="s" * 43, user_id=1))  # a login open when someone downgrades
+        session.commit()
+
+    command.downgrade(alembic_config(url), "0004")
+    assert current_revision(engine) == "0004"
+    engine.dispose()
+    assert "login_sessions" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        tokens = connection.execute(text("SELECT session_token FROM users")).scalars().all()
+    assert len(tokens) == 1 and len(tokens[0]) == 64  # every person has a token again
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # and it is unique, as before
+        connection.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at, "
+            "session_token) VALUES (2, 'rosa', 'Rosa', 'x', false, true, :at, :token)"),
+            {"at": dt.datetime(2026, 1, 2), "token": tokens[0]})
+
+    upgrade(url, "head")
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    _check_rows(engine)
+    assert differences(engine) == []
+
+
+def test_0006_fingerprints_the_words_of_existing_edits_and_downgrades(url, engine):
     from portal.review import words_fingerprint
 
     upgrade(url, "0003")
     _insert_at_0003(engine)
-    upgrade(url, "0004")
     upgrade(url, "0005")
+    upgrade(url, "0006")
     with Session(engine) as session:
         edit = session.get(Edit, 7)
         assert edit.words == words_fingerprint(["Antibiótico"]) and edit.replaced_json is None
-    command.downgrade(alembic_config(url), "0004")
+    command.downgrade(alembic_config(url), "0005")
     engine.dispose()
     assert "words" not in {c["name"] for c in inspect(engine).get_columns("edits")}
     assert "source_changes" not in inspect(engine).get_table_names()

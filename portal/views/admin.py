@@ -13,9 +13,14 @@ from portal.web import current_paths
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+# Largest id the users table holds (a 32-bit INTEGER): a longer number is a 404, not a database error.
+PERSON_ID = "int(max=2147483647)"
 
-def _person(username: str):
-    user = accounts.find_user(get_session(), username)
+
+def _person(person_id: int):
+    """People are addressed by id: a username made before the username rule may hold a "/"
+    or other characters a URL path cannot carry (and "new" would collide with the form)."""
+    user = accounts.get_user_by_id(get_session(), person_id)
     if user is None:
         abort(404)
     return user
@@ -47,14 +52,14 @@ def new_person():
     return render_template("staff/person.html", form=form, error=error, person=None), status
 
 
-@bp.route("/people/<username>", methods=["GET", "POST"])
+@bp.route(f"/people/<{PERSON_ID}:person_id>", methods=["GET", "POST"])
 @security.admin
-def edit_person(username):
-    user = _person(username)
+def edit_person(person_id):
+    user = _person(person_id)
     form = PersonForm(obj=None if request.method == "POST" else user)
     if request.method == "GET":
         form.roles.data = [f"{r.role}:{r.locale}" for r in user.roles]
-    form.username.data = user.username  # usernames do not change
+    del form.username  # usernames do not change (and one made before the rule must still save)
     error = None
     if form.validate_on_submit():
         try:
@@ -65,15 +70,17 @@ def edit_person(username):
             error = str(exc)
         else:
             flash(f"Saved {user.username}.")
+            if not current_user.is_admin:  # an admin who gave up their own admin role
+                return redirect(url_for("auth.home"))
             return redirect(url_for("admin.people"))
     status = 400 if request.method == "POST" else 200
     return render_template("staff/person.html", form=form, error=error, person=user), status
 
 
-@bp.route("/people/<username>/active", methods=["POST"])
+@bp.route(f"/people/<{PERSON_ID}:person_id>/active", methods=["POST"])
 @security.admin
-def set_active(username):
-    user = _person(username)
+def set_active(person_id):
+    user = _person(person_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -81,8 +88,13 @@ def set_active(username):
     if user.id == current_user.id and not activate:
         flash("You cannot disable yourself; ask another admin.")
         return redirect(url_for("admin.people"))
-    accounts.set_active(get_session(), user, activate)
-    flash(f"{user.username} is {'enabled' if activate else 'disabled and logged out'}.")
+    try:
+        accounts.set_active(get_session(), user, activate)
+    except accounts.AccountError as exc:
+        get_session().rollback()
+        flash(str(exc))
+    else:
+        flash(f"{user.username} is {'enabled' if activate else 'disabled and logged out'}.")
     return redirect(url_for("admin.people"))
 
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal import accounts, security
-from portal.auth import LoginFailed, LoginLocked, authenticate
+from portal import accounts, login_sessions, security
+from portal.auth import LoginFailed, LoginLocked, authenticate, client_address
 from portal.db import get_session
 from portal.forms import LoginForm, PasswordForm
 from portal.models import utcnow
@@ -35,7 +35,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(get_session(), form.username.data, form.password.data,
-                                request.remote_addr or "unknown")
+                                client_address(request.remote_addr))
         except LoginLocked as locked:
             minutes = max(1, int((locked.until - utcnow()).total_seconds() // 60) + 1)
             error = (f"Too many failed attempts. Logging in is paused for this account or address "
@@ -55,6 +55,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @security.signed_in
 def logout():
+    login_sessions.end(get_session(), current_user.login_session_id)  # every copy of the cookie, too
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
@@ -76,11 +77,11 @@ def account():
             error = "Your current password is not right. Nothing was changed."
         else:
             try:
-                accounts.set_password(get_session(), current_user, form.new.data)
+                accounts.set_password(get_session(), current_user, form.new.data,
+                                      keep_login=current_user.login_session_id)  # ends the others
             except accounts.AccountError as exc:
                 error = str(exc)
             else:
-                login_user(current_user)  # the new session token keeps this session, ends the others
                 flash("Your password is changed. Other sessions you had open are logged out.")
                 return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200

@@ -1,6 +1,6 @@
 """Real-browser fixtures: two live portals on 127.0.0.1 and one headless Debian Chromium.
 
-``approved_server`` serves the committed draft translations with every medical
+``approved_server`` serves the committed draft translations with every reviewed
 message approved by a per-locale reviewer (in its own temporary database), so
 families' pages are fully translated. ``fallback_server`` serves untranslated
 catalogs, so every page shows English blocks (lang="en") and the notice.
@@ -61,7 +61,7 @@ def serve(name: str, app: Flask):
 
 
 def approve_everything(app: Flask) -> None:
-    """A reviewer per locale approves every medical message, through the domain code,
+    """A reviewer per locale approves every reviewed message, through the domain code,
     into this app's test database only."""
     paths = Paths.from_config(app.config)
     for loc in TRANSLATED_LOCALES:
@@ -84,7 +84,8 @@ def publish_everything(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def approved_server(tmp_path_factory):
-    """The committed draft translations, every medical message approved and published."""
+    """The committed draft translations, every reviewed message (medical and site text) approved and
+    published."""
     app = make_app(tmp_path_factory.mktemp("approved"), ROOT / "translations")
     assert Path(app.config["TRANSLATIONS_DIR"]) != ROOT / "translations"
     approve_everything(app)

@@ -249,7 +249,7 @@ def translator_saves_by_keyboard(page, server, msgid: str, text: str) -> None:
     tab_to(page, by_text("button", "Save"))
     response = press_and_wait(page)
     assert response.status == 200 and page.url == translate_url(server, msgid)
-    assert flash(page).startswith("Saved. It waits for medical review"), flash(page)
+    assert flash(page).startswith("Saved. It waits for review"), flash(page)
     assert page.locator("#form0").input_value() == text
     assert _entry(server.app, msgid).msgstr == text
 

@@ -1,7 +1,7 @@
 """Authorship by words: each edit's words fingerprint and the text it replaced; English changes.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 
 The words fingerprint of existing edits is computed here with the portal's own function
 (``portal.review.words_fingerprint``): if that rule ever changes, a new migration recomputes it.
@@ -11,8 +11,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
