@@ -201,6 +201,11 @@ def _as_int(number: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
+def _in_order(numbers) -> list[str]:
+    """Numbers as a reader lists them: smallest first (85 before 100)."""
+    return sorted(numbers, key=lambda n: (float(n.replace(",", ".")) if re.fullmatch(r"\d+(?:[.,]\d+)?", n) else 0, n))
+
+
 def number_problems(source: str, translation: str, locale: str = "", also_allowed: frozenset[int] = frozenset()) -> list[str]:
     """The numbers of the source, each as digits or as a word of the target language; no other number.
 
@@ -218,15 +223,15 @@ def number_problems(source: str, translation: str, locale: str = "", also_allowe
     source_values = (set(wanted) | {str(value) for value, _, _ in number_words(source, "en")}
                      | {str(value) for value in also_allowed})
     source_words = set(re.findall(r"\w+", source.casefold()))  # a word kept from the English is not a number
-    missing = wanted - (digits + as_words)
-    extra = list((digits - wanted).elements())
-    extra += sorted({str(value) for value, counts, word in worded
-                     if counts and str(value) not in source_values and word not in source_words})
+    missing = _in_order((wanted - (digits + as_words)).elements())
+    extra = _in_order(list((digits - wanted).elements()) +
+                      [str(value) for value in {value for value, counts, word in worded
+                                                if counts and str(value) not in source_values and word not in source_words}])
     if missing and extra:
-        return [f"The English has {', '.join(sorted(missing.elements()))}; your translation has "
-                f"{', '.join(extra)} instead. Use the same numbers as the English."]
+        return [f"The English has {', '.join(missing)}; your translation has {', '.join(extra)} instead. "
+                "Use the same numbers as the English."]
     if missing:
-        return [f"The English has {', '.join(sorted(missing.elements()))}; your translation does not. "
+        return [f"The English has {', '.join(missing)}; your translation does not. "
                 "Write the same number, in digits or as a word."]
     if extra:
         return [f"Your translation has {', '.join(extra)}, which the English does not have. "

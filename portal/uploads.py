@@ -273,8 +273,9 @@ class PendingUploads:
         self.prune()
         token = secrets.token_hex(16)
         atomic_write(self._path(person_id, token), data, mode=0o600)
-        mine = sorted(self.folder.glob(f"{int(person_id)}-*.po"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in mine[self.PER_PERSON:]:
+        newest_first = sorted(self.folder.glob(f"{int(person_id)}-*.po"),
+                              key=lambda p: (p == self._path(person_id, token), p.stat().st_mtime_ns), reverse=True)
+        for old in newest_first[self.PER_PERSON:]:
             old.unlink(missing_ok=True)
         return token
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from portal.catalogs import load_po, po_path, pot_path, save_po
 from portal.models import Approval, Edit, Rejection, utcnow
 from portal.publish import published_mo
 from portal.operations import update_locales
-from portal.review import entry_fingerprint, message_key, reviewed_keys
+from portal.review import entry_fingerprint, fingerprint, message_key, reviewed_keys
 from portal.workspace import message_id
 from tests.conftest import PASSWORD, Workflow, csrf_token, login
 
@@ -832,3 +833,32 @@ def test_approve_without_the_seen_fingerprint_is_refused(people, rita):
     response = rita.post(f"{url}/approve", data={"csrf_token": csrf_token(rita, url)})
     assert response.status_code == 400
     assert rows(people, Approval) == []
+
+
+# === 11. Blocking problems block approval everywhere ===============================================
+
+def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_served(app, people, rita, runner):
+    """Before: a translation whose numbers differ from the English (edited in the file) could be
+    approved on the web and by `flask review approve --all`, and the gate served it."""
+    source = next(e.msgid for e in load_po(pot_path(app.config["TRANSLATIONS_DIR"])) if "85 out of 100" in e.msgid)
+    wrong = "1 a 2 de cada 1000 niños."
+    people.translate("es", source, wrong)  # edited outside the portal: no save refused it
+    html = html_of(rita, review_url(source))
+    assert "Blocking problems (cannot be approved)" in html and "The English has 85, 100; your translation has 1, 2, 1000 instead" in html
+    assert f'action="{review_url(source)}/approve"' not in html
+    response = approve(rita, source, seen=entry_fingerprint(people.entry("es", source)))
+    assert response.status_code == 400 and "fails a blocking check" in response.get_data(as_text=True)
+    result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--all"])
+    assert result.exit_code == 0 and "fails a blocking check" in result.output
+    single = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", source])
+    assert single.exit_code == 1 and "fails a blocking check" in single.output
+    assert rows(people, Approval, msgid=source) == []
+    # A forged approval of exactly that text still does not get it served.
+    with people.session() as session:
+        key = ("", source, "")
+        session.add(Approval(locale="es", fingerprint=fingerprint(key, [wrong]), msgctxt="", msgid=source,
+                             msgid_plural="", translation_json=json.dumps([wrong]),
+                             reviewer_id=user_id(people, "rita")))
+        session.commit()
+    assert people.publish("es").blocked >= 1
+    assert served_text(app, source) is None

@@ -7,6 +7,7 @@ import re
 import polib
 import pytest
 
+from portal import pofile
 from portal.catalogs import load_po, po_path
 from tests.conftest import csrf_token, login
 
@@ -170,7 +171,7 @@ def test_pending_uploads_live_in_the_configured_folder_and_stale_ones_are_pruned
 
     folder = Path(app.config["UPLOAD_DIR"]) / "es"
     folder.mkdir(parents=True)
-    stale = folder / ("0" * 32 + ".po")
+    stale = folder / ("1-" + "0" * 32 + ".po")
     stale.write_text("old preview")
     os.utime(stale, (time.time() - 2 * 86400, time.time() - 2 * 86400))
     po = download(ana)
@@ -178,3 +179,131 @@ def test_pending_uploads_live_in_the_configured_folder_and_stale_ones_are_pruned
     assert upload(ana, po.__unicode__().encode()).status_code == 200
     assert not stale.exists()
     assert len(list(folder.glob("*.po"))) == 1
+
+
+# --- Conflicts judged against what was downloaded ---------------------------------------------------
+
+@pytest.fixture
+def bob(app, work):
+    work.user("bob", "translator", "es")
+    client = app.test_client()
+    login(client, "bob")
+    return client
+
+
+def save(client, msgid: str, text: str):
+    """A web save from the translator's message page."""
+    from portal.workspace import message_id
+
+    url = f"/translate/es/m/{message_id(('', msgid, ''))}"
+    page = client.get(url).get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "base": base, "form0": text})
+    assert response.status_code == 302
+
+
+def section(html: str, heading: str) -> str:
+    return html.split(heading, 1)[1].split("<h2>", 1)[0]
+
+
+def test_a_message_changed_only_on_the_server_is_kept_not_called_a_conflict(app, ana, bob, work):
+    """Before: a text that came from the file (no save at the download's revision) changed later on
+    the server was offered as a conflict, and "use the version in my file" would undo bob's edit."""
+    work.translate("es", TITLE, "Pruebas del archivo")  # in the catalog before anyone saved it here
+    po = download(ana)
+    save(bob, TITLE, "Pruebas de Bob")  # after ana's download
+    po.find("Infections").msgstr = "Infecciones"  # ana's only change
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "Conflicts (0)" in html
+    kept = section(html, "Kept: changed only on the server since your download (1)")
+    assert "Pruebas de Bob" in kept and "Pruebas del archivo" in kept
+    assert apply(ana, html, mode="translations").status_code == 302
+    after = load_po(po_path(app.config["TRANSLATIONS_DIR"], "es"))
+    assert after.find(TITLE).msgstr == "Pruebas de Bob" and after.find("Infections").msgstr == "Infecciones"
+
+
+def test_a_message_changed_in_the_file_and_on_the_server_is_a_conflict(app, ana, bob, work):
+    save(bob, TITLE, "Pruebas de Bob")
+    po = download(ana)
+    save(bob, TITLE, "Pruebas de Bob, corregidas")
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "Conflicts (1)" in html and "Pruebas de Ana" in section(html, "Conflicts (1)")
+
+
+@pytest.mark.parametrize("forge", [
+    lambda stamp: stamp.replace("es.0.", "es.7."),  # the revision raised by hand
+    lambda stamp: "7",  # the old, unsigned form
+    lambda stamp: "",  # removed
+], ids=["raised", "unsigned", "removed"])
+def test_a_forged_revision_header_cannot_skip_conflict_detection(app, ana, bob, work, forge):
+    """Before: raising X-Portal-Revision in the file made every server change look older than the
+    file, and applying it overwrote newer saves without a word."""
+    po = download(ana)
+    save(bob, TITLE, "Pruebas de Bob")  # revision 1, after the download
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    po.metadata["X-Portal-Revision"] = forge(po.metadata["X-Portal-Revision"])
+    if not po.metadata["X-Portal-Revision"]:
+        del po.metadata["X-Portal-Revision"]
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "The portal cannot tell when this file was downloaded." in html
+    assert "Conflicts (1)" in html
+    assert apply(ana, html, mode="translations").status_code in (302, 409)  # the default keeps the server's
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Pruebas de Bob"
+
+
+def test_confirming_a_fuzzy_text_in_poedit_is_applied(app, ana, work):
+    work.translate("es", TITLE, "Pruebas", fuzzy=True)
+    po = download(ana)
+    po.find(TITLE).flags.remove("fuzzy")  # Poedit: "Needs work" switched off, text unchanged
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "Changed translations (1)" in html
+    assert apply(ana, html, mode="translations").status_code == 302
+    assert "fuzzy" not in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+
+
+# --- Files refused with a clear message, and pending uploads --------------------------------------
+
+def test_duplicates_and_other_charsets_are_refused_with_the_line(app, ana):
+    text = pofile.dumps(download(ana))
+    lines = text.split("\n")
+    first = lines.index('msgid "Infections"') + 1
+    duplicated = text + '\nmsgid "Infections"\nmsgstr "Otra vez"\n'
+    before = catalog_bytes(app)
+    html = upload(ana, duplicated.encode()).get_data(as_text=True)
+    assert f"duplicate of the one at line {first}" in html and f"Line {len(lines) + 1}:" in html
+    latin = text.replace("charset=utf-8", "charset=ISO-8859-1").replace("charset=UTF-8", "charset=ISO-8859-1")
+    assert "charset is ISO-8859-1" in upload(ana, latin.encode()).get_data(as_text=True)
+    assert catalog_bytes(app) == before
+
+
+def test_a_file_over_the_request_limit_gets_the_staff_pages_message(app, ana):
+    """Before: the request limit's 413 showed the families' "try again in a few minutes" page."""
+    response = upload(ana, b"#" * (app.config["MAX_CONTENT_LENGTH"] + 1024))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "larger than the limit of 5 MB" in html and "Nothing was saved" in html
+    assert "try again in a few minutes" not in html and 'role="alert"' in html
+
+
+def test_pending_uploads_are_capped_per_person_and_only_their_owner_applies_them(app, ana, bob):
+    from pathlib import Path
+
+    from portal.uploads import PendingUploads
+
+    folder = Path(app.config["UPLOAD_DIR"]) / "es"
+    previews = []
+    for number in range(PendingUploads.PER_PERSON + 2):
+        po = download(ana)
+        po.find(TITLE).msgstr = f"Pruebas {'abcdefgh'[number]}"
+        previews.append(upload(ana, pofile.dumps(po).encode()).get_data(as_text=True))
+    assert len(list(folder.glob("*.po"))) == PendingUploads.PER_PERSON
+    oldest = apply(ana, previews[0], mode="translations")  # dropped: says so, applies nothing
+    assert oldest.status_code == 302 and oldest.headers["Location"].endswith("/translate/es/upload")
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == ""
+    stolen = apply(bob, previews[-1], mode="translations")  # another translator, the newest token
+    assert stolen.status_code == 302 and stolen.headers["Location"].endswith("/translate/es/upload")
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == ""
+    assert apply(ana, previews[-1], mode="translations").status_code == 302
+    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == \
+        f"Pruebas {'abcdefgh'[PendingUploads.PER_PERSON + 1]}"

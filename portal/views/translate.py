@@ -147,7 +147,7 @@ def upload_too_large(error):
                                message="That request was too large. Nothing was saved."), 413
     loc = by_code(request.view_args.get("locale", ""))
     limit = uploads.MAX_BYTES // (1024 * 1024)
-    return render_template("staff/upload.html", loc=loc, form=ConfirmForm(),
+    return render_template("staff/upload.html", loc=loc, form=ConfirmForm(formdata=None),
                            error=f"The file is larger than the limit of {limit} MB. Nothing was saved. Upload "
                                  "only the catalog (messages.po), not a zip or a compiled .mo file."), 413
 

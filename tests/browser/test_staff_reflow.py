@@ -72,6 +72,17 @@ def goto(path: str):
     return reach
 
 
+def person_page(username: str):
+    """A person's page, by the id the admin pages link with."""
+    def reach(page, server):
+        from portal.accounts import find_user
+
+        with server.app.extensions["db"]() as session:
+            person_id = find_user(session, username).id
+        return page.goto(f"{server.url}/admin/people/{person_id}")
+    return reach
+
+
 def message_page(prefix: str, msgid: str):
     def reach(page, server):
         return page.goto(f"{server.url}{prefix}/{_mid(server.app, msgid)}")
@@ -117,7 +128,7 @@ def upload_preview(page, server):
     app = server.app
     paths = Paths.from_config(app.config)
     with app.extensions["db"]() as session:
-        data = uploads.download(paths.po("es"), session, "es")
+        data = uploads.download(paths.po("es"), session, "es", app.secret_key)
     server_text = _entry(app, UPLOAD_CONFLICT).msgstr.replace("Un medicamento", "Un fármaco")
     _save_as(app, "tina", UPLOAD_CONFLICT, server_text)
     catalog = polib.pofile(data.decode("utf-8"))
@@ -143,7 +154,7 @@ PAGES = {
     "account": Case("auth.account", "account.html", goto("/account")),
     "people": Case("admin.people", "people.html", goto("/admin/people")),
     "new-person": Case("admin.new_person", "person.html", goto("/admin/people/new")),
-    "edit-person": Case("admin.edit_person", "person.html", goto("/admin/people/tina")),
+    "edit-person": Case("admin.edit_person", "person.html", person_page("tina")),
     "publish": Case("admin.publish", "publish.html", goto("/admin/publish")),
     "publish-result": Case("admin.publish", "publish.html", publish_result),
     "forbidden": Case("translate.workspace_home", "notice.html", goto("/translate/ar/"), status=403),

@@ -388,7 +388,7 @@ def test_preview_with_every_kind_of_item(ws_page, ws_server):
     terms = Terms.load(Path(app.config["CONTENT_DIR"]))
     _edit_po(app, "es", lambda catalog: setattr(catalog.find(NEW), "msgstr", ""))
     with app.extensions["db"]() as session:
-        data = uploads.download(paths.po("es"), session, "es")
+        data = uploads.download(paths.po("es"), session, "es", app.secret_key)
         # After the download, Ben changes a message on the server.
         entry = _entry(app, CONFLICTING)
         workspace.save(paths.po("es"), session, "es", message_key(entry), ["Etopósido (servidor)"],

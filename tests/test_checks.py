@@ -1,0 +1,85 @@
+"""The quality checks as one registry with one verdict: what blocks, in every language."""
+from __future__ import annotations
+
+import pytest
+
+from portal import checks
+from portal.checks import BLOCKING, CHECKS, blocking_problems, check_translation, number_problems
+from portal.rendering import render_inline
+
+
+def test_every_check_is_declared_once_with_a_severity():
+    ids = [check.id for check in CHECKS]
+    assert len(ids) == len(set(ids))
+    assert {check.severity for check in CHECKS} == {checks.BLOCKING, checks.WARNING}
+    assert {"invisible", "markup", "links", "placeholders", "numbers"} <= {c.id for c in CHECKS if c.severity == BLOCKING}
+
+
+def test_blocking_problems_is_the_blocking_half_of_all_checks():
+    source, text = "About 85 out of 100 children.", "Unos 58 de cada 100 niños"  # wrong number, no full stop
+    everything = check_translation(source, None, [text], "es")
+    assert blocking_problems(source, None, [text], "es") == everything.blocking
+    assert everything.warnings and everything.blocking
+
+
+@pytest.mark.parametrize("locale, source, text", [
+    ("es", "Your child may get 2 drugs.", "Su hijo puede recibir dos medicamentos."),
+    ("es", "It is 1 option.", "Es una opción."),
+    ("es", "About 6 months after.", "Unos seis meses después."),
+    ("es", "Ask 3 questions.", "Haga tres preguntas."),
+    ("vi", "Your child may get 2 drugs.", "Con bạn có thể dùng hai loại thuốc."),
+    ("vi", "It is 1 option.", "Đây là một lựa chọn."),
+    ("vi", "Less than 6 months.", "Dưới sáu tháng."),
+    ("zh_Hans", "Your child may get 2 drugs.", "您的孩子可能会用两种药。"),
+    ("zh_Hans", "It is 1 option.", "这是一种选择。"),
+    ("zh_Hans", "Less than 6 months.", "不到六个月。"),
+    ("zh_Hans", "About 12 weeks.", "大约十二周。"),
+    ("ar", "Your child may get 2 drugs.", "قد يحصل طفلك على دواءين."),
+    ("ar", "Your child may get 2 drugs.", "قد يحصل طفلك على اثنين من الأدوية."),
+    ("ar", "Less than 6 months.", "أقل من ستة أشهر."),
+    ("ar", "It is 1 option.", "هذا خيار واحد."),
+    ("ar", "About 3 tests.", "حوالي ثلاثة فحوصات."),
+])
+def test_a_number_written_as_a_word_of_the_language_is_accepted(locale, source, text):
+    assert number_problems(source, text, locale) == []
+
+
+@pytest.mark.parametrize("locale, source, text", [
+    ("es", "Your child may get 2 drugs.", "Su hijo puede recibir tres medicamentos."),
+    ("es", "Your child may get 2 drugs.", "Su hijo puede recibir dos o tres medicamentos."),
+    ("es", "15 to 20 out of 100", "1 a 2 de cada 1000"),
+    ("vi", "Your child may get 2 drugs.", "Con bạn có thể dùng bốn loại thuốc."),
+    ("zh_Hans", "Your child may get 2 drugs.", "您的孩子可能会用三种药。"),
+    ("zh_Hans", "Less than 6 months.", "不到七个月。"),
+    ("ar", "Less than 6 months.", "أقل من سبعة أشهر."),
+    ("ar", "Your child may get 2 drugs.", "قد يحصل طفلك على ثلاثة أدوية."),
+    ("ar", "About 85 out of 100.", "حوالي ٨٥ من كل ١٠٠."),
+])
+def test_a_different_number_is_still_refused_in_digits_or_words(locale, source, text):
+    assert number_problems(source, text, locale)
+
+
+def test_words_that_are_not_counts_are_not_held_against_a_translation():
+    assert number_problems("The second remission.", "La segunda remisión.", "es") == []
+    assert number_problems("Remission a second time.", "Lui bệnh lần thứ hai.", "vi") == []  # ordinal
+    assert number_problems("With either plan.", "Với cả hai cách.", "vi") == []  # "both"
+    assert number_problems("Together with the team.", "一起和团队。", "zh_Hans") == []  # 一起 is "together"
+    assert number_problems("It will not come back.", "Nó sẽ không quay lại.", "vi") == []  # không is "not"
+
+
+def test_arabic_plural_forms_may_say_their_own_number():
+    source, plural = "%(num)s part is in English.", "%(num)s parts are in English."
+    forms = ["لا أجزاء", "جزء واحد", "جزءان اثنان", "%(num)s أجزاء", "%(num)s جزءًا", "%(num)s جزء"]
+    assert blocking_problems(source, plural, forms, "ar") == []
+    forms[3] = "%(num)s أجزاء اثنان"  # the "few" form (3-10) saying two
+    assert blocking_problems(source, plural, forms, "ar")
+
+
+@pytest.mark.parametrize("markdown", ["![x](https://tracker.example/p.png)", "![x](/admin/publish)",
+                                      "<img src=x onerror=alert(1)>", "<https://evil.example>"])
+def test_the_renderer_never_makes_an_image_or_an_autolink(markdown):
+    """Defence in depth behind the checks: images and autolinks are switched off in the renderer."""
+    html = render_inline(f"Texto {markdown} fin", lambda href: href if href.startswith("https://") else None)
+    assert "<img" not in html
+    if not markdown.startswith("!"):
+        assert "<a " not in html
