@@ -10,7 +10,7 @@ import polib
 import pytest
 
 from portal import create_app
-from portal.accounts import create_user, find_user
+from portal.accounts import create_user, find_user, set_role
 from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
 from portal.db import upgrade
 from portal.locales import TRANSLATED_LOCALES
@@ -243,3 +243,51 @@ def msgfmt_check(path) -> None:
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"csrf_token": csrf_token(client), "username": username,
                                        "password": password})
+
+
+# --- People and clients ---------------------------------------------------------------------------
+
+def person(work, username: str, roles=(), display_name: str = "", is_admin: bool = False) -> int:
+    with work.session() as session:
+        user = create_user(session, username, PASSWORD, display_name=display_name, roles=list(roles),
+                           is_admin=is_admin)
+        return user.id
+
+
+def add_role(work, username: str, role: str, locale: str) -> None:
+    with work.session() as session:
+        set_role(session, find_user(session, username), role, locale)
+
+
+@pytest.fixture
+def people(work):
+    """Two Spanish translators, two Spanish reviewers, a Vietnamese reviewer and an admin."""
+    person(work, "tina", [("translator", "es")], display_name="Tina Torres")
+    person(work, "tom", [("translator", "es")], display_name="Tom Tran")
+    person(work, "rita", [("reviewer", "es")], display_name="Rita Reyes")
+    person(work, "rob", [("reviewer", "es")], display_name="Rob Romero")
+    person(work, "vic", [("reviewer", "vi")], display_name="Vic Vo")
+    person(work, "ada", is_admin=True, display_name="Ada Admin")
+    return work
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    response = login(client, username)
+    assert response.status_code == 302, f"{username} could not log in"
+    return client
+
+
+@pytest.fixture
+def rita(app, people):
+    return signed_in(app, "rita")
+
+
+@pytest.fixture
+def rob(app, people):
+    return signed_in(app, "rob")
+
+
+@pytest.fixture
+def tina(app, people):
+    return signed_in(app, "tina")

@@ -16,9 +16,8 @@ from portal import pofile
 from portal.catalogs import load_po, po_path, pot_path
 from portal.models import Approval
 from portal.review import entry_fingerprint, normalized_words, words_fingerprint
-from tests.conftest import csrf_token
-from tests.test_review import (HOW_WELL, add_role, approve, html_of, people, review_url, rita, rob,  # noqa: F401
-                               rows, save_text, signed_in, tina, upload_po, user_id)
+from tests.conftest import csrf_token, person, signed_in
+from tests.test_review import HOW_WELL, approve, html_of, review_url, rows, save_text, upload_po, user_id
 
 NEW_ENGLISH = "How well the treatment works"
 NEWER_ENGLISH = "How well the treatments work"
@@ -28,8 +27,6 @@ TEXT = "Qué tan bien funciona el tratamiento"
 @pytest.fixture
 def tess(app, people):
     """Translates and reviews Spanish: the person four eyes is about."""
-    add_role(people, "tina", "reviewer", "es")  # (unused) so both kinds of people exist
-    from tests.test_review import person
     person(people, "tess", [("translator", "es"), ("reviewer", "es")], display_name="Tess Torres")
     return signed_in(app, "tess")
 

@@ -18,14 +18,14 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import create_user, find_user, set_role
+from portal.accounts import find_user
 from portal.catalogs import load_po, po_path, pot_path, save_po
 from portal.models import Approval, Edit, Rejection, utcnow
 from portal.publish import published_mo
 from portal.operations import update_locales
 from portal.review import entry_fingerprint, fingerprint, message_key, reviewed_keys
 from portal.workspace import message_id
-from tests.conftest import PASSWORD, Workflow, csrf_token, login
+from tests.conftest import Workflow, add_role, csrf_token, person, signed_in
 
 # Medical messages that appear on one page only (content/treatment.md), and are plain text:
 # no links, numbers or kept terms, so a natural translation raises no check warning.
@@ -42,53 +42,7 @@ OTHER_PAGE = "/es/tests"
 OUTSIDE = "unknown (edited outside the portal)"
 
 
-# --- People and clients ---------------------------------------------------------------------------
-
-def person(work, username: str, roles=(), display_name: str = "", is_admin: bool = False) -> int:
-    with work.session() as session:
-        user = create_user(session, username, PASSWORD, display_name=display_name, roles=list(roles),
-                           is_admin=is_admin)
-        return user.id
-
-
-def add_role(work, username: str, role: str, locale: str) -> None:
-    with work.session() as session:
-        set_role(session, find_user(session, username), role, locale)
-
-
-@pytest.fixture
-def people(work):
-    """Two Spanish translators, two Spanish reviewers, a Vietnamese reviewer and an admin."""
-    person(work, "tina", [("translator", "es")], display_name="Tina Torres")
-    person(work, "tom", [("translator", "es")], display_name="Tom Tran")
-    person(work, "rita", [("reviewer", "es")], display_name="Rita Reyes")
-    person(work, "rob", [("reviewer", "es")], display_name="Rob Romero")
-    person(work, "vic", [("reviewer", "vi")], display_name="Vic Vo")
-    person(work, "ada", is_admin=True, display_name="Ada Admin")
-    return work
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = login(client, username)
-    assert response.status_code == 302, f"{username} could not log in"
-    return client
-
-
-@pytest.fixture
-def rita(app, people):
-    return signed_in(app, "rita")
-
-
-@pytest.fixture
-def rob(app, people):
-    return signed_in(app, "rob")
-
-
-@pytest.fixture
-def tina(app, people):
-    return signed_in(app, "tina")
-
+# --- People and clients: `people`, `rita`, `rob`, `tina` (tests/conftest.py) -------------------
 
 # --- Messages, pages and forms --------------------------------------------------------------------
 
