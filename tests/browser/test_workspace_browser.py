@@ -351,6 +351,7 @@ def test_download_edit_upload_and_apply_one_message(ws_page, ws_server):
     response = _upload(page, ws_server, "messages-es.po", catalog.__unicode__().encode("utf-8"))
     assert response.status == 200
     assert _section_counts(page) == {"New translations": 0, "Changed translations": 1, "Conflicts": 0,
+                                     "Kept: changed only on the server since your download": 0,
                                      "Not applied: failed checks": 0, "Ignored: not in the template": 0}
     assert "Estreñimiento (editado en Poedit)" in page.locator(".preview-list").inner_text()
     assert _snapshot(app) == before  # a preview changes nothing
