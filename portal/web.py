@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, g, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.checks import Terms
 from portal.db import get_session
@@ -49,23 +50,50 @@ def security_headers(response):
     return response
 
 
-def error_page(error: HTTPException):
-    """Errors in the reader's language: the URL's locale if valid, else their preference."""
+def _plain_error(code: int) -> Response:
+    """The last resort when an error page itself fails: plain text, no template, no database."""
+    response = Response(f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}\n", status=code, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_body(error: HTTPException, code: int):
+    """The page for an HTTP error, in the reader's language where it is a family page."""
     if "locale" not in g:
         g.locale = preferred_locale()
-    code = error.code or 500
-    if code in (403, 405):
+    if code == 403:
         return render_template("staff/notice.html", title="Not allowed",
                                message="Your account does not have the role this page needs. "
-                                       "Ask an admin if you think it should."), code
-    return render_template("error.html", code=code, alternates=[]), code
+                                       "Ask an admin if you think it should.")
+    if code == 405:
+        return render_template("staff/notice.html", title="Not allowed at this address",
+                               message=f"This address does not accept {request.method} requests. "
+                                       "Go back and use the links and buttons on the page.")
+    return render_template("error.html", code=code, alternates=[])
 
 
-def server_error(error):
-    log.exception("unhandled error", exc_info=error)
-    if "locale" not in g:
-        g.locale = preferred_locale()
-    return render_template("error.html", code=500, alternates=[]), 500
+def error_page(error: HTTPException):
+    """Errors in the reader's language: the URL's locale if valid, else their preference.
+
+    Never raises: if the page cannot be rendered (a broken template, a database that is
+    down), the reader gets a plain-text page with the same status, and the security
+    headers are set here rather than left to the after-request hooks.
+    """
+    code = error.code or 500
+    try:
+        response = make_response(_error_body(error, code), code)
+    except Exception:
+        log.exception("the %s page could not be rendered; answering in plain text", code)
+        response = _plain_error(code)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return security_headers(response)
+
+
+def server_error(error: Exception):
+    """Any exception a view did not handle: logged, then the generic error page (500)."""
+    log.error("unhandled error", exc_info=error)
+    return error_page(InternalServerError(original_exception=error))
 
 
 def init_app(app: Flask) -> None:
