@@ -6,6 +6,7 @@ import logging
 from flask import Flask, Response, current_app, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import IntegerConverter
 
 from portal.checks import Terms
 from portal.db import get_session
@@ -16,6 +17,17 @@ log = logging.getLogger(__name__)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+class RowIdConverter(IntegerConverter):
+    """``<row_id:name>``: a database row id in a URL, 1 to 2**31 - 1.
+
+    Outside that range (PostgreSQL's ``integer``; SQLite overflows at 2**63) no row can
+    exist, so the URL does not match and the reader gets a 404 instead of a database error.
+    """
+
+    def __init__(self, url_map, **_ignored):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def current_paths() -> Paths:
@@ -101,6 +113,7 @@ def init_app(app: Flask) -> None:
     from portal.views import admin, auth, public, review, translate
 
     security.init_app(app)
+    app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
     for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
         app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published

@@ -104,7 +104,7 @@ def message(locale, mid):
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
 
-@bp.route("/<locale>/m/<mid>/revert/<int:edit_id>", methods=["POST"])
+@bp.route("/<locale>/m/<mid>/revert/<row_id:edit_id>", methods=["POST"])
 @security.role("translator")
 def revert(locale, mid, edit_id):
     loc = by_code(locale)
