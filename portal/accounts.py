@@ -52,7 +52,8 @@ def create_user(session: Session, username: str, password: str, *, display_name:
     if not username:
         raise AccountError("A username is required.")
     check_password_rules(password)
-    checked = [(role, _check_role(role, locale)) for role, locale in roles]
+    # Each role once: the same role given twice (or as zh-Hans and zh_Hans) broke a unique constraint.
+    checked = list(dict.fromkeys((role, _check_role(role, locale)) for role, locale in roles))
     if find_user(session, username) is not None:
         raise AccountError(f"The username {username!r} is taken; choose another.")
     user = User(username=username, display_name=display_name.strip() or username,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
@@ -28,6 +28,10 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map, **_ignored):
         super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+class RefusedInput(BadRequest):
+    """400 whose description is for the person: what was wrong with what they sent, what to do."""
 
 
 def current_paths() -> Paths:
@@ -62,6 +66,19 @@ def security_headers(response):
     return response
 
 
+def refuse_nul_characters() -> None:
+    """No text the portal takes may hold a NUL character: nobody types one, and PostgreSQL can
+    neither store nor compare one (a query with it fails). Refused here, once for every URL,
+    query and form field, before any view or the database sees it."""
+    if "\x00" in request.path:
+        raise NotFound()  # nothing can live at such an address
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise RefusedInput("What you sent contains a NUL character (\\0), which the portal does "
+                                   "not accept. Remove it (retype the text) and try again. Nothing was saved.")
+
+
 def _plain_error(code: int) -> Response:
     """The last resort when an error page itself fails: plain text, no template, no database."""
     response = Response(f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}\n", status=code, mimetype="text/plain")
@@ -77,6 +94,8 @@ def _error_body(error: HTTPException, code: int):
         return render_template("staff/notice.html", title="Not allowed",
                                message="Your account does not have the role this page needs. "
                                        "Ask an admin if you think it should.")
+    if isinstance(error, RefusedInput):
+        return render_template("staff/notice.html", title="Not accepted", message=error.description)
     if code == 405:
         return render_template("staff/notice.html", title="Not allowed at this address",
                                message=f"This address does not accept {request.method} requests. "
@@ -112,6 +131,7 @@ def init_app(app: Flask) -> None:
     from portal import security
     from portal.views import admin, auth, public, review, translate
 
+    app.before_request(refuse_nul_characters)  # first: the access check already reads the path
     security.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
     for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):

@@ -174,7 +174,8 @@ def upload(locale):
                            filename=sent.filename)
 
 
-@bp.route("/<locale>/upload/<token>", methods=["POST"])
+# A token is token_hex(16); a longer one names no upload (and past 255 bytes, no file at all).
+@bp.route("/<locale>/upload/<string(maxlength=32):token>", methods=["POST"])
 @security.role("translator")
 def apply_upload(locale, token):
     loc = by_code(locale)
