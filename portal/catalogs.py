@@ -64,13 +64,15 @@ def catalog_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
+def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
     ``before_replace`` runs after the new bytes are safely on disk and before they take the
     file's place; if it raises, the file is left as it was. The workspace commits its history
     there, so a crash can leave the history ahead of the file but never text without an author.
     The caller holds the catalog's lock when the file is a catalog.
+    ``mode`` sets the new file's permissions; by default an existing file keeps its own (a new
+    one gets 0644).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +82,9 @@ def atomic_write(path: Path, data: bytes, before_replace=None) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
