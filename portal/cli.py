@@ -88,13 +88,14 @@ def status_command():
 
     paths = current_paths()
     terms = current_terms()
+    session = get_session()  # before the header: a database that is not ready says so alone
     states = workspace.STATES
     click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in states) + f" {'warnings':>9}")
     for loc in TRANSLATED_LOCALES:
         if not paths.po(loc.code).exists():
             click.echo(f"{loc.code:8} no catalog (flask translate init {loc.code})")
             continue
-        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), get_session(),
+        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), session,
                                                          loc.code, terms))
         cells = " ".join(f"{f'{progress.strings[s]} / {progress.words[s]}w':>14}" for s in states)
         click.echo(f"{loc.code:8} {cells} {progress.warnings:>9}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, MethodNotAllowed, NotFound
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, MethodNotAllowed, NotFound,
+                                 ServiceUnavailable)
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from portal.checks import Terms
-from portal.db import get_session
+from portal.db import DatabaseNotReady, get_session
 from portal.i18n import preferred_locale
 from portal.operations import Paths, publish_locale
 
@@ -32,6 +33,10 @@ class RowIdConverter(IntegerConverter):
 
 class RefusedInput(BadRequest):
     """400 whose description is for the person: what was wrong with what they sent, what to do."""
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """503 whose description says what the admin must do (see portal.db.require_schema)."""
 
 
 def current_paths() -> Paths:
@@ -100,7 +105,8 @@ def _error_body(error: HTTPException, code: int):
         return render_template("staff/notice.html", title="Not allowed at this address",
                                message=f"This address does not accept {request.method} requests. "
                                        "Go back and use the links and buttons on the page.")
-    return render_template("error.html", code=code, alternates=[])
+    detail = error.description if isinstance(error, DatabaseUnavailable) else None
+    return render_template("error.html", code=code, alternates=[], detail=detail)
 
 
 def error_page(error: HTTPException):
@@ -127,6 +133,12 @@ def server_error(error: Exception):
     return error_page(InternalServerError(original_exception=error))
 
 
+def database_not_ready(error: DatabaseNotReady):
+    """The schema is behind and is not migrated from here: 503, saying what to run."""
+    log.error("%s", error.message)
+    return error_page(DatabaseUnavailable(error.message))
+
+
 def init_app(app: Flask) -> None:
     from portal import security
     from portal.views import admin, auth, public, review, translate
@@ -139,4 +151,5 @@ def init_app(app: Flask) -> None:
     app.extensions["ensure_published"] = ensure_published
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, error_page)
+    app.register_error_handler(DatabaseNotReady, database_not_ready)
     app.register_error_handler(Exception, server_error)
