@@ -155,13 +155,20 @@ def fresh_client(app, lang, session, remember):
     return client
 
 
+# Host names Werkzeug cannot use (a label over 63 characters, an empty label) and odd ones.
+# (Not "xn--" names that are not punycode: Werkzeug's test client itself fails on those.)
+HOSTS = st.sampled_from(["localhost", "a" * 64, "a..b", "[::1", "é", "localhost:99999", "evil.example", ""])
+
+
 @PROPERTY
-@given(method=METHODS, path=PATHS, query=QUERIES, accept=st.none() | ACCEPT_LANGUAGES,
+@given(method=METHODS, path=PATHS, query=QUERIES, accept=st.none() | ACCEPT_LANGUAGES, host=HOSTS,
        lang=st.none() | COOKIE_TEXT, session=st.none() | COOKIE_TEXT, remember=st.none() | COOKIE_TEXT)
-def test_no_request_from_anyone_gets_a_500(app, method, path, query, accept, lang, session, remember):
+def test_no_request_from_anyone_gets_a_500(app, method, path, query, accept, host, lang, session, remember):
     client = fresh_client(app, lang, session, remember)
-    headers = {"Accept-Language": accept} if accept is not None else {}
-    assert_answered(client.open(path, method=method, query_string=query, headers=headers))
+    headers = {"Host": host, **({"Accept-Language": accept} if accept is not None else {})}
+    # The full URL, so that a path starting with "//" stays a path (the test client would take
+    # "//x/y" for a host x), as it is in a request line.
+    assert_answered(client.open("http://localhost" + path, method=method, query_string=query, headers=headers))
 
 
 LOGIN_TEXT = st.one_of(st.text(max_size=100), st.sampled_from(["", "ana", "ANA", "ana\x00", "x" * 81, "x" * 5000]))
@@ -380,6 +387,15 @@ def test_a_nul_character_in_a_form_or_query_is_refused_with_a_message(staff, wor
     assert_answered(response)
     with work.session() as session:
         assert session.scalars(select(User).where(User.username.like("nina%"))).first() is None
+
+
+@pytest.mark.parametrize("host", ["a" * 64, "a..b"])
+def test_a_host_name_werkzeug_cannot_use_gets_a_plain_400_with_the_headers(client, host):
+    """Routing refuses such a Host (400); the error page, which builds links, then failed too,
+    and the reader got a bare 500 without the security headers."""
+    response = client.get("/es/tests", headers={"Host": host})
+    assert response.status_code == 400
+    assert_answered(response)
 
 
 def test_a_nul_character_in_a_url_is_a_404(staff):
