@@ -3,9 +3,9 @@
 ``flask db upgrade`` applies the migrations in ``portal/migrations``. The app
 factory never touches the database (a factory that migrates on import surprises
 people, and tools that only build the app, such as ``flask --help``, must not
-change anything). Instead the schema is checked on first use, once per process:
-the first ``get_session()`` of a command and the first request of a worker
-(``require_schema``). A database that is behind is then
+change anything). Instead the schema is checked on first use, once per process
+(``require_schema``): by the first ``get_session()`` of a command, and before a
+worker's first request (``portal.web``). A database that is behind is then
 
 * the embedded SQLite default: upgraded there and then, under a file lock, so the
   first command on a fresh clone (``flask users list``) just works;
@@ -28,7 +28,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -62,7 +62,6 @@ def init_app(app: Flask) -> None:
     app.extensions["db_engine"] = engine
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
-    app.before_request(require_schema_for_request)
     app.cli.add_command(db_cli)
 
 
@@ -177,12 +176,6 @@ def require_schema() -> None:
                 log.warning("upgraded the database %s from revision %s to %s on first use",
                             database, _describe(current), _describe(heads))
     app.extensions["db_schema_ready"] = True
-
-
-def require_schema_for_request() -> None:
-    """Before every request until the schema is known good (static files need no database)."""
-    if request.endpoint != "static":
-        require_schema()
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")

@@ -10,7 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from portal.checks import Terms
-from portal.db import DatabaseNotReady, get_session
+from portal.db import DatabaseNotReady, get_session, require_schema
 from portal.i18n import preferred_locale
 from portal.operations import Paths, publish_locale
 
@@ -69,6 +69,13 @@ def security_headers(response):
     if request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
+
+
+def schema_before_request() -> None:
+    """The schema is checked (and the embedded SQLite upgraded) before a worker's first request
+    touches the database; a 503 says what to do when it cannot be. Static files need no database."""
+    if request.endpoint != "static":
+        require_schema()
 
 
 def refuse_nul_characters() -> None:
@@ -143,7 +150,8 @@ def init_app(app: Flask) -> None:
     from portal import security
     from portal.views import admin, auth, public, review, translate
 
-    app.before_request(refuse_nul_characters)  # first: the access check already reads the path
+    app.before_request(schema_before_request)  # before anything that may query the database
+    app.before_request(refuse_nul_characters)  # before the access check, which reads the path
     security.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
     for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
