@@ -1,6 +1,7 @@
 """Web wiring: blueprints, error pages, security headers, publish on demand."""
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
@@ -140,6 +141,29 @@ def server_error(error: Exception):
     return error_page(InternalServerError(original_exception=error))
 
 
+def _never_failing(handler):
+    """``handler``, made to answer whatever happens inside it: a plain page with the error's own
+    status and the security headers, rather than Werkzeug's bare 500 without them."""
+
+    @functools.wraps(handler)
+    def answer(error):
+        try:
+            return handler(error)
+        except Exception:
+            code = getattr(error, "code", None) or 500
+            log.exception("the error handler %s failed; answering %s in plain text", handler.__name__, code)
+            return security_headers(_plain_error(code))
+
+    return answer
+
+
+def _guard_error_handlers(app: Flask) -> None:
+    """Every error handler registered on the app so far (CSRF's in portal.security too) never fails."""
+    for handlers in app.error_handler_spec[None].values():
+        for exception, handler in list(handlers.items()):
+            handlers[exception] = _never_failing(handler)
+
+
 def database_not_ready(error: DatabaseNotReady):
     """The schema is behind and is not migrated from here: 503, saying what to run."""
     log.error("%s", error.message)
@@ -161,3 +185,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
     app.register_error_handler(DatabaseNotReady, database_not_ready)
     app.register_error_handler(Exception, server_error)
+    _guard_error_handlers(app)

@@ -214,6 +214,18 @@ def test_an_error_page_that_fails_still_answers_with_its_status_and_headers(
     assert_security_headers(response)
 
 
+def test_the_expired_form_page_that_fails_still_answers_400_with_headers(client, monkeypatch):
+    """The CSRF handler lives in portal.security; it may not crash either."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a broken template")
+
+    monkeypatch.setattr("portal.security.render_template", broken)
+    response = client.post("/login", data={"username": "ana", "password": "x", "csrf_token": "stale"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert_security_headers(response)
+
+
 def test_english_pages_have_no_fallback_notice_or_lang_attributes(client):
     html = client.get("/en/treatment").get_data(as_text=True)
     assert "not yet reviewed" not in html
