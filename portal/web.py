@@ -1,18 +1,15 @@
-"""Web wiring: blueprints, error pages, security headers, publish on demand."""
+"""Web wiring: blueprints, URL converters, checks before every request, security headers,
+publish on demand. Error pages are in ``portal.error_pages``."""
 from __future__ import annotations
 
-import functools
 import logging
 
-from flask import Flask, Response, current_app, g, make_response, render_template, request
-from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, MethodNotAllowed, NotFound,
-                                 ServiceUnavailable)
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Flask, current_app, request
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 
 from portal.checks import Terms
-from portal.db import DatabaseNotReady, get_session, require_schema
-from portal.i18n import preferred_locale
+from portal.db import get_session, require_schema
 from portal.operations import Paths, publish_locale
 
 log = logging.getLogger(__name__)
@@ -34,10 +31,6 @@ class RowIdConverter(IntegerConverter):
 
 class RefusedInput(BadRequest):
     """400 whose description is for the person: what was wrong with what they sent, what to do."""
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    """503 whose description says what the admin must do (see portal.db.require_schema)."""
 
 
 def current_paths() -> Paths:
@@ -92,86 +85,8 @@ def refuse_nul_characters() -> None:
                                    "not accept. Remove it (retype the text) and try again. Nothing was saved.")
 
 
-def _plain_error(code: int) -> Response:
-    """The last resort when an error page itself fails: plain text, no template, no database."""
-    response = Response(f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}\n", status=code, mimetype="text/plain")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _error_body(error: HTTPException, code: int):
-    """The page for an HTTP error, in the reader's language where it is a family page."""
-    if "locale" not in g:
-        g.locale = preferred_locale()
-    if code == 403:
-        return render_template("staff/notice.html", title="Not allowed",
-                               message="Your account does not have the role this page needs. "
-                                       "Ask an admin if you think it should.")
-    if isinstance(error, RefusedInput):
-        return render_template("staff/notice.html", title="Not accepted", message=error.description)
-    if code == 405:
-        return render_template("staff/notice.html", title="Not allowed at this address",
-                               message=f"This address does not accept {request.method} requests. "
-                                       "Go back and use the links and buttons on the page.")
-    detail = error.description if isinstance(error, DatabaseUnavailable) else None
-    return render_template("error.html", code=code, alternates=[], detail=detail)
-
-
-def error_page(error: HTTPException):
-    """Errors in the reader's language: the URL's locale if valid, else their preference.
-
-    Never raises: if the page cannot be rendered (a broken template, a database that is
-    down), the reader gets a plain-text page with the same status, and the security
-    headers are set here rather than left to the after-request hooks.
-    """
-    code = error.code or 500
-    try:
-        response = make_response(_error_body(error, code), code)
-    except Exception:
-        log.exception("the %s page could not be rendered; answering in plain text", code)
-        response = _plain_error(code)
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    return security_headers(response)
-
-
-def server_error(error: Exception):
-    """Any exception a view did not handle: logged, then the generic error page (500)."""
-    log.error("unhandled error", exc_info=error)
-    return error_page(InternalServerError(original_exception=error))
-
-
-def _never_failing(handler):
-    """``handler``, made to answer whatever happens inside it: a plain page with the error's own
-    status and the security headers, rather than Werkzeug's bare 500 without them."""
-
-    @functools.wraps(handler)
-    def answer(error):
-        try:
-            return handler(error)
-        except Exception:
-            code = getattr(error, "code", None) or 500
-            log.exception("the error handler %s failed; answering %s in plain text", handler.__name__, code)
-            return security_headers(_plain_error(code))
-
-    return answer
-
-
-def _guard_error_handlers(app: Flask) -> None:
-    """Every error handler registered on the app so far (CSRF's in portal.security too) never fails."""
-    for handlers in app.error_handler_spec[None].values():
-        for exception, handler in list(handlers.items()):
-            handlers[exception] = _never_failing(handler)
-
-
-def database_not_ready(error: DatabaseNotReady):
-    """The schema is behind and is not migrated from here: 503, saying what to run."""
-    log.error("%s", error.message)
-    return error_page(DatabaseUnavailable(error.message))
-
-
 def init_app(app: Flask) -> None:
-    from portal import security
+    from portal import error_pages, security
     from portal.views import admin, auth, public, review, translate
 
     app.before_request(schema_before_request)  # before anything that may query the database
@@ -182,7 +97,4 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published
     app.after_request(security_headers)
-    app.register_error_handler(HTTPException, error_page)
-    app.register_error_handler(DatabaseNotReady, database_not_ready)
-    app.register_error_handler(Exception, server_error)
-    _guard_error_handlers(app)
+    error_pages.init_app(app)

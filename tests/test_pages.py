@@ -198,7 +198,7 @@ def broken_templates(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a broken template")
 
-    monkeypatch.setattr("portal.web.render_template", broken)
+    monkeypatch.setattr("portal.error_pages.render_template", broken)
     monkeypatch.setattr("portal.views.public.render_template", broken)
 
 
