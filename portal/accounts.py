@@ -88,7 +88,8 @@ def create_user(session: Session, username: str, password: str, *, display_name:
         raise AccountError("A username is required.")
     check_username(username)
     check_password_rules(password)
-    checked = [(role, _check_role(role, locale)) for role, locale in roles]
+    # Each role once: the same role given twice (or as zh-Hans and zh_Hans) broke a unique constraint.
+    checked = list(dict.fromkeys((role, _check_role(role, locale)) for role, locale in roles))
     taken = session.scalars(select(User.username).where(func.lower(User.username) == username.lower())).first()
     if taken is not None:
         same = "" if taken == username else f" (as {taken!r}: a username is the same whatever its case)"

@@ -72,8 +72,9 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
     ``before_replace`` runs after the new bytes are safely on disk and before they take the
     file's place; if it raises, the file is left as it was. The workspace commits its history
     there, so a crash can leave the history ahead of the file but never text without an author.
-    The caller holds the catalog's lock when the file is a catalog. ``mode``: the new file's
-    permissions (default: the old file's, or 0644).
+    The caller holds the catalog's lock when the file is a catalog.
+    ``mode`` sets the new file's permissions; by default an existing file keeps its own (a new
+    one gets 0644).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,12 +7,14 @@ to do.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
 from flask import Flask, current_app
+from sqlalchemy.engine import make_url
 
-from portal import accounts, catalogs, operations
+from portal import accounts, catalogs, exports, operations
 from portal.catalogs import CatalogError
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
@@ -85,13 +87,14 @@ def status_command():
 
     paths = current_paths()
     terms = current_terms()
+    session = get_session()  # before the header: a database that is not ready says so alone
     states = workspace.STATES
     click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in states) + f" {'warnings':>9}")
     for loc in TRANSLATED_LOCALES:
         if not paths.po(loc.code).exists():
             click.echo(f"{loc.code:8} no catalog (flask translate init {loc.code})")
             continue
-        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), get_session(),
+        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), session,
                                                          loc.code, terms))
         cells = " ".join(f"{f'{progress.strings[s]} / {progress.words[s]}w':>14}" for s in states)
         click.echo(f"{loc.code:8} {cells} {progress.warnings:>9}")
@@ -239,42 +242,52 @@ def review_approve(locale, reviewer, approve_all, msgid):
                    f"{outcome.report.english} in English awaiting review.")
 
 
+def _portal_places() -> list[tuple[str, Path]]:
+    """The folders (and database file) whose contents only the portal writes: an export never goes there."""
+    config = current_app.config
+    places = [("the translations folder", config["TRANSLATIONS_DIR"]), ("the content folder", config["CONTENT_DIR"]),
+              ("the instance folder", current_app.instance_path), ("the published catalogs", config["PUBLISHED_DIR"]),
+              ("the uploads folder", config["UPLOAD_DIR"])]
+    url = make_url(config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        places.append(("the database", url.database))
+    return [(name, Path(place)) for name, place in places]
+
+
 @review_cli.command("export")
 @click.option("--locale", "locales", multiple=True, help="Only this locale (repeat for several); default all.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--output", "-o", default=None,
-              help="Write to this file (replaced whole, atomically); default: standard output.")
+              help="Write to this regular file (new, or replaced whole, atomically; mode 0600); "
+                   "default: standard output.")
 def review_export(locales, fmt, output):
     """Export the review trail: every approval, rejection and revocation, oldest first, with
     reviewer, time (UTC), locale, source, translation, reason and author."""
-    from pathlib import Path
-
     from portal import trail
-    from portal.catalogs import atomic_write
 
     codes = _locales(locales)
     if any(by_code(code).is_source for code in codes):
         raise click.ClickException("English is the source language: it has no reviews. Give a translated "
                                    "locale: " + ", ".join(loc.code for loc in TRANSLATED_LOCALES) + ".")
+    places = _portal_places()
     if output is not None:
-        target = Path(output)
-        if target.is_dir():
-            raise click.ClickException(f"{output} is a folder; give a file name, e.g. {target / ('trail.' + fmt)}.")
-        if not target.parent.is_dir():
-            raise click.ClickException(f"Could not write {output}: the folder {target.parent} does not exist "
-                                       "or is not a folder. Create it first or choose another path; "
-                                       "nothing was written.")
+        try:
+            exports.check_target(Path(output), places)  # before reading anything: fail fast
+        except exports.UnsafeOutput as exc:
+            raise click.ClickException(str(exc)) from None
     session = get_session()
     found = [event for event in trail.events(session) if event.locale in codes]
     data = trail.to_csv(found) if fmt == "csv" else trail.to_json(found)
     if output is None:
         click.echo(data, nl=False)
-    else:
-        try:
-            atomic_write(target, data.encode("utf-8"))
-        except OSError as exc:
-            raise click.ClickException(f"Could not write {output}: {exc.strerror}. Choose another path.") from None
-        click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
+        return
+    try:
+        exports.write_export(Path(output), data.encode("utf-8"), places)
+    except exports.UnsafeOutput as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Could not write {output}: {exc.strerror}. Choose another path.") from None
+    click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
 
 
 DEMO_ADMIN = "demo-admin"

@@ -17,7 +17,10 @@ def role_choices() -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired("Enter your username.")])
+    # No username is longer than its column (80); a longer one is refused before the database,
+    # which on PostgreSQL would fail to record the attempt (a 500).
+    username = StringField("Username", validators=[DataRequired("Enter your username."),
+                                                   Length(max=80, message="Usernames have at most 80 characters.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 

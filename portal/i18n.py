@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain
 from markupsafe import Markup, escape
 
-from portal.locales import LOCALES, PortalLocale, by_tag, negotiate, parse_accept_language
+from portal.locales import LOCALES, PortalLocale, accepted_tags, by_tag, negotiate
 from portal.served import EMPTY, ServedCatalog, ServedCatalogs
 
 LOCALE_COOKIE = "lang"
@@ -38,7 +38,7 @@ def preferred_locale() -> PortalLocale:
     saved = by_tag(request.cookies.get(LOCALE_COOKIE, ""))
     if saved:
         return saved
-    return negotiate(parse_accept_language(request.headers.get("Accept-Language"))) or LOCALES[0]
+    return negotiate(accepted_tags(request.accept_languages)) or LOCALES[0]
 
 
 class ServedDomain(Domain):

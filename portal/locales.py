@@ -6,10 +6,13 @@ Nothing here knows about Flask requests: callers pass plain values.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from babel import Locale
-from babel.core import get_global
+from babel.core import get_global, parse_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 
 @dataclass(frozen=True)
@@ -88,48 +91,53 @@ def _maximize(tag: str) -> tuple[str, str | None]:
     """(language, script) for a browser tag, filling the script from CLDR's likely subtags.
 
     ``zh-CN`` becomes ``("zh", "Hans")``, ``zh-TW`` becomes ``("zh", "Hant")``,
-    ``es-MX`` becomes ``("es", "Latn")``.
+    ``es-MX`` becomes ``("es", "Latn")``. Extensions and private use (``-u-…``, ``-x-…``)
+    are ignored. Total: any string gives an answer. A tag CLDR does not know (``xx``,
+    ``tlh``, ``sgn-US``) keeps its language and no script; a string that is not a tag
+    gives its first subtag and no script, which matches nothing that needs a script.
     """
+    subtags = []
+    for subtag in tag.replace("_", "-").split("-"):
+        if len(subtag) == 1:  # a singleton starts an extension (-u-, -t-) or private use (-x-)
+            break
+        subtags.append(subtag)
     try:
-        loc = Locale.parse(tag.replace("-", "_"))
-    except (ValueError, TypeError, LookupError):
-        return tag.split("-")[0].split("_")[0].lower(), None
-    if loc.script:
-        return loc.language, loc.script
+        # Syntax only: unlike Locale.parse this does not need CLDR to know the locale.
+        language, territory, script = parse_locale("_".join(subtags))[:3]
+    except ValueError:
+        return (subtags[0].lower() if subtags else ""), None
+    if script:
+        return language, script
     likely = get_global("likely_subtags")
-    for key in (f"{loc.language}_{loc.territory}" if loc.territory else None, loc.language):
+    for key in (f"{language}_{territory}" if territory else None, language):
         if key and key in likely:
-            return loc.language, Locale.parse(likely[key]).script
-    return loc.language, None
+            try:
+                return language, parse_locale(likely[key])[2]
+            except ValueError:  # CLDR's own data; not expected, but a guess must not crash
+                break
+    return language, None
+
+
+def accepted_tags(ranked: Iterable[tuple[str, float]]) -> list[str]:
+    """Language tags a browser accepts, best first, from (tag, quality) pairs already ranked
+    best first (Werkzeug's ``request.accept_languages``): q=0 and ``*`` dropped."""
+    return [tag for tag, quality in ranked if tag and tag != "*" and quality > 0]
 
 
 def parse_accept_language(header: str | None) -> list[str]:
-    """Language tags from an Accept-Language header, best first (q=0 dropped)."""
-    if not header:
-        return []
-    ranked = []
-    for position, part in enumerate(header.split(",")):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip()
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, position, tag))
-    return [tag for _, _, tag in sorted(ranked)]
+    """Language tags from an Accept-Language header, best first (q=0 dropped), parsed by
+    Werkzeug as ``request.accept_languages`` is; for callers that hold the raw header."""
+    return accepted_tags(parse_accept_header(header or "", LanguageAccept))
 
 
-def negotiate(accepted: list[str]) -> PortalLocale | None:
-    """The first served locale that matches a browser's preference list.
+def negotiate(accepted: Iterable[str]) -> PortalLocale | None:
+    """The first served locale that matches a browser's preference list, or None.
 
     A served locale matches when the language is the same and, where the served
-    locale names a script, the script is the same too: ``zh-CN`` and ``zh-SG``
-    get Simplified Chinese; ``zh-TW`` (Traditional) does not.
+    locale names a script, the reader's script is known and the same too: ``zh-CN``
+    and ``zh-SG`` get Simplified Chinese; ``zh-TW`` (Traditional), and a Chinese tag
+    whose script cannot be told (``zh-min-nan``), do not. Total: any list of strings
+    gives a locale or None, never an exception.
     """
     for tag in accepted:
         language, script = _maximize(tag)
@@ -137,7 +145,7 @@ def negotiate(accepted: list[str]) -> PortalLocale | None:
             served = loc.babel
             if served.language != language:
                 continue
-            if served.script and script and served.script != script:
+            if served.script and served.script != script:
                 continue
             return loc
     return None

@@ -1,21 +1,37 @@
-"""Web wiring: blueprints, error pages, security headers, publish on demand."""
+"""Web wiring: blueprints, URL converters, checks before every request, security headers,
+publish on demand. Error pages are in ``portal.error_pages``."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, request
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.checks import Terms
-from portal.db import get_session
-from portal.i18n import preferred_locale
+from portal.db import get_session, require_schema
 from portal.operations import Paths, publish_locale
 
 log = logging.getLogger(__name__)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+class RowIdConverter(IntegerConverter):
+    """``<row_id:name>``: a database row id in a URL, 1 to 2**31 - 1.
+
+    Outside that range (PostgreSQL's ``integer``; SQLite overflows at 2**63) no row can
+    exist, so the URL does not match and the reader gets a 404 instead of a database error.
+    """
+
+    def __init__(self, url_map, **_ignored):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+class RefusedInput(BadRequest):
+    """400 whose description is for the person: what was wrong with what they sent, what to do."""
 
 
 def current_paths() -> Paths:
@@ -50,23 +66,24 @@ def security_headers(response):
     return response
 
 
-def error_page(error: HTTPException):
-    """Errors in the reader's language: the URL's locale if valid, else their preference."""
-    if "locale" not in g:
-        g.locale = preferred_locale()
-    code = error.code or 500
-    if code in (403, 405):
-        return render_template("staff/notice.html", title="Not allowed",
-                               message="Your account does not have the role this page needs. "
-                                       "Ask an admin if you think it should."), code
-    return render_template("error.html", code=code, alternates=[]), code
+def schema_before_request() -> None:
+    """The schema is checked (and the embedded SQLite upgraded) before a worker's first request
+    touches the database; a 503 says what to do when it cannot be. Static files need no database."""
+    if request.endpoint != "static":
+        require_schema()
 
 
-def server_error(error):
-    log.exception("unhandled error", exc_info=error)
-    if "locale" not in g:
-        g.locale = preferred_locale()
-    return render_template("error.html", code=500, alternates=[]), 500
+def refuse_nul_characters() -> None:
+    """No text the portal takes may hold a NUL character: nobody types one, and PostgreSQL can
+    neither store nor compare one (a query with it fails). Refused here, once for every URL,
+    query and form field, before any view or the database sees it."""
+    if "\x00" in request.path:
+        raise NotFound()  # nothing can live at such an address
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise RefusedInput("What you sent contains a NUL character (\\0), which the portal does "
+                                   "not accept. Remove it (retype the text) and try again. Nothing was saved.")
 
 
 def trusted_proxies(value) -> int:
@@ -92,14 +109,16 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal import security
+    from portal import error_pages, security
     from portal.views import admin, auth, public, review, translate
 
     trust_proxies(app)
+    app.before_request(schema_before_request)  # before anything that may query the database
+    app.before_request(refuse_nul_characters)  # before the access check, which reads the path
     security.init_app(app)
+    app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
     for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
         app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published
     app.after_request(security_headers)
-    app.register_error_handler(HTTPException, error_page)
-    app.register_error_handler(Exception, server_error)
+    error_pages.init_app(app)

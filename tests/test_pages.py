@@ -9,7 +9,7 @@ import pytest
 
 from portal.content import load_pages
 from portal.locales import LOCALES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, login
 
 SLUGS = list(load_pages(ROOT / "content"))
 TAGS = [loc.tag for loc in LOCALES]
@@ -80,6 +80,8 @@ def test_arabic_is_right_to_left_and_switcher_names_languages_in_themselves(clie
     ("fr-FR, vi;q=0.5", "/vi/"),
     ("ar-EG", "/ar/"),
     ("zh-TW", "/en/"),  # Traditional Chinese is not served; English rather than the wrong script
+    ("zh-SG", "/zh-Hans/"),
+    ("zh-TW, zh-CN;q=0.5", "/zh-Hans/"),
     ("de-DE", "/en/"),
     ("", "/en/"),
 ])
@@ -130,6 +132,101 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert client.get("/xx/").headers["X-Content-Type-Options"] == "nosniff"
+
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
+
+
+def assert_security_headers(response):
+    missing = [name for name in SECURITY_HEADERS if name not in response.headers]
+    assert not missing, f"{response.status} without {missing}"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+# Languages CLDR does not know, or tags Babel cannot parse: each once gave a 500.
+ODD_LANGUAGES = ["xx", "tlh", "sgn-US", "zz-ZZ", "i-klingon", "x-private", "en-US-u-ca-gregory",
+                 "*;q=0.5, xx", ";;,,", "xx;q=0.9, tlh;q=0.8", "\u00e9"]
+
+
+@pytest.mark.parametrize("header", ODD_LANGUAGES)
+def test_any_accept_language_gets_english(client, header):
+    response = client.get("/", headers={"Accept-Language": header.encode("utf-8").decode("latin-1")})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/en/"
+    assert_security_headers(response)
+
+
+def test_an_unknown_language_before_a_served_one_gets_the_served_one(client):
+    response = client.get("/", headers={"Accept-Language": "tlh, sgn-US;q=0.9, es;q=0.5"})
+    assert response.headers["Location"] == "/es/"
+
+
+@pytest.mark.parametrize("header", ["xx", "tlh", "sgn-US", "zz-ZZ"])
+def test_error_pages_answer_any_accept_language(work, client, header):
+    """404, 405 and 403 pages pick their language from the browser too; none may fail."""
+    headers = {"Accept-Language": header}
+    not_found = client.get("/no/such/page", headers=headers)
+    assert not_found.status_code == 404
+    assert '<html lang="en" dir="ltr">' in not_found.get_data(as_text=True)
+    not_allowed = client.post("/en/tests", headers=headers)
+    assert not_allowed.status_code == 405
+    work.user("tina", "translator", "es")
+    login(client, "tina")
+    forbidden = client.get("/review/es/", headers=headers)
+    assert forbidden.status_code == 403
+    for response in (not_found, not_allowed, forbidden):
+        assert_security_headers(response)
+
+
+def test_a_405_says_the_method_is_not_allowed_at_this_address(client):
+    response = client.post("/en/tests")
+    assert response.status_code == 405
+    html = response.get_data(as_text=True)
+    assert "does not accept POST requests" in html
+    assert "role" not in html, "a 405 is not about the account's roles"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
+
+
+def test_a_403_says_the_account_lacks_the_role(work, client):
+    work.user("tina", "translator", "es")
+    login(client, "tina")
+    response = client.get("/review/es/")
+    assert response.status_code == 403
+    assert "Your account does not have the role this page needs" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def broken_templates(monkeypatch):
+    """Every template fails to render, as a template with a mistake in it would."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a broken template")
+
+    monkeypatch.setattr("portal.error_pages.render_template", broken)
+    monkeypatch.setattr("portal.views.public.render_template", broken)
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("GET", "/no/such/page", 404), ("POST", "/en/tests", 405), ("GET", "/en/tests", 500)])
+def test_an_error_page_that_fails_still_answers_with_its_status_and_headers(
+        client, broken_templates, method, url, status):
+    """An exception inside an error handler gives a plain error page, never a crash."""
+    response = client.open(url, method=method, headers={"Accept-Language": "es"})
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True).startswith(str(status))
+    assert_security_headers(response)
+
+
+def test_the_expired_form_page_that_fails_still_answers_400_with_headers(client, monkeypatch):
+    """The CSRF handler lives in portal.security; it may not crash either."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a broken template")
+
+    monkeypatch.setattr("portal.security.render_template", broken)
+    response = client.post("/login", data={"username": "ana", "password": "x", "csrf_token": "stale"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert_security_headers(response)
 
 
 def test_english_pages_have_no_fallback_notice_or_lang_attributes(client):

@@ -8,12 +8,15 @@ import io
 import json
 import os
 import re
+import socket
+import stat
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from portal import operations, trail
+from portal import exports, operations, trail
 from portal.accounts import find_user
 from portal.catalogs import catalog_lock, load_po, save_po
 from portal.extract import MEDICAL_COMMENT
@@ -513,6 +516,118 @@ def test_a_failed_export_leaves_the_existing_file_unchanged(scenario, runner, tm
     assert f"Could not write {out}: No space left on device" in result.output
     assert out.read_text() == "last week's export\n"
     assert [p.name for p in folder.iterdir()] == ["trail.csv"], "no temporary file left behind"
+
+
+# The export runs as root in production: it must never replace anything but a regular file, nor
+# write into the portal's own folders. These tests only ever point it at paths under tmp_path.
+
+def refused(runner, target, message: str):
+    result = runner.invoke(args=["review", "export", "--output", str(target)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), "a clear error, not a traceback"
+    assert f"Could not write {target}: " in result.output and message in result.output
+    assert "Nothing was written." in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    return result
+
+
+def test_export_refuses_a_fifo_and_leaves_it_a_fifo(scenario, runner, tmp_path):
+    """A stand-in for a device such as /dev/null: os.replace would make it a regular file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refused(runner, fifo, "it is a FIFO")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pipe")) == [], "no temporary file"
+
+
+def test_export_refuses_a_socket(scenario, runner, tmp_path):
+    path = tmp_path / "sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        refused(runner, path, "it is a socket")
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+
+
+def test_export_refuses_a_symlink_and_leaves_its_target(scenario, runner, tmp_path, app):
+    catalog = tmp_path / "copy-of-messages.po"
+    catalog.write_bytes((Path(app.config["TRANSLATIONS_DIR"]) / "es" / "LC_MESSAGES" / "messages.po").read_bytes())
+    before = catalog.read_bytes()
+    link = tmp_path / "trail.csv"
+    link.symlink_to(catalog)
+    refused(runner, link, "symbolic link")
+    assert link.is_symlink() and os.readlink(link) == str(catalog)
+    assert catalog.read_bytes() == before
+
+
+def test_export_refuses_a_dangling_symlink(scenario, runner, tmp_path):
+    link = tmp_path / "trail.csv"
+    link.symlink_to(tmp_path / "not-yet")
+    refused(runner, link, "symbolic link")
+    assert not (tmp_path / "not-yet").exists()
+
+
+@pytest.mark.parametrize("place", ["TRANSLATIONS_DIR", "PUBLISHED_DIR", "UPLOAD_DIR", "instance"])
+def test_export_refuses_the_portals_own_folders(scenario, runner, app, tmp_path, place):
+    app.instance_path = str(tmp_path / "instance")  # this test app's own, not the repository's
+    folder = Path(app.instance_path if place == "instance" else app.config[place])
+    (folder / "es").mkdir(parents=True, exist_ok=True)
+    existing = folder / "es" / "messages.po"
+    if not existing.exists():
+        existing.write_text("# the portal's file\n")
+    before = existing.read_bytes()
+    refused(runner, existing, "it is inside")
+    refused(runner, folder / "trail.csv", "it is inside")
+    assert existing.read_bytes() == before
+    assert not (folder / "trail.csv").exists()
+
+
+def test_export_refuses_a_path_that_resolves_into_the_catalogs(scenario, runner, app, tmp_path):
+    """A symlinked folder on the way is followed to see where the file would really land."""
+    translations = Path(app.config["TRANSLATIONS_DIR"])
+    catalog = translations / "es" / "LC_MESSAGES" / "messages.po"
+    before = catalog.read_bytes()
+    shortcut = tmp_path / "shortcut"
+    shortcut.symlink_to(translations / "es")
+    refused(runner, shortcut / "LC_MESSAGES" / "messages.po", "inside the translations folder")
+    refused(runner, shortcut / "trail.csv", "inside the translations folder")
+    assert catalog.read_bytes() == before
+    assert not (translations / "es" / "trail.csv").exists()
+
+
+def test_export_through_a_symlinked_folder_elsewhere_is_written(scenario, runner, tmp_path):
+    real = tmp_path / "real-exports"
+    real.mkdir()
+    (tmp_path / "exports").symlink_to(real)
+    export(runner, "--output", str(tmp_path / "exports" / "trail.csv"))
+    assert (real / "trail.csv").is_file()
+
+
+def test_a_target_that_becomes_a_fifo_during_the_write_is_still_refused(tmp_path, monkeypatch):
+    """The check runs again just before the new file takes the path's place."""
+    out = tmp_path / "trail.csv"
+    write = exports.atomic_write
+
+    def swapped_meanwhile(path, data, before_replace=None, mode=None):
+        os.mkfifo(out)
+        return write(path, data, before_replace=before_replace, mode=mode)
+
+    monkeypatch.setattr(exports, "atomic_write", swapped_meanwhile)
+    with pytest.raises(exports.UnsafeOutput, match="it is a FIFO"):
+        exports.write_export(out, b"event\n", [])
+    assert stat.S_ISFIFO(os.lstat(out).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["trail.csv"], "no temporary file left behind"
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_exported_file_is_readable_only_by_its_owner(scenario, runner, tmp_path, exists):
+    out = tmp_path / "trail.csv"
+    if exists:
+        out.write_text("old\n")
+        out.chmod(0o644)
+    export(runner, "--output", str(out))
+    assert stat.S_IMODE(os.lstat(out).st_mode) == 0o600
+    assert stat.S_ISREG(os.lstat(out).st_mode)
+    assert out.read_bytes() == export(runner).stdout_bytes
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])

@@ -17,8 +17,11 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never send someone to another site after logging in."""
-    # Browsers read "/\\host" like "//host", so backslashes are refused along with "//".
+    # Browsers read "/\\host" like "//host", so backslashes are refused along with "//". Control
+    # characters are refused too: browsers drop tabs and line breaks ("/\t/host" is "//host"), and
+    # a line break cannot go in the Location header at all (that was a 500 after a good login).
     if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in target)
             and not urlsplit(target).netloc and not urlsplit(target).scheme):
         return target
     return url_for("auth.home")

@@ -154,7 +154,7 @@ def reject(locale, mid):
     return _decide(locale, mid, "reject")
 
 
-@bp.route("/<locale>/m/<mid>/revoke/<int:approval_id>", methods=["POST"])
+@bp.route("/<locale>/m/<mid>/revoke/<row_id:approval_id>", methods=["POST"])
 @security.role("reviewer")
 def revoke(locale, mid, approval_id):
     loc = by_code(locale)

@@ -104,7 +104,7 @@ def message(locale, mid):
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
 
-@bp.route("/<locale>/m/<mid>/revert/<int:edit_id>", methods=["POST"])
+@bp.route("/<locale>/m/<mid>/revert/<row_id:edit_id>", methods=["POST"])
 @security.role("translator")
 def revert(locale, mid, edit_id):
     loc = by_code(locale)
@@ -177,7 +177,8 @@ def upload(locale):
                            filename=sent.filename)
 
 
-@bp.route("/<locale>/upload/<token>", methods=["POST"])
+# A token is token_hex(16); a longer one names no upload (and past 255 bytes, no file at all).
+@bp.route("/<locale>/upload/<string(maxlength=32):token>", methods=["POST"])
 @security.role("translator")
 def apply_upload(locale, token):
     loc = by_code(locale)

@@ -1,0 +1,111 @@
+"""Error pages: every error gets a page, in the reader's language where it is a family page,
+and no error handler ever fails.
+
+If a page cannot be rendered (a broken template, a database that is down, a Host header
+routing cannot use), the reader still gets the error's own status as plain text, with the
+security headers; never Werkzeug's bare 500 without them.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Flask, Response, g, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, ServiceUnavailable
+from werkzeug.http import HTTP_STATUS_CODES
+
+from portal.db import DatabaseNotReady
+from portal.i18n import preferred_locale
+from portal.web import RefusedInput, security_headers
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """503 whose description says what the admin must do (see portal.db.require_schema)."""
+
+
+def _plain_error(code: int) -> Response:
+    """The last resort when an error page itself fails: plain text, no template, no database."""
+    response = Response(f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}\n", status=code, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_body(error: HTTPException, code: int):
+    """The page for an HTTP error, in the reader's language where it is a family page."""
+    if "locale" not in g:
+        g.locale = preferred_locale()
+    if code == 403:
+        return render_template("staff/notice.html", title="Not allowed",
+                               message="Your account does not have the role this page needs. "
+                                       "Ask an admin if you think it should.")
+    if isinstance(error, RefusedInput):
+        return render_template("staff/notice.html", title="Not accepted", message=error.description)
+    if code == 405:
+        return render_template("staff/notice.html", title="Not allowed at this address",
+                               message=f"This address does not accept {request.method} requests. "
+                                       "Go back and use the links and buttons on the page.")
+    detail = error.description if isinstance(error, DatabaseUnavailable) else None
+    return render_template("error.html", code=code, alternates=[], detail=detail)
+
+
+def error_page(error: HTTPException):
+    """Errors in the reader's language: the URL's locale if valid, else their preference.
+
+    Never raises: if the page cannot be rendered (a broken template, a database that is
+    down), the reader gets a plain-text page with the same status, and the security
+    headers are set here rather than left to the after-request hooks.
+    """
+    code = error.code or 500
+    try:
+        response = make_response(_error_body(error, code), code)
+    except Exception:
+        log.exception("the %s page could not be rendered; answering in plain text", code)
+        response = _plain_error(code)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return security_headers(response)
+
+
+def server_error(error: Exception):
+    """Any exception a view did not handle: logged, then the generic error page (500)."""
+    log.error("unhandled error", exc_info=error)
+    return error_page(InternalServerError(original_exception=error))
+
+
+def _never_failing(handler):
+    """``handler``, made to answer whatever happens inside it: a plain page with the error's own
+    status and the security headers, rather than Werkzeug's bare 500 without them."""
+
+    @functools.wraps(handler)
+    def answer(error):
+        try:
+            return handler(error)
+        except Exception:
+            code = getattr(error, "code", None) or 500
+            log.exception("the error handler %s failed; answering %s in plain text", handler.__name__, code)
+            return security_headers(_plain_error(code))
+
+    return answer
+
+
+def _guard_error_handlers(app: Flask) -> None:
+    """Every error handler registered on the app so far (CSRF's in portal.security too) never fails."""
+    for handlers in app.error_handler_spec[None].values():
+        for exception, handler in list(handlers.items()):
+            handlers[exception] = _never_failing(handler)
+
+
+def database_not_ready(error: DatabaseNotReady):
+    """The schema is behind and is not migrated from here: 503, saying what to run."""
+    log.error("%s", error.message)
+    return error_page(DatabaseUnavailable(error.message))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers last, then make every handler on the app (CSRF's too) never fail."""
+    app.register_error_handler(HTTPException, error_page)
+    app.register_error_handler(DatabaseNotReady, database_not_ready)
+    app.register_error_handler(Exception, server_error)
+    _guard_error_handlers(app)
