@@ -202,7 +202,7 @@ UK_ES = ("Un estudio en el Reino Unido probó 2 mezclas de 4 medicamentos. La pr
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\u202eestudio"), "U+202E (RIGHT-TO-LEFT OVERRIDE), at position 3"),
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\u2066estudio"), "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\u200bestudio"), "U+200B (ZERO WIDTH SPACE)"),
-    (UK_STUDY, UK_ES + "\x00", "U+0000 (NUL)"),
+    (UK_STUDY, UK_ES + "\x00", "NUL character"),  # refused for every form field, before the checks
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\u2029estudio"), "U+2029 (PARAGRAPH SEPARATOR)"),
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\x0bestudio"), "U+000B"),
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\x85estudio"), "U+0085"),

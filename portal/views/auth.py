@@ -52,6 +52,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
+        problems = [e for name, errors in form.errors.items() if name != "csrf_token" for e in errors]
+        error = " ".join(problems) or "The form expired. Reload the page and log in again."
     return render_template("staff/login.html", form=form, error=error), status
 
 
