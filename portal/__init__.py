@@ -53,9 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
-    from portal import cli, db, i18n, web
-    from portal.checks import Terms
-    from portal.content import load_pages
+    from portal import cli, db, web
+    from portal.families import i18n
+    from portal.families.content import load_pages
+    from portal.translation.checks import Terms
 
     db.init_app(app)
     i18n.init_app(app)

@@ -10,16 +10,18 @@ import time
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
-from portal import accounts, catalogs, exports, operations
-from portal.catalogs import CatalogError
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
 from portal.models import ROLES
-from portal.review import ReviewError
+from portal.people import accounts
+from portal.review import exports, operations
+from portal.review.rules import ReviewError
+from portal.translation import catalogs
+from portal.translation.catalogs import CatalogError
 from portal.web import current_paths, current_terms
 
 
@@ -83,7 +85,7 @@ def publish_command(locales):
 @translate_cli.command("status")
 def status_command():
     """Progress per locale, in strings and words, as the workspace shows it."""
-    from portal import workspace
+    from portal.translation import workspace
 
     paths = current_paths()
     terms = current_terms()
@@ -105,8 +107,8 @@ def status_command():
 @click.option("--warnings/--no-warnings", default=True, help="Also list warnings (they never fail the run).")
 def check_command(locale, warnings):
     """Run the quality checks over a whole catalog; exit 1 if any translation has a blocking problem."""
-    from portal.checks import check_translation
-    from portal.review import forms_of
+    from portal.translation.checks import check_translation
+    from portal.translation.identity import forms_of
 
     code = _locales((locale,))[0]
     paths = current_paths()
@@ -263,7 +265,7 @@ def _portal_places() -> list[tuple[str, Path]]:
 def review_export(locales, fmt, output):
     """Export the review trail: every approval, rejection and revocation, oldest first, with
     reviewer, time (UTC), locale, source, translation, reason and author."""
-    from portal import trail
+    from portal.review import trail
 
     codes = _locales(locales)
     if any(by_code(code).is_source for code in codes):

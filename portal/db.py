@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker

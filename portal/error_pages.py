@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.db import DatabaseNotReady
-from portal.i18n import preferred_locale
+from portal.families.i18n import preferred_locale
 from portal.web import RefusedInput, security_headers
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _never_failing(handler):
 
 
 def _guard_error_handlers(app: Flask) -> None:
-    """Every error handler registered on the app so far (CSRF's in portal.security too) never fails."""
+    """Every error handler registered on the app so far (CSRF's in portal.people.access too) never fails."""
     for handlers in app.error_handler_spec[None].values():
         for exception, handler in list(handlers.items()):
             handlers[exception] = _never_failing(handler)

@@ -53,7 +53,7 @@ class User(Base):
 
     def get_id(self) -> str:
         if not self.login_session_id:
-            raise RuntimeError("log in through portal.auth.authenticate, which opens a login session")
+            raise RuntimeError("log in through portal.people.throttle.authenticate, which opens a login session")
         return self.login_session_id
 
 

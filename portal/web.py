@@ -9,9 +9,9 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal.checks import Terms
 from portal.db import get_session, require_schema
-from portal.operations import Paths, publish_locale
+from portal.review.operations import Paths, publish_locale
+from portal.translation.checks import Terms
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +109,18 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal import error_pages, security
-    from portal.views import admin, auth, public, review, translate
+    from portal import error_pages
+    from portal.families import views as families
+    from portal.people import access, admin_views, login_views
+    from portal.review import views as review
+    from portal.translation import views as translation
 
     trust_proxies(app)
     app.before_request(schema_before_request)  # before anything that may query the database
     app.before_request(refuse_nul_characters)  # before the access check, which reads the path
-    security.init_app(app)
+    access.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
-    for blueprint in (public.bp, auth.bp, admin.bp, translate.bp, review.bp):
+    for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp):
         app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published
     app.after_request(security_headers)

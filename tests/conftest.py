@@ -10,12 +10,12 @@ import polib
 import pytest
 
 from portal import create_app
-from portal.accounts import create_user, find_user, set_role
-from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
 from portal.db import upgrade
 from portal.locales import TRANSLATED_LOCALES
-from portal.operations import Paths, approve_messages, publish_locale
-from portal.review import record_edit
+from portal.people.accounts import create_user, find_user, set_role
+from portal.review.operations import Paths, approve_messages, publish_locale
+from portal.review.rules import record_edit
+from portal.translation.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def drop_test_schemas():
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):
     """scrypt with small parameters in tests (3 ms, not 90 ms a hash); production keeps the default."""
-    from portal import accounts
+    from portal.people import accounts
 
     monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
 
@@ -194,8 +194,8 @@ class Workflow:
     def mark_staff_only(self, msgid: str) -> None:
         """Make one message of this app's template a staff template's string (none ship today), to
         test what happens to strings that are not reviewed."""
-        from portal.catalogs import pot_path
-        from portal.extract import STAFF_COMMENT
+        from portal.translation.catalogs import pot_path
+        from portal.translation.extract import STAFF_COMMENT
 
         template_file = pot_path(self.paths.translations_dir)
         template = load_po(template_file)

@@ -11,8 +11,8 @@ import re
 import pytest
 from flask import Blueprint
 
-from portal import accounts
-from portal.workspace import message_id
+from portal.people import accounts
+from portal.translation.identity import message_id
 from tests.conftest import PASSWORD, csrf_token, login
 
 ROLES = ["anonymous", "translator_es", "reviewer_es", "admin", "translator_ar", "reviewer_vi", "disabled"]

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from portal import accounts
 from portal.models import User
+from portal.people import accounts
 from tests.conftest import PASSWORD, csrf_token, login
 
 

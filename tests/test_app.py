@@ -10,7 +10,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-
 from portal import create_app
 from tests.conftest import ROOT
 

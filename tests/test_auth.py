@@ -7,9 +7,9 @@ import os
 import pytest
 from sqlalchemy import func, select, update
 
-from portal import accounts
-from portal.auth import MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES
 from portal.models import LoginAttempt, LoginSession, User
+from portal.people import accounts
+from portal.people.throttle import MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES
 from tests.conftest import PASSWORD, Workflow, close_app, csrf_token, login, make_app
 
 GENERIC = "That username and password do not match."

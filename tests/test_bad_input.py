@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.accounts import create_user
-from portal.catalogs import load_po, pot_path
 from portal.models import Approval, Edit, User
-from portal.workspace import message_id
+from portal.people.accounts import create_user
+from portal.translation.catalogs import load_po, pot_path
+from portal.translation.identity import message_id
 from tests.conftest import PASSWORD, csrf_token, login
 from tests.test_pages import SECURITY_HEADERS
 

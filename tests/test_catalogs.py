@@ -9,10 +9,10 @@ import polib
 import pytest
 from babel.messages.plurals import get_plural
 
-from portal import catalogs
-from portal.content import load_pages
-from portal.extract import MEDICAL_COMMENT, SITE_COMMENT
+from portal.families.content import load_pages
 from portal.locales import TRANSLATED_LOCALES
+from portal.translation import catalogs
+from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT
 from tests.conftest import msgfmt_check
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal import checks
-from portal.checks import BLOCKING, CHECKS, blocking_problems, check_translation, number_problems
-from portal.rendering import render_inline
+from portal.families.rendering import render_inline
+from portal.translation import checks
+from portal.translation.checks import BLOCKING, CHECKS, blocking_problems, check_translation, number_problems
 
 
 def test_every_check_is_declared_once_with_a_severity():

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import Approval, User
-from portal.publish import published_mo
+from portal.review.gate import published_mo
 
 MEDICAL = "Tests when leukemia comes back"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import textstat
 
-from portal.content import ContentError, load_pages, load_sources, parse_page, plain_text, slugify
+from portal.families.content import ContentError, load_pages, load_sources, parse_page, plain_text, slugify
 from tests.seed_ngrams import HASHES, SEEDS, ngram_hashes, seed_hashes_from_seeds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,10 +12,10 @@ import unicodedata
 import polib
 import pytest
 
-from portal import pofile
-from portal.catalogs import load_po, po_path, pot_path
 from portal.models import Approval
-from portal.review import entry_fingerprint, normalized_words, words_fingerprint
+from portal.translation import pofile
+from portal.translation.catalogs import load_po, po_path, pot_path
+from portal.translation.identity import entry_fingerprint, normalized_words, words_fingerprint
 from tests.conftest import csrf_token, person, signed_in
 from tests.test_review import HOW_WELL, approve, html_of, review_url, rows, save_text, upload_po, user_id
 
@@ -123,7 +123,7 @@ REWRITES = {
 
 @pytest.mark.parametrize("name", list(REWRITES))
 def test_a_tool_that_rewrites_the_text_does_not_make_its_writer_someone_else(app, people, tess, name):
-    from portal.review import entry_authors
+    from portal.review.rules import entry_authors
 
     save_text(tess, HOW_WELL, TEXT)
     rewritten = rewrite_in_file(app, HOW_WELL, REWRITES[name])

@@ -7,10 +7,11 @@ import subprocess
 import polib
 import pytest
 
-from portal.catalogs import load_po, po_path, pot_path, save_po
-from portal.extract import MEDICAL_COMMENT, SITE_COMMENT, STAFF_COMMENT
-from portal.publish import published_mo
-from portal.review import message_key, review_kind, reviewed_keys
+from portal.review.gate import published_mo
+from portal.review.rules import review_kind, reviewed_keys
+from portal.translation.catalogs import load_po, po_path, pot_path, save_po
+from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT, STAFF_COMMENT
+from portal.translation.identity import message_key
 
 # A medical content message (from content/tests.md) and site text (from base.html).
 MEDICAL = "Tests when leukemia comes back"
@@ -53,7 +54,7 @@ def test_only_a_staff_template_marker_exempts_a_string_from_review(comment, kind
 
 
 def test_staff_templates_are_extracted_as_staff_only_and_family_templates_as_site_text(tmp_path):
-    from portal.catalogs import build_template
+    from portal.translation.catalogs import build_template
     from tests.conftest import ROOT
 
     (tmp_path / "portal" / "templates" / "staff").mkdir(parents=True)
@@ -133,8 +134,8 @@ def test_plural_forms_are_part_of_the_fingerprint(people, app):
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
     plural = next(e for e in template if e.msgid_plural)
     # Interface plural: make it medical in a synthetic template to test the rule on plurals.
-    from portal.publish import ApprovedText, decide
-    from portal.review import fingerprint
+    from portal.review.gate import ApprovedText, decide
+    from portal.translation.identity import fingerprint
 
     plural.comment = MEDICAL_COMMENT
     working = polib.POFile()
@@ -242,7 +243,7 @@ def test_new_publish_is_served_by_every_worker_without_restart(people, app, tmp_
 def test_first_visit_publishes_on_demand(work, app, client):
     """A fresh install serves pages before anyone ran `flask translate publish`."""
     from portal.models import Approval
-    from portal.review import fingerprint
+    from portal.translation.identity import fingerprint
 
     work.user("tina", "translator", "es")
     rita = work.user("rita", "reviewer", "es")
@@ -260,8 +261,8 @@ def test_first_visit_publishes_on_demand(work, app, client):
 
 def test_translation_whose_links_differ_is_never_served_even_if_approved(app):
     """Invariant 6 in the gate: a link target changed after approval cannot reach families."""
-    from portal.publish import ApprovedText, decide
-    from portal.review import fingerprint
+    from portal.review.gate import ApprovedText, decide
+    from portal.translation.identity import fingerprint
 
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
     source = next(e for e in template if "](glossary:" in e.msgid)
@@ -280,8 +281,8 @@ def test_a_slow_publish_never_replaces_a_newer_one(people, app, monkeypatch):
     left in place serves both texts (approving publishes at once, in every interleaving)."""
     import threading
 
-    from portal import operations
-    from portal.review import message_key as key_of
+    from portal.review import operations
+    from portal.translation.identity import message_key as key_of
 
     other = "Chest X-ray"
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))

@@ -21,19 +21,27 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import create_app
-from portal import models  # noqa: F401  (tables)
-from portal.accounts import create_user
-from portal.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
-from portal.operations import Paths, update_locales
-from portal.checks import blocking_problems, check_translation
+from portal import (
+    create_app,
+    models,  # noqa: F401  (tables)
+)
 from portal.db import Base
-from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.models import Approval, Rejection, utcnow
-from portal.publish import ApprovedText, decide, publish, published_mo
-from portal.review import (ReviewError, approve, entry_authors, entry_fingerprint, fingerprint, forms_of,
-                           message_key, record_edit, reviewed_keys, words_fingerprint)
-from portal.workspace import message_id
+from portal.people.accounts import create_user
+from portal.review.gate import ApprovedText, decide, publish, published_mo
+from portal.review.operations import Paths, update_locales
+from portal.review.rules import ReviewError, approve, entry_authors, record_edit, reviewed_keys
+from portal.translation.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
+from portal.translation.checks import blocking_problems, check_translation
+from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
+from portal.translation.identity import (
+    entry_fingerprint,
+    fingerprint,
+    forms_of,
+    message_id,
+    message_key,
+    words_fingerprint,
+)
 from tests.conftest import PASSWORD, csrf_token, login
 
 LOCALE = "es"

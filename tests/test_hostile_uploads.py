@@ -18,9 +18,9 @@ from typing import Callable
 
 import pytest
 
-from portal import pofile
-from portal.catalogs import po_path
 from portal.models import Edit
+from portal.translation import pofile
+from portal.translation.catalogs import po_path
 from tests.conftest import ROOT, login
 from tests.test_uploads import apply, upload
 

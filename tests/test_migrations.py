@@ -173,7 +173,7 @@ def test_0005_keeps_people_moves_sessions_to_their_own_table_and_downgrades(url,
 
 
 def test_0006_fingerprints_the_words_of_existing_edits_and_downgrades(url, engine):
-    from portal.review import words_fingerprint
+    from portal.translation.identity import words_fingerprint
 
     upgrade(url, "0003")
     _insert_at_0003(engine)

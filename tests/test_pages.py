@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from portal.content import load_pages
+from portal.families.content import load_pages
 from portal.locales import LOCALES
 from tests.conftest import ROOT, login
 
@@ -202,7 +202,7 @@ def broken_templates(monkeypatch):
         raise RuntimeError("a broken template")
 
     monkeypatch.setattr("portal.error_pages.render_template", broken)
-    monkeypatch.setattr("portal.views.public.render_template", broken)
+    monkeypatch.setattr("portal.families.views.render_template", broken)
 
 
 @pytest.mark.parametrize("method, url, status", [
@@ -218,11 +218,11 @@ def test_an_error_page_that_fails_still_answers_with_its_status_and_headers(
 
 
 def test_the_expired_form_page_that_fails_still_answers_400_with_headers(client, monkeypatch):
-    """The CSRF handler lives in portal.security; it may not crash either."""
+    """The CSRF handler lives in portal.people.access; it may not crash either."""
     def broken(*args, **kwargs):
         raise RuntimeError("a broken template")
 
-    monkeypatch.setattr("portal.security.render_template", broken)
+    monkeypatch.setattr("portal.people.access.render_template", broken)
     response = client.post("/login", data={"username": "ana", "password": "x", "csrf_token": "stale"})
     assert response.status_code == 400
     assert response.mimetype == "text/plain"
@@ -262,8 +262,8 @@ def test_a_fully_reviewed_page_has_no_notice(work, client):
     for message in page.messages():
         work.translate("vi", message.text, "VI " + message.text, author="tina")
     with work.session() as session:
-        from portal.accounts import find_user
-        from portal.operations import approve_messages
+        from portal.people.accounts import find_user
+        from portal.review.operations import approve_messages
 
         outcome = approve_messages(work.paths, session, "vi", find_user(session, "vic"), approve_all=True)
     assert len(outcome.approved) == len(page.messages())
@@ -299,7 +299,8 @@ def test_markup_in_a_translation_is_refused_at_approval_and_never_served(work, c
     """Invariant 6: a translation with markup cannot be approved, and even a forged approval of it
     does not get it served (the gate asks the same checks)."""
     from portal.models import Approval
-    from portal.review import NothingToApprove, fingerprint
+    from portal.review.rules import NothingToApprove
+    from portal.translation.identity import fingerprint
 
     work.user("tina", "translator", "es")
     rita = work.user("rita", "reviewer", "es")
@@ -322,8 +323,8 @@ def test_markup_in_a_translation_is_refused_at_approval_and_never_served(work, c
 def test_markup_that_reached_a_served_catalog_is_shown_as_text(app, client):
     """Defence in depth: if a served catalog ever held markup (content or site text), the page
     escapes it and makes no image."""
-    from portal.catalogs import atomic_write
-    from portal.publish import build_mo, published_mo
+    from portal.review.gate import build_mo, published_mo
+    from portal.translation.catalogs import atomic_write
 
     served = {("", "Tests when leukemia comes back", ""): ['Pruebas <script>alert(1)</script> ![x](/admin/publish)'],
               ("", "Skip to main content", ""): ['<b onmouseover="x()">Saltar</b>']}
@@ -335,7 +336,7 @@ def test_markup_that_reached_a_served_catalog_is_shown_as_text(app, client):
 
 
 def test_dangerous_link_in_a_translation_never_becomes_a_link():
-    from portal.rendering import render_inline
+    from portal.families.rendering import render_inline
 
     html = render_inline("[click](javascript:alert(1)) and [ok](glossary:relapse)",
                          lambda href: "/es/glossary#relapse" if href == "glossary:relapse" else None)

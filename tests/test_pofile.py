@@ -8,9 +8,9 @@ from pathlib import Path
 import polib
 import pytest
 
-from portal import pofile
-from portal.catalogs import load_po, po_path, pot_path
 from portal.locales import TRANSLATED_LOCALES
+from portal.translation import pofile
+from portal.translation.catalogs import load_po, po_path, pot_path
 from tests.conftest import ROOT, msgfmt_check
 
 CODES = [loc.code for loc in TRANSLATED_LOCALES]

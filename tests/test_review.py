@@ -18,13 +18,13 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import find_user
-from portal.catalogs import load_po, po_path, pot_path, save_po
 from portal.models import Approval, Edit, Rejection, utcnow
-from portal.publish import published_mo
-from portal.operations import update_locales
-from portal.review import entry_fingerprint, fingerprint, message_key, reviewed_keys
-from portal.workspace import message_id
+from portal.people.accounts import find_user
+from portal.review.gate import published_mo
+from portal.review.operations import update_locales
+from portal.review.rules import reviewed_keys
+from portal.translation.catalogs import load_po, po_path, pot_path, save_po
+from portal.translation.identity import entry_fingerprint, fingerprint, message_id, message_key
 from tests.conftest import Workflow, add_role, csrf_token, person, signed_in
 
 # Medical messages that appear on one page only (content/treatment.md), and are plain text:

@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portal import exports, operations, trail
-from portal.accounts import find_user
-from portal.catalogs import catalog_lock, load_po, save_po
-from portal.extract import MEDICAL_COMMENT
 from portal.models import Approval, Rejection, User, utcnow
-from portal.review import entry_fingerprint, message_key
-from portal.workspace import message_id
+from portal.people.accounts import find_user
+from portal.review import exports, operations, trail
+from portal.translation.catalogs import catalog_lock, load_po, save_po
+from portal.translation.extract import MEDICAL_COMMENT
+from portal.translation.identity import entry_fingerprint, message_id, message_key
 from tests.conftest import login
 
 TESTS = "Tests when leukemia comes back"  # medical

@@ -10,11 +10,12 @@ import pytest
 import textstat
 import yaml
 
-from portal.checks import blocking_problems, kept_term_problems, number_problems
-from portal.content import load_pages, plain_text
+from portal.families.content import load_pages, plain_text
 from portal.locales import TRANSLATED_LOCALES
-from portal.publish import published_mo
-from portal.review import forms_of, message_key, reviewed_keys
+from portal.review.gate import published_mo
+from portal.review.rules import reviewed_keys
+from portal.translation.checks import blocking_problems, kept_term_problems, number_problems
+from portal.translation.identity import forms_of, message_key
 from tests.conftest import ROOT, msgfmt_check
 
 CODES = [loc.code for loc in TRANSLATED_LOCALES]

@@ -7,8 +7,8 @@ import re
 import polib
 import pytest
 
-from portal import pofile
-from portal.catalogs import load_po, po_path
+from portal.translation import pofile
+from portal.translation.catalogs import load_po, po_path
 from tests.conftest import csrf_token, login
 
 TITLE = "Tests when leukemia comes back"
@@ -56,7 +56,7 @@ def catalog_bytes(app) -> bytes:
 
 
 def test_download_carries_the_revision_signed(app, ana):
-    from portal.uploads import stamped_revision
+    from portal.translation.uploads import stamped_revision
 
     stamp = download(ana).metadata["X-Portal-Revision"]
     assert stamp.startswith("es.0.")
@@ -193,7 +193,7 @@ def bob(app, work):
 
 def save(client, msgid: str, text: str):
     """A web save from the translator's message page."""
-    from portal.workspace import message_id
+    from portal.translation.identity import message_id
 
     url = f"/translate/es/m/{message_id(('', msgid, ''))}"
     page = client.get(url).get_data(as_text=True)
@@ -289,7 +289,7 @@ def test_a_file_over_the_request_limit_gets_the_staff_pages_message(app, ana):
 def test_pending_uploads_are_capped_per_person_and_only_their_owner_applies_them(app, ana, bob):
     from pathlib import Path
 
-    from portal.uploads import PendingUploads
+    from portal.translation.uploads import PendingUploads
 
     folder = Path(app.config["UPLOAD_DIR"]) / "es"
     previews = []

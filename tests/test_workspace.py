@@ -7,17 +7,17 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal import workspace
-from portal.catalogs import catalog_lock, load_po, po_path, pot_path, save_po
-from portal.checks import Terms
 from portal.models import Edit, Rejection
-from portal.review import entry_fingerprint, fingerprint
+from portal.translation import workspace
+from portal.translation.catalogs import catalog_lock, load_po, po_path, pot_path, save_po
+from portal.translation.checks import Terms
+from portal.translation.identity import entry_fingerprint, fingerprint, message_id
 from tests.conftest import csrf_token, login
 
 TITLE = "Tests when leukemia comes back"
 INTERFACE = "Skip to main content"
 PLURAL = "%(num)s part of this page is not yet reviewed in this language, so it is shown in English."
-MID = workspace.message_id(("", TITLE, ""))
+MID = message_id(("", TITLE, ""))
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_message_page_shows_everything_a_translator_needs(ana, work):
 def test_arabic_plural_message_has_six_fields_with_example_numbers(app, work):
     client = app.test_client()
     login(client, "ahmed") if work.user("ahmed", "translator", "ar") else None
-    mid = workspace.message_id(("", PLURAL, PLURAL.replace("part of this page is", "parts of this page are")
+    mid = message_id(("", PLURAL, PLURAL.replace("part of this page is", "parts of this page are")
                                 .replace("so it is", "so they are")))
     html = client.get(f"/translate/ar/m/{mid}").get_data(as_text=True)
     assert html.count('<textarea id="form') == 6
@@ -209,7 +209,7 @@ UK_ES = ("Un estudio en el Reino Unido probó 2 mezclas de 4 medicamentos. La pr
 ])
 def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgid, text, message):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(msgid))
-    mid = workspace.message_id(("", entry.msgid, ""))
+    mid = message_id(("", entry.msgid, ""))
     before = po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes()
     response = save(ana, text, mid=mid)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
@@ -223,12 +223,12 @@ def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgi
                                   UK_ES.replace("mezclas", "mez\u200dclas")])
 def test_numbers_as_words_and_script_joiners_are_accepted(app, ana, work, text):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(UK_STUDY))
-    assert save(ana, text, mid=workspace.message_id(("", entry.msgid, ""))).status_code == 302
+    assert save(ana, text, mid=message_id(("", entry.msgid, ""))).status_code == 302
 
 
 def test_changed_link_refuses_the_save(app, ana, work):
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "](glossary:" in e.msgid)
-    mid = workspace.message_id(("", entry.msgid, ""))
+    mid = message_id(("", entry.msgid, ""))
     response = save(ana, re.sub(r"\]\(glossary:[^)]+\)", "](https://example.org)", entry.msgid), mid=mid)
     assert response.status_code == 400 and "Keep each link" in response.get_data(as_text=True)
 
@@ -245,7 +245,7 @@ def test_plural_save_needs_every_form(app, work):
     work.user("ahmed", "translator", "ar")
     login(client, "ahmed")
     entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")) if e.msgid_plural)
-    mid = workspace.message_id(("", entry.msgid, entry.msgid_plural))
+    mid = message_id(("", entry.msgid, entry.msgid_plural))
     forms = [f"%(num)s صيغة {word}" for word in ("صفر", "واحد", "اثنان", "قليل", "كثير", "أخرى")]
     assert save(client, forms, mid=mid, code="ar").status_code == 302
     saved = load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")).find(entry.msgid)
@@ -279,7 +279,7 @@ def test_revert_restores_an_earlier_version_as_a_new_edit(app, ana, work):
 
 def test_revert_refuses_a_version_of_another_message(app, ana, work):
     save(ana, "Primera versión")
-    other = workspace.message_id(("", "Infections", ""))
+    other = message_id(("", "Infections", ""))
     with work.session() as session:
         edit_id = session.scalars(select(Edit)).first().id
     page = ana.get(f"/translate/es/m/{other}").get_data(as_text=True)

@@ -20,12 +20,13 @@ import polib
 import pytest
 from sqlalchemy import select
 
-from portal import create_app, uploads, workspace
-from portal.catalogs import catalog_lock, load_po, po_path, save_po
-from portal.checks import Terms
+from portal import create_app
 from portal.models import Edit, User
-from portal.review import entry_fingerprint, fingerprint, forms_of, message_key
-from portal.workspace import Change, Conflict, apply_changes, current_revision, message_id
+from portal.translation import uploads, workspace
+from portal.translation.catalogs import catalog_lock, load_po, po_path, save_po
+from portal.translation.checks import Terms
+from portal.translation.identity import entry_fingerprint, fingerprint, forms_of, message_id, message_key
+from portal.translation.workspace import Change, Conflict, apply_changes, current_revision
 from tests.conftest import msgfmt_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,7 @@ def mp_context():
     """forkserver: children fork from a clean single-threaded server that has imported the portal
     once, so they start fast and never inherit the test process's database connections."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["portal", "portal.workspace", "portal.uploads", __name__])
+    context.set_forkserver_preload(["portal", "portal.translation.workspace", "portal.translation.uploads", __name__])
     return context
 
 
@@ -588,9 +589,9 @@ def _killed_at_commit(config, author_id, key, forms, base):
 
 
 def test_a_writer_killed_after_the_file_before_the_commit_leaves_no_unattributed_text(app, work):
-    from portal.accounts import create_user
-    from portal.catalogs import pot_path
-    from portal.review import OwnText, approve, reviewed_keys
+    from portal.people.accounts import create_user
+    from portal.review.rules import OwnText, approve, reviewed_keys
+    from portal.translation.catalogs import pot_path
 
     path = catalog_file(app)
     template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))

@@ -2,10 +2,10 @@
 
 Builds a synthetic Spanish catalog of 10,000 messages (sentences, some plural
 entries, extracted comments, references, half of them translated) and its
-template, where half the messages carry portal.extract.MEDICAL_COMMENT, in a
+template, where half the messages carry portal.translation.extract.MEDICAL_COMMENT, in a
 temporary folder with a temporary SQLite database. Then it measures:
 
-* ``portal.workspace.save`` of ONE message, 20 times (20 different messages):
+* ``portal.translation.workspace.save`` of ONE message, 20 times (20 different messages):
   the whole save path (lock, parse, conflict check, checks, history row,
   atomic write with fsync, commit). Median, min and max in ms.
 * ``polib.pofile(path)`` + ``.save()`` of the same catalog (a copy of it),
@@ -36,12 +36,13 @@ import polib  # noqa: E402
 from babel.messages.plurals import get_plural  # noqa: E402
 
 from portal import create_app, workspace  # noqa: E402
-from portal.accounts import create_user  # noqa: E402
-from portal.catalogs import catalog_lock, load_po, po_path, pot_path, save_po  # noqa: E402
-from portal.checks import Terms  # noqa: E402
 from portal.db import upgrade  # noqa: E402
-from portal.extract import MEDICAL_COMMENT  # noqa: E402
-from portal.review import entry_fingerprint, message_key  # noqa: E402
+from portal.people.accounts import create_user  # noqa: E402
+from portal.review.rules import message_key  # noqa: E402
+from portal.translation.catalogs import catalog_lock, load_po, po_path, pot_path, save_po  # noqa: E402
+from portal.translation.checks import Terms  # noqa: E402
+from portal.translation.extract import MEDICAL_COMMENT  # noqa: E402
+from portal.translation.identity import entry_fingerprint
 
 MESSAGES = 10_000
 SAVES = 20

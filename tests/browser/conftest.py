@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from portal.accounts import create_user, find_user
 from portal.locales import TRANSLATED_LOCALES
-from portal.operations import Paths, approve_messages, publish_locale
+from portal.people.accounts import create_user, find_user
+from portal.review.operations import Paths, approve_messages, publish_locale
 from tests.conftest import ROOT, close_app, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from portal.content import load_pages
+from portal.families.content import load_pages
 from portal.locales import LOCALES
 from tests.conftest import ROOT
 

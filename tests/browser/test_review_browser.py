@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from portal import operations, trail, workspace
-from portal.accounts import create_user, find_user
-from portal.catalogs import load_po, po_path
-from portal.operations import Paths
-from portal.review import entry_fingerprint, message_key
+from portal.people.accounts import create_user, find_user
+from portal.review import operations, trail
+from portal.review.operations import Paths
+from portal.translation import workspace
+from portal.translation.catalogs import load_po, po_path
+from portal.translation.identity import entry_fingerprint, message_id, message_key
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_staff_accessibility import axe_clean, log_in_by_keyboard
 from tests.conftest import PASSWORD, ROOT, close_app, make_app
@@ -81,7 +82,7 @@ def _entry(app, msgid: str):
 
 
 def _mid(app, msgid: str) -> str:
-    return workspace.message_id(message_key(_entry(app, msgid)))
+    return message_id(message_key(_entry(app, msgid)))
 
 
 def _save_as(app, username: str, msgid: str, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts
+from portal.people import accounts
 from tests.browser.test_accessibility import AXE_OPTIONS, _axe, describe_violations
 from tests.conftest import PASSWORD
 

@@ -18,10 +18,10 @@ import polib
 import pytest
 from flask import template_rendered
 
-from portal import uploads
-from portal.accounts import create_user
-from portal.operations import Paths
-from portal.security import access_of
+from portal.people.access import access_of
+from portal.people.accounts import create_user
+from portal.review.operations import Paths
+from portal.translation import uploads
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_review_browser import _approve_as, _entry, _mid, _reject_as, _save_as
 from tests.browser.test_staff_accessibility import log_in_by_keyboard
@@ -75,7 +75,7 @@ def goto(path: str):
 def person_page(username: str):
     """A person's page, by the id the admin pages link with."""
     def reach(page, server):
-        from portal.accounts import find_user
+        from portal.people.accounts import find_user
 
         with server.app.extensions["db"]() as session:
             person_id = find_user(session, username).id

@@ -9,12 +9,12 @@ from pathlib import Path
 import polib
 import pytest
 
-from portal import uploads, workspace
-from portal.accounts import create_user, find_user
-from portal.catalogs import catalog_lock, load_po, po_path, save_po
-from portal.checks import Terms
-from portal.operations import Paths
-from portal.review import entry_fingerprint, forms_of, message_key
+from portal.people.accounts import create_user, find_user
+from portal.review.operations import Paths
+from portal.translation import uploads, workspace
+from portal.translation.catalogs import catalog_lock, load_po, po_path, save_po
+from portal.translation.checks import Terms
+from portal.translation.identity import entry_fingerprint, forms_of, message_id, message_key
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_staff_accessibility import axe_clean, log_in_by_keyboard
 from tests.conftest import PASSWORD, ROOT, close_app, make_app
@@ -91,7 +91,7 @@ def ws_server(tmp_path_factory):
 
 
 def _mid(app, msgid: str, code: str = "es") -> str:
-    return workspace.message_id(message_key(_entry(app, msgid, code)))
+    return message_id(message_key(_entry(app, msgid, code)))
 
 
 def _message_url(server, msgid: str, code: str = "es") -> str:

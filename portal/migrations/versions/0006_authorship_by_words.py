@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 
 The words fingerprint of existing edits is computed here with the portal's own function
-(``portal.review.words_fingerprint``): if that rule ever changes, a new migration recomputes it.
+(``portal.translation.identity.words_fingerprint``): if that rule ever changes, a new migration recomputes it.
 """
 import json
 
@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from portal.review import words_fingerprint
+    from portal.translation.identity import words_fingerprint
 
     with op.batch_alter_table("edits") as batch_op:
         batch_op.add_column(sa.Column("words", sa.String(64), nullable=False, server_default=""))

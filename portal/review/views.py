@@ -5,13 +5,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import operations, review, review_queue, security, trail, workspace
-from portal.catalogs import load_po
 from portal.db import get_session
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
-from portal.message_info import glossary_for, plural_examples, text_diff, where_used
 from portal.models import Approval, utcnow
+from portal.people import access
+from portal.review import operations, rules, trail
+from portal.review import queue as review_queue
+from portal.translation import workspace
+from portal.translation.catalogs import load_po
+from portal.translation.identity import message_id, message_key
+from portal.translation.message_info import glossary_for, plural_examples, text_diff, where_used
 from portal.web import current_paths, current_terms
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -27,7 +31,7 @@ def _page_of(items: list, size: int):
 
 
 @bp.route("/")
-@security.any_role("reviewer")
+@access.any_role("reviewer")
 def dashboard():
     """Per locale: reviewed strings approved, awaiting review, rejected, and the oldest wait."""
     paths, session = current_paths(), get_session()
@@ -38,7 +42,7 @@ def dashboard():
 
 
 @bp.route("/<locale>/")
-@security.role("reviewer")
+@access.role("reviewer")
 def queue(locale):
     loc = by_code(locale)
     paths = current_paths()
@@ -67,7 +71,7 @@ def _view_or_404(code: str, mid: str) -> workspace.MessageView:
 
 def _text_seen(code: str, print_: str) -> list[str] | None:
     """The forms of a text by its fingerprint, from the history (for "the text you read")."""
-    edit = review.latest_edit(get_session(), code, print_)
+    edit = rules.latest_edit(get_session(), code, print_)
     return edit.forms if edit else None
 
 
@@ -80,12 +84,12 @@ def _render_message(loc, view, status: int = 200, **extra):
     if previous is not None and len(previous.forms) == len(view.forms):
         diffs = [text_diff(old, new) for old, new in zip(previous.forms, view.forms)]
     standing = list(session.scalars(
-        select(Approval).where(*review.same_message(Approval, loc.code, view.key), Approval.revoked_at.is_(None))
+        select(Approval).where(*rules.same_message(Approval, loc.code, view.key), Approval.revoked_at.is_(None))
         .order_by(Approval.created_at.desc(), Approval.id.desc())))
     current_approval = next((a for a in standing if a.fingerprint == view.fingerprint), None)
     problem = None
     if current_approval is None:
-        problem = review.check_approvable(session, loc.code, view.entry, {view.key}, current_user)
+        problem = rules.check_approvable(session, loc.code, view.entry, {view.key}, current_user)
     forms = {"approve": ApproveForm(formdata=None, seen=view.fingerprint),
              "reject": RejectForm(formdata=None, seen=view.fingerprint), "revoke": RevokeForm(formdata=None)}
     forms.update(extra.pop("forms", {}))
@@ -103,7 +107,7 @@ def _render_message(loc, view, status: int = 200, **extra):
 
 
 @bp.route("/<locale>/m/<mid>")
-@security.role("reviewer")
+@access.role("reviewer")
 def message(locale, mid):
     loc = by_code(locale)
     return _render_message(loc, _view_or_404(loc.code, mid))
@@ -127,13 +131,13 @@ def _decide(locale: str, mid: str, decision: str):
     try:
         operations.review_message(current_paths(), get_session(), loc.code, view.key, current_user,
                                             form.seen.data, decision, text or "")
-    except review.TextChanged as changed:
+    except rules.TextChanged as changed:
         get_session().rollback()
         fresh = _view_or_404(loc.code, mid)
         return _render_message(loc, fresh, 409, changed=changed, seen_forms=_text_seen(loc.code, form.seen.data))
-    except review.ReviewError as error:
+    except rules.ReviewError as error:
         get_session().rollback()
-        status = 403 if isinstance(error, (review.OwnText, review.NotAReviewer)) else 400
+        status = 403 if isinstance(error, (rules.OwnText, rules.NotAReviewer)) else 400
         return _render_message(loc, view, status, error=str(error), forms={decision: form})
     if decision == "approve":
         flash("Approved and published: families reading this language see the new text now.")
@@ -143,19 +147,19 @@ def _decide(locale: str, mid: str, decision: str):
 
 
 @bp.route("/<locale>/m/<mid>/approve", methods=["POST"])
-@security.role("reviewer")
+@access.role("reviewer")
 def approve(locale, mid):
     return _decide(locale, mid, "approve")
 
 
 @bp.route("/<locale>/m/<mid>/reject", methods=["POST"])
-@security.role("reviewer")
+@access.role("reviewer")
 def reject(locale, mid):
     return _decide(locale, mid, "reject")
 
 
 @bp.route("/<locale>/m/<mid>/revoke/<row_id:approval_id>", methods=["POST"])
-@security.role("reviewer")
+@access.role("reviewer")
 def revoke(locale, mid, approval_id):
     loc = by_code(locale)
     view = _view_or_404(loc.code, mid)
@@ -171,7 +175,7 @@ def revoke(locale, mid, approval_id):
     try:
         operations.revoke_approval(current_paths(), get_session(), loc.code, approval_id, current_user,
                                    form.reason.data)
-    except review.ReviewError as error:
+    except rules.ReviewError as error:
         get_session().rollback()
         return _render_message(loc, view, 400, error=str(error))
     flash("Approval revoked and published: families now get the previous approved text of this "
@@ -180,7 +184,7 @@ def revoke(locale, mid, approval_id):
 
 
 @bp.route("/<locale>/trail")
-@security.role("reviewer")
+@access.role("reviewer")
 def locale_trail(locale):
     """Every approval, rejection and revocation in this locale, newest first."""
     loc = by_code(locale)
@@ -188,10 +192,10 @@ def locale_trail(locale):
     events = list(reversed(trail.events(get_session(), loc.code)))
     live = set()
     if paths.po(loc.code).exists():
-        live = {workspace.message_id(review.message_key(e)) for e in load_po(paths.po(loc.code)) if not e.obsolete}
+        live = {message_id(message_key(e)) for e in load_po(paths.po(loc.code)) if not e.obsolete}
 
     def message_link(event: trail.TrailEvent) -> str | None:
-        mid = workspace.message_id(event.key)
+        mid = message_id(event.key)
         return url_for("review.message", locale=loc.code, mid=mid) if mid in live else None
 
     shown, page, pages = _page_of(events, TRAIL_PAGE_SIZE)

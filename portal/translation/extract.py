@@ -8,7 +8,7 @@
 * Staff templates (``portal/templates/staff/``): STAFF_COMMENT; only these are not reviewed.
 
 These comments in the *template* decide whether a string is reviewed, and as what
-(``portal.review.review_kind``, DESIGN invariant 2); nothing a translator writes in a
+(``portal.review.rules.review_kind``, DESIGN invariant 2); nothing a translator writes in a
 ``.po`` can change them. A string with none of them (for example one marked in Python
 code) is reviewed as site text: the default is to review.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jinja2.ext import babel_extract
 
-from portal.content import load_sources, parse_page
+from portal.families.content import load_sources, parse_page
 
 # Each short enough never to be wrapped onto two "#." lines by a .po writer.
 MEDICAL_COMMENT = "medical: families see it only after review"

@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 
 from babel.messages.plurals import get_plural
 
-from portal.content import Page, plain_text
+from portal.families.content import Page, plain_text
 
 
 def where_used(occurrences: list[tuple[str, str]], pages: dict[str, Page]) -> list[dict]:

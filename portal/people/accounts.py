@@ -18,9 +18,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal import login_sessions
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import ROLES, Role, User
+from portal.people import sessions
 
 DEFAULT_PASSWORD_METHOD = "scrypt"  # werkzeug: scrypt, n=2**15, r=8, p=1
 PASSWORD_METHOD = DEFAULT_PASSWORD_METHOD
@@ -141,7 +141,7 @@ def set_password(session: Session, user: User, password: str, *, keep_login: str
     they changed it from)."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password, method=_method())
-    login_sessions.end_all(session, user, keep=keep_login)
+    sessions.end_all(session, user, keep=keep_login)
     session.commit()
 
 
@@ -203,7 +203,7 @@ def set_active(session: Session, user: User, active: bool) -> None:
     _keep_an_admin(session, user, is_admin=user.is_admin, active=active)
     user.active = active
     if not active:
-        login_sessions.end_all(session, user)
+        sessions.end_all(session, user)
     session.commit()
 
 

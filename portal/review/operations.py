@@ -11,11 +11,13 @@ from pathlib import Path
 import polib
 from sqlalchemy.orm import Session
 
-from portal import catalogs, review
-from portal.catalogs import CatalogMissing, catalog_lock, load_po, po_path, pot_path
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import SourceChange, User
-from portal.publish import ApprovedText, PublishReport, publish
+from portal.review import rules
+from portal.review.gate import ApprovedText, PublishReport, publish
+from portal.translation import catalogs
+from portal.translation.catalogs import CatalogMissing, catalog_lock, load_po, po_path, pot_path
+from portal.translation.identity import MessageKey, entry_fingerprint, message_key
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def update_locales(paths: Paths, session: Session, locales: list[str]) -> list[c
 def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
     return [ApprovedText(key=(a.msgctxt, a.msgid, a.msgid_plural), forms=tuple(a.forms),
                          fingerprint=a.fingerprint, approved_at=a.created_at.isoformat())
-            for a in review.approvals_for(session, locale)]
+            for a in rules.approvals_for(session, locale)]
 
 
 def publish_locale(paths: Paths, session: Session, locale: str) -> PublishReport:
@@ -99,30 +101,30 @@ def approve_messages(paths: Paths, session: Session, locale: str, reviewer: User
     and the rest are approved.
     """
     by_code(locale)
-    review.require_reviewer(reviewer, locale)
+    rules.require_reviewer(reviewer, locale)
     if not paths.po(locale).exists():
         raise CatalogMissing(paths.po(locale), locale)
     template = load_po(paths.template)
     working = load_po(paths.po(locale))
-    reviewed = review.reviewed_keys(template)
+    reviewed = rules.reviewed_keys(template)
     entries: list[polib.POEntry]
     if msgid is not None:
         entries = [e for e in working if e.msgid == msgid and not e.obsolete]
         if not entries:
-            raise review.NothingToApprove(f"No message with msgid {msgid!r} in the {locale} catalog; "
+            raise rules.NothingToApprove(f"No message with msgid {msgid!r} in the {locale} catalog; "
                                           "copy the English text exactly as it appears in the .po file.")
     else:
-        entries = [e for e in working if not e.obsolete and review.message_key(e) in reviewed]
+        entries = [e for e in working if not e.obsolete and message_key(e) in reviewed]
     approved, skipped = [], []
     for entry in entries:
         if approve_all:
-            if review.current_approval(session, locale, review.entry_fingerprint(entry)):
+            if rules.current_approval(session, locale, entry_fingerprint(entry)):
                 continue
-            problem = review.check_approvable(session, locale, entry, reviewed, reviewer)
+            problem = rules.check_approvable(session, locale, entry, reviewed, reviewer)
             if problem:
                 skipped.append((entry.msgid, problem))
                 continue
-        review.approve(session, locale, entry, reviewed, reviewer)
+        rules.approve(session, locale, entry, reviewed, reviewer)
         approved.append(entry.msgid)
     session.commit()
     report = publish_locale(paths, session, locale) if approved else None
@@ -137,15 +139,15 @@ class ReviewOutcome:
     report: PublishReport | None
 
 
-def _current_entry(catalog: polib.POFile, key: review.MessageKey) -> polib.POEntry:
-    entry = review.find_entry(catalog, key)
+def _current_entry(catalog: polib.POFile, key: MessageKey) -> polib.POEntry:
+    entry = rules.find_entry(catalog, key)
     if entry is not None:
         return entry
-    raise review.NothingToApprove("This message is no longer in the catalog (its English may have "
+    raise rules.NothingToApprove("This message is no longer in the catalog (its English may have "
                                   "changed). Go back to the queue and open it again.")
 
 
-def review_message(paths: Paths, session: Session, locale: str, key: review.MessageKey, reviewer: User,
+def review_message(paths: Paths, session: Session, locale: str, key: MessageKey, reviewer: User,
                    seen: str, decision: str, text: str = "") -> ReviewOutcome:
     """Approve (``text``: an optional note) or reject (``text``: the required reason) the text the
     reviewer saw, identified by its fingerprint ``seen``.
@@ -159,11 +161,11 @@ def review_message(paths: Paths, session: Session, locale: str, key: review.Mess
         raise ValueError(decision)
     with catalog_lock(paths.po(locale)):
         entry = _current_entry(load_po(paths.po(locale)), key)
-        reviewed = review.reviewed_keys_of(paths.template)
+        reviewed = rules.reviewed_keys_of(paths.template)
         if decision == "approve":
-            record = review.approve(session, locale, entry, reviewed, reviewer, seen_fingerprint=seen, note=text)
+            record = rules.approve(session, locale, entry, reviewed, reviewer, seen_fingerprint=seen, note=text)
         else:
-            record = review.reject(session, locale, entry, reviewed, reviewer, text, seen_fingerprint=seen)
+            record = rules.reject(session, locale, entry, reviewed, reviewer, text, seen_fingerprint=seen)
         session.commit()
     report = publish_locale(paths, session, locale) if decision == "approve" else None
     return ReviewOutcome(record, report)
@@ -174,6 +176,6 @@ def revoke_approval(paths: Paths, session: Session, locale: str, approval_id: in
     """Revoke a standing approval with a reason, and publish at once: families get the previous
     approved text of that message, or English."""
     by_code(locale)
-    approval = review.revoke(session, locale, approval_id, reviewer, reason)
+    approval = rules.revoke(session, locale, approval_id, reviewer, reason)
     session.commit()
     return ReviewOutcome(approval, publish_locale(paths, session, locale))

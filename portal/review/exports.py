@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from portal.catalogs import atomic_write
+from portal.translation.catalogs import atomic_write
 
 MODE = 0o600
 

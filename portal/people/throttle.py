@@ -20,9 +20,9 @@ import ipaddress
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portal import login_sessions
-from portal.accounts import find_user, verify_password
 from portal.models import LoginAttempt, User, utcnow
+from portal.people import sessions
+from portal.people.accounts import find_user, verify_password
 
 WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
@@ -102,7 +102,7 @@ def authenticate(session: Session, username: str, password: str, address: str,
         # a person logging in must not reset what someone elsewhere has tried against them).
         session.execute(delete(LoginAttempt).where(LoginAttempt.username == key, LoginAttempt.address == address,
                                                    LoginAttempt.success.is_(False)))
-        login_sessions.start(session, user, now)
+        sessions.start(session, user, now)
     session.commit()
     if not ok:
         until = locked_until(session, username, address, now)

@@ -1,14 +1,13 @@
 """Pages for families: no login, every language, English where a translation is not yet served."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
-                   url_for)
 from babel.dates import format_date
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from portal import security
-from portal.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
+from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
+from portal.families.rendering import Renderer
 from portal.locales import LOCALES, by_tag
-from portal.rendering import Renderer
+from portal.people import access
 
 bp = Blueprint("public", __name__)
 
@@ -96,7 +95,7 @@ def _alternates(endpoint: str, **values):
 
 
 @bp.route("/")
-@security.public
+@access.public
 def choose_language():
     """Send the reader to their language: saved choice, then browser, then English."""
     response = redirect(url_for("public.index", tag=preferred_locale().tag))
@@ -105,7 +104,7 @@ def choose_language():
 
 
 @bp.route("/<tag>/")
-@security.public
+@access.public
 def index():
     pages = current_app.extensions["content"]
     renderer = _renderer()
@@ -115,7 +114,7 @@ def index():
 
 
 @bp.route("/<tag>/<slug>")
-@security.public
+@access.public
 def page(slug):
     pages = current_app.extensions["content"]
     content_page = pages.get(slug)

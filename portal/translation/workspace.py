@@ -11,7 +11,6 @@ Pure domain code: no Flask.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +18,13 @@ import polib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalogs import catalog_lock, load_po, save_po
-from portal.checks import Terms, check_translation
-from portal import trail
 from portal.models import Approval, CatalogRevision, Edit, User
-from portal.trail import TrailEvent
-from portal.review import (KIND_LABELS, MessageKey, entry_fingerprint, forms_of, is_translated, reviewed_keys_of,
-                           find_entry, latest_edit, message_key, record_edit, same_message)
+from portal.review import trail
+from portal.review.rules import KIND_LABELS, find_entry, latest_edit, record_edit, reviewed_keys_of, same_message
+from portal.review.trail import TrailEvent
+from portal.translation.catalogs import catalog_lock, load_po, save_po
+from portal.translation.checks import Terms, check_translation
+from portal.translation.identity import MessageKey, entry_fingerprint, forms_of, is_translated, message_id, message_key
 
 STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
 STATE_LABELS = {
@@ -59,11 +58,6 @@ class Conflict(WorkspaceError):
         super().__init__("Someone else changed this message after you opened it. Nothing was saved; "
                          "choose which version to keep.")
         self.theirs, self.mine, self.theirs_fingerprint, self.author = theirs, mine, theirs_fingerprint, author
-
-
-def message_id(key: MessageKey) -> str:
-    """A short, stable id for URLs."""
-    return hashlib.sha1("\x04".join(key).encode("utf-8")).hexdigest()[:16]
 
 
 def word_count(text: str) -> int:

@@ -18,12 +18,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal import trail, workspace
-from portal.checks import Terms
 from portal.models import Approval, Edit
-from portal.review import Authorship, MessageKey, entry_fingerprint, note_outside_texts
-from portal.trail import TrailEvent
-from portal.workspace import MessageView
+from portal.review import trail
+from portal.review.rules import Authorship, note_outside_texts
+from portal.review.trail import TrailEvent
+from portal.translation import workspace
+from portal.translation.checks import Terms
+from portal.translation.identity import MessageKey, entry_fingerprint
+from portal.translation.workspace import MessageView
 
 KINDS = ("new", "changed", "source_changed")
 KIND_LABELS = {"new": "New", "changed": "Changed since its last approval", "source_changed": "English source changed"}

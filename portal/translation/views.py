@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal import security, trail, uploads, workspace
 from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
-from portal.message_info import glossary_for, plural_examples, source_diff, where_used
+from portal.people import access
+from portal.review import trail
+from portal.translation import uploads, workspace
+from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
 from portal.web import current_paths, current_terms
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
@@ -34,7 +35,7 @@ def _message_or_404(code: str, mid: str) -> workspace.MessageView:
 
 
 @bp.route("/<locale>/")
-@security.role("translator")
+@access.role("translator")
 def workspace_home(locale):
     loc = by_code(locale)
     views = _views(loc.code)
@@ -84,7 +85,7 @@ def _submitted_forms(view) -> list[str]:
 
 
 @bp.route("/<locale>/m/<mid>", methods=["GET", "POST"])
-@security.role("translator")
+@access.role("translator")
 def message(locale, mid):
     loc = by_code(locale)
     view = _message_or_404(loc.code, mid)
@@ -105,7 +106,7 @@ def message(locale, mid):
 
 
 @bp.route("/<locale>/m/<mid>/revert/<row_id:edit_id>", methods=["POST"])
-@security.role("translator")
+@access.role("translator")
 def revert(locale, mid, edit_id):
     loc = by_code(locale)
     view = _message_or_404(loc.code, mid)
@@ -121,7 +122,7 @@ def revert(locale, mid, edit_id):
 
 
 @bp.route("/<locale>/download")
-@security.role("translator")
+@access.role("translator")
 def download(locale):
     loc = by_code(locale)
     data = uploads.download(current_paths().po(loc.code), get_session(), loc.code, current_app.secret_key)
@@ -153,7 +154,7 @@ def upload_too_large(error):
 
 
 @bp.route("/<locale>/upload", methods=["GET", "POST"])
-@security.role("translator")
+@access.role("translator")
 def upload(locale):
     loc = by_code(locale)
     form = ConfirmForm()
@@ -179,7 +180,7 @@ def upload(locale):
 
 # A token is token_hex(16); a longer one names no upload (and past 255 bytes, no file at all).
 @bp.route("/<locale>/upload/<string(maxlength=32):token>", methods=["POST"])
-@security.role("translator")
+@access.role("translator")
 def apply_upload(locale, token):
     loc = by_code(locale)
     form = ConfirmForm()

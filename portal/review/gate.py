@@ -26,10 +26,10 @@ from pathlib import Path
 import polib
 from babel.messages.plurals import get_plural
 
-from portal.catalogs import atomic_write, catalog_lock, load_po
-from portal.checks import blocking_problems
-from portal.review import (MessageKey, fingerprint, forms_of, is_translated, reviewed_keys,
-                           message_key)
+from portal.review.rules import reviewed_keys
+from portal.translation.catalogs import atomic_write, catalog_lock, load_po
+from portal.translation.checks import blocking_problems
+from portal.translation.identity import MessageKey, fingerprint, forms_of, is_translated, message_key
 
 
 @dataclass

@@ -27,17 +27,17 @@ from pathlib import Path
 
 import polib
 from babel.messages.plurals import get_plural
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsdangerous import BadSignature, Signer
-
-from portal.catalogs import atomic_write, catalog_lock, load_po
-from portal.checks import Terms, check_translation
-from portal.pofile import PoSyntaxError, dumps, parse
 from portal.models import Edit, User
-from portal.review import MessageKey, entry_fingerprint, fingerprint, forms_of, message_key, same_message
-from portal.workspace import Change, WorkspaceError, apply_changes, current_revision, message_id
+from portal.review.rules import same_message
+from portal.translation.catalogs import atomic_write, catalog_lock, load_po
+from portal.translation.checks import Terms, check_translation
+from portal.translation.identity import MessageKey, entry_fingerprint, fingerprint, forms_of, message_id, message_key
+from portal.translation.pofile import PoSyntaxError, dumps, parse
+from portal.translation.workspace import Change, WorkspaceError, apply_changes, current_revision
 
 MAX_BYTES = 5 * 1024 * 1024
 REVISION_HEADER = "X-Portal-Revision"

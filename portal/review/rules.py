@@ -13,19 +13,24 @@ Pure domain code: callers pass a SQLAlchemy session and plain values.
 """
 from __future__ import annotations
 
-import hashlib
-import unicodedata
-from collections.abc import Container
 import json
+from collections.abc import Container
+
 import polib
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.checks import blocking_problems
-from portal.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.models import Approval, Edit, Rejection, SourceChange, User, utcnow
-
-MessageKey = tuple[str, str, str]  # (msgctxt, msgid, msgid_plural)
+from portal.translation.checks import blocking_problems
+from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
+from portal.translation.identity import (
+    MessageKey,
+    entry_fingerprint,
+    forms_of,
+    is_translated,
+    message_key,
+    words_fingerprint,
+)
 
 
 class ReviewError(Exception):
@@ -66,54 +71,6 @@ def _reason(text: str | None, what: str) -> str:
     return reason
 
 
-def message_key(entry: polib.POEntry) -> MessageKey:
-    return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
-
-
-def forms_of(entry: polib.POEntry) -> list[str]:
-    """The translation as a list: one form, or one per plural form in index order."""
-    if entry.msgid_plural:
-        return [entry.msgstr_plural[index] for index in sorted(entry.msgstr_plural)]
-    return [entry.msgstr]
-
-
-def fingerprint(key: MessageKey, forms: list[str]) -> str:
-    """SHA-256 over the exact text: context, source, plural source and each form."""
-    payload = json.dumps([key[0], key[1], key[2], list(forms)], ensure_ascii=False,
-                         separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def entry_fingerprint(entry: polib.POEntry) -> str:
-    return fingerprint(message_key(entry), forms_of(entry))
-
-
-def normalized_words(text: str) -> str:
-    """A text as its words: Unicode NFC; every kind of space or line break (tab, vertical tab,
-    form feed, U+0085, U+2028, U+2029, no-break space) as one space; invisible and control
-    characters dropped; the ends trimmed. What tools rewrite, and readers cannot see."""
-    from portal.checks import SCRIPT_JOINERS, is_invisible
-
-    kept = []
-    for ch in unicodedata.normalize("NFC", text):
-        if ch.isspace():
-            kept.append(" ")
-        elif not (is_invisible(ch) or ch in SCRIPT_JOINERS):
-            kept.append(ch)
-    return " ".join("".join(kept).split())
-
-
-def words_fingerprint(forms: list[str]) -> str:
-    """SHA-256 over the normalised words of every form: the same for a text and its rewrites."""
-    payload = json.dumps([normalized_words(form) for form in forms], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def is_translated(entry: polib.POEntry) -> bool:
-    """Every form has text (polib's translated() ignores plural forms left empty)."""
-    return all(form for form in forms_of(entry))
-
-
 def review_kind(entry: polib.POEntry) -> str | None:
     """What a template entry is, as its extracted comments say: "medical" (content), "site" (any
     other text families read), or None (staff only: not reviewed). The one place that decides;
@@ -149,7 +106,7 @@ def reviewed_keys_of(template_file) -> dict[MessageKey, str]:
     (pages that show several locales read the one template once)."""
     import os
 
-    from portal.catalogs import load_po
+    from portal.translation.catalogs import load_po
 
     path = os.fspath(template_file)
     stat = os.stat(path)

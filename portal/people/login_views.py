@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal import accounts, login_sessions, security
-from portal.auth import LoginFailed, LoginLocked, authenticate, client_address
 from portal.db import get_session
 from portal.forms import LoginForm, PasswordForm
 from portal.models import utcnow
+from portal.people import access, accounts, sessions
+from portal.people.throttle import LoginFailed, LoginLocked, authenticate, client_address
 
 bp = Blueprint("auth", __name__)
 
@@ -28,7 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@security.public
+@access.public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
@@ -58,22 +58,22 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@security.signed_in
+@access.signed_in
 def logout():
-    login_sessions.end(get_session(), current_user.login_session_id)  # every copy of the cookie, too
+    sessions.end(get_session(), current_user.login_session_id)  # every copy of the cookie, too
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/staff/")
-@security.signed_in
+@access.signed_in
 def home():
     return render_template("staff/home.html")
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@security.signed_in
+@access.signed_in
 def account():
     form = PasswordForm()
     error = None

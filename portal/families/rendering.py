@@ -14,8 +14,8 @@ from typing import Callable
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from portal.content import Block, Message, Page
-from portal.served import ServedCatalog
+from portal.families.content import Block, Message, Page
+from portal.families.served import ServedCatalog
 
 LinkResolver = Callable[[str], "str | None"]
 

@@ -24,7 +24,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from portal.pofile import WIDTH, PoSyntaxError, dumps, parse
+from portal.translation.pofile import WIDTH, PoSyntaxError, dumps, parse
 
 PROJECT = "relapse-portal"
 VERSION = "1.0"

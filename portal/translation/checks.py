@@ -9,7 +9,7 @@ upload preview, approval (web and CLI), the publish gate and
 Blocking: invisible and control characters, markup the source does not use
 (images, raw HTML, block syntax, bare URLs, ...), link targets, placeholders and
 numbers that differ from the source's. Numbers may be written as words of the
-target language (``portal.number_words``).
+target language (``portal.translation.number_words``).
 
 Warnings (shown, and stored with the edit for the reviewer): emphasis counts,
 medicine names and kept terms, spaces at the ends, ending punctuation, text
@@ -25,16 +25,16 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import yaml
 from babel.messages.plurals import get_plural
 from markdown_it import MarkdownIt
 
-from portal.content import inline_links, plain_text
-from portal.number_words import number_words
+from portal.families.content import inline_links, plain_text
+from portal.translation.number_words import number_words
 
 # Python %-format ("%(name)s", "%d") and str.format ("{name}") placeholders.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|%[diouxXeEfFgGcrsa]|\{\w*\}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from portal.publish import published_mo, reviewed_file
+from portal.review.gate import published_mo, reviewed_file
 
 
 class ServedCatalog:

@@ -17,9 +17,9 @@ from flask import Flask, abort, current_app, redirect, render_template, request,
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from portal import login_sessions
 from portal.db import get_session
 from portal.locales import by_code
+from portal.people import sessions
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -88,7 +88,7 @@ def load_user(login_id: str):
     cookie (and any copy of it) is anonymous on its next request. Flask-Login calls this once per
     request, the first time ``current_user`` is read: for staff pages that is ``enforce_access``,
     before the view, so the occasional last-seen write commits nothing of the view's."""
-    return login_sessions.load(get_session(), login_id)
+    return sessions.load(get_session(), login_id)
 
 
 def csrf_error(error: CSRFError):

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import accounts, security
 from portal.db import get_session
 from portal.forms import ConfirmForm, PersonForm
 from portal.locales import UnknownLocale
-from portal.operations import publish_all
+from portal.people import access, accounts
+from portal.review.operations import publish_all
 from portal.web import current_paths
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,13 +27,13 @@ def _person(person_id: int):
 
 
 @bp.route("/people")
-@security.admin
+@access.admin
 def people():
     return render_template("staff/people.html", people=accounts.list_users(get_session()), form=ConfirmForm())
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
-@security.admin
+@access.admin
 def new_person():
     form = PersonForm()
     error = None
@@ -53,7 +53,7 @@ def new_person():
 
 
 @bp.route(f"/people/<{PERSON_ID}:person_id>", methods=["GET", "POST"])
-@security.admin
+@access.admin
 def edit_person(person_id):
     user = _person(person_id)
     form = PersonForm(obj=None if request.method == "POST" else user)
@@ -78,7 +78,7 @@ def edit_person(person_id):
 
 
 @bp.route(f"/people/<{PERSON_ID}:person_id>/active", methods=["POST"])
-@security.admin
+@access.admin
 def set_active(person_id):
     user = _person(person_id)
     form = ConfirmForm()
@@ -99,7 +99,7 @@ def set_active(person_id):
 
 
 @bp.route("/publish", methods=["GET", "POST"])
-@security.admin
+@access.admin
 def publish():
     form = ConfirmForm()
     reports = None

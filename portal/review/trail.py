@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Approval, Rejection
-from portal.review import MessageKey, same_message
+from portal.review.rules import same_message
+from portal.translation.identity import MessageKey
 
 KINDS = ("approved", "rejected", "revoked")
 LABELS = {"approved": "Approved", "rejected": "Rejected", "revoked": "Approval revoked"}

@@ -5,7 +5,7 @@ URL, else the reader's saved choice (a cookie set when they read a page in a
 language), else ``Accept-Language`` (resolved with CLDR's likely scripts, so
 ``zh-CN`` gets ``zh_Hans``), else English.
 
-Translations are looked up in the *served* catalogs only (``portal.served``),
+Translations are looked up in the *served* catalogs only (``portal.families.served``),
 and every translated interface string is escaped on output: a translator's
 ``<b>`` shows as text, never as markup (invariant 6 for interface strings;
 Jinja's own newstyle gettext would have trusted it).
@@ -16,8 +16,8 @@ from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain
 from markupsafe import Markup, escape
 
+from portal.families.served import EMPTY, ServedCatalog, ServedCatalogs
 from portal.locales import LOCALES, PortalLocale, accepted_tags, by_tag, negotiate
-from portal.served import EMPTY, ServedCatalog, ServedCatalogs
 
 LOCALE_COOKIE = "lang"
 
