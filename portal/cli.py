@@ -21,6 +21,7 @@ from portal.people import accounts
 from portal.review import exports, operations
 from portal.review.rules import ReviewError
 from portal.translation import catalogs
+from portal.translation import operations as translation_operations
 from portal.translation.catalogs import CatalogError
 from portal.web import current_paths, current_terms
 
@@ -32,7 +33,7 @@ def _locales(requested: tuple[str, ...]) -> list[str]:
         raise click.ClickException(str(exc)) from None
 
 
-translate_cli = AppGroup("translate", help="Extract, update, initialise and publish catalogs.")
+translate_cli = AppGroup("translate", help="The template, the units, publishing, and .po files in and out.")
 
 
 @translate_cli.command("extract")
@@ -46,26 +47,52 @@ def extract_command():
 @translate_cli.command("update")
 @click.argument("locales", nargs=-1)
 def update_command(locales):
-    """Merge the template into the working catalogs; changed sources become fuzzy. All or nothing:
-    if one catalog cannot be read, none is written."""
+    """Merge the template into the units of every locale (or those named), in one transaction:
+    new messages, changed sources (fuzzy, previous source kept), messages gone (obsolete)."""
     try:
-        results = operations.update_locales(current_paths(), get_session(), _locales(locales))
+        results = translation_operations.update_locales(current_paths(), get_session(), _locales(locales),
+                                                        current_terms())
     except CatalogError as exc:
-        raise click.ClickException(f"{exc} Nothing was written.") from None
+        raise click.ClickException(f"{exc} Nothing was changed.") from None
     for result in results:
-        click.echo(f"{result.locale}: {result.added} new, {result.fuzzy} fuzzy, {result.obsolete} obsolete.")
+        click.echo(f"{result.locale}: {result.added} new, {result.fuzzy} carried over as fuzzy, "
+                   f"{result.obsolete} no longer in the template.")
 
 
-@translate_cli.command("init")
-@click.argument("locale")
-def init_command(locale):
-    """Create the working catalog for LOCALE from the template."""
-    code = _locales((locale,))[0]
-    try:
-        path = catalogs.init_catalog(current_paths().template, current_paths().translations_dir, code)
-    except CatalogError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Created {path}.")
+@translate_cli.command("import")
+@click.argument("locales", nargs=-1)
+@click.option("--replace", is_flag=True, help="Take the file's text where it differs from the portal's.")
+def import_command(locales, replace):
+    """Read the repository's .po files (translations/<locale>/LC_MESSAGES/messages.po) into the
+    units, through the same checks as an upload; texts that differ are reported, not applied."""
+    session = get_session()
+    for code in _locales(locales):
+        try:
+            report = translation_operations.import_locale(current_paths(), session, code, current_terms(),
+                                                          replace=replace)
+        except CatalogError as exc:
+            raise click.ClickException(f"{exc} Nothing of {code} was imported.") from None
+        if report.missing_file:
+            click.echo(f"{code}: no file at {current_paths().po(code)}; nothing imported.")
+            continue
+        click.echo(f"{code}: {report.applied} imported, {len(report.conflicts)} differ from the portal "
+                   f"({'replaced' if replace else 'kept the portal' + chr(39) + 's'}), {len(report.failures)} "
+                   f"refused by the checks, {len(report.unknown)} not in the template.")
+        for msgid, problems in report.failures[:20]:
+            click.echo(f"  refused {msgid[:60]!r}: {'; '.join(problems)}")
+
+
+@translate_cli.command("export")
+@click.argument("locales", nargs=-1)
+def export_command(locales):
+    """Write the units to the repository's .po files: the same bytes for the same data."""
+    session = get_session()
+    for code in _locales(locales):
+        try:
+            changed = translation_operations.export_locale(current_paths(), session, code)
+        except OSError as exc:
+            raise click.ClickException(f"Could not write {current_paths().po(code)}: {exc.strerror}.") from None
+        click.echo(f"{current_paths().po(code)}: {'written' if changed else 'already current'}.")
 
 
 @translate_cli.command("publish")
@@ -74,31 +101,28 @@ def publish_command(locales):
     """Build the served catalogs through the gate (all locales, or those named)."""
     started = time.perf_counter()
     for code in _locales(locales):
-        report = operations.publish_locale(current_paths(), get_session(), code)
+        report = operations.publish_locale(get_session(), code)
         click.echo(f"{code}: {report.served} served ({report.approved} approved, {report.previous} "
                    f"previously approved, {report.unreviewed} staff only), {report.english} in English "
                    f"awaiting review, {report.untranslated} untranslated, {report.blocked} blocked by checks; "
-                   f"{report.seconds * 1000:.1f} ms")
+                   f"version {report.version}, {report.seconds * 1000:.1f} ms")
     click.echo(f"Published in {(time.perf_counter() - started) * 1000:.1f} ms.")
 
 
 @translate_cli.command("status")
 def status_command():
     """Progress per locale, in strings and words, as the workspace shows it."""
-    from portal.translation import workspace
+    from portal.translation import units
+    from portal.translation.models import STATES
 
-    paths = current_paths()
-    terms = current_terms()
-    session = get_session()  # before the header: a database that is not ready says so alone
-    states = workspace.STATES
-    click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in states) + f" {'warnings':>9}")
+    session = get_session()
+    click.echo(f"{'locale':8} " + " ".join(f"{s:>14}" for s in STATES) + f" {'warnings':>9}")
     for loc in TRANSLATED_LOCALES:
-        if not paths.po(loc.code).exists():
-            click.echo(f"{loc.code:8} no catalog (flask translate init {loc.code})")
+        progress = units.progress(session, loc.code)
+        if not progress.total_strings:
+            click.echo(f"{loc.code:8} no units (flask translate update)")
             continue
-        progress = workspace.progress(workspace.messages(paths.template, paths.po(loc.code), session,
-                                                         loc.code, terms))
-        cells = " ".join(f"{f'{progress.strings[s]} / {progress.words[s]}w':>14}" for s in states)
+        cells = " ".join(f"{f'{progress.strings[s]} / {progress.words[s]}w':>14}" for s in STATES)
         click.echo(f"{loc.code:8} {cells} {progress.warnings:>9}")
 
 
@@ -106,26 +130,22 @@ def status_command():
 @click.argument("locale")
 @click.option("--warnings/--no-warnings", default=True, help="Also list warnings (they never fail the run).")
 def check_command(locale, warnings):
-    """Run the quality checks over a whole catalog; exit 1 if any translation has a blocking problem."""
+    """Run the quality checks over every unit of a locale, as they are now; exit 1 if any
+    translation has a blocking problem."""
+    from portal.translation import units
     from portal.translation.checks import check_translation
-    from portal.translation.identity import forms_of
 
     code = _locales((locale,))[0]
-    paths = current_paths()
-    if not paths.po(code).exists():
-        raise click.ClickException(str(catalogs.CatalogMissing(paths.po(code), code)))
     terms = current_terms()
     blocking = warned = 0
-    for entry in catalogs.load_po(paths.po(code)):
-        if entry.obsolete or not entry.msgid:
-            continue
-        result = check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), code, terms)
-        where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
+    for unit in get_session().scalars(units.live(code)):
+        result = check_translation(unit.msgid, unit.msgid_plural, unit.forms, code, terms)
+        where = ", ".join(f"{path}:{line}" for path, line in unit.occurrences[:2])
         for problem in result.blocking:
-            click.echo(f"BLOCKING {where}: {entry.msgid[:60]!r}: {problem}")
+            click.echo(f"BLOCKING {where}: {unit.msgid[:60]!r}: {problem}")
         if warnings:
             for problem in result.warnings:
-                click.echo(f"warning  {where}: {entry.msgid[:60]!r}: {problem}")
+                click.echo(f"warning  {where}: {unit.msgid[:60]!r}: {problem}")
         blocking += bool(result.blocking)
         warned += bool(result.warnings)
     click.echo(f"{code}: {blocking} message(s) with blocking problems, {warned} with warnings.")
@@ -232,7 +252,7 @@ def review_approve(locale, reviewer, approve_all, msgid):
     session = get_session()
     try:
         person = accounts.get_user(session, reviewer)
-        outcome = operations.approve_messages(current_paths(), session, code, person, msgid=msgid,
+        outcome = operations.approve_messages(session, code, person, msgid=msgid,
                                               approve_all=approve_all)
     except (accounts.AccountError, ReviewError, CatalogError) as exc:
         raise click.ClickException(str(exc)) from None

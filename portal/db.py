@@ -15,6 +15,7 @@ worker's first request (``portal.web``). A database that is behind is then
 """
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import functools
 import logging
@@ -40,6 +41,11 @@ log = logging.getLogger(__name__)
 
 class Base(DeclarativeBase):
     """Declarative base for every model."""
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, as the naive datetime every table stores."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record):
@@ -86,9 +92,17 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision``."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", translations_dir: str | Path | None = None,
+            content_dir: str | Path | None = None) -> None:
+    """Bring the database at ``url`` to ``revision``.
+
+    ``translations_dir`` (and ``content_dir``, for the checks' kept terms) are handed to the
+    migrations: the one that moved the working catalogs into the database reads them from there.
+    """
+    config = alembic_config(url)
+    config.attributes["translations_dir"] = translations_dir
+    config.attributes["content_dir"] = content_dir
+    command.upgrade(config, revision)
 
 
 class DatabaseNotReady(click.ClickException):
@@ -172,7 +186,8 @@ def require_schema() -> None:
         with _upgrade_lock(database):
             current = current_revisions(engine)  # another process may have done it meanwhile
             if current is not None and current != heads:
-                upgrade(app.config["DATABASE_URL"])
+                upgrade(app.config["DATABASE_URL"], translations_dir=app.config.get("TRANSLATIONS_DIR"),
+                        content_dir=app.config.get("CONTENT_DIR"))
                 log.warning("upgraded the database %s from revision %s to %s on first use",
                             database, _describe(current), _describe(heads))
     app.extensions["db_schema_ready"] = True
@@ -185,5 +200,6 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 @click.argument("revision", default="head")
 def upgrade_command(revision):
     """Apply migrations up to REVISION (default: the newest)."""
-    upgrade(current_app.config["DATABASE_URL"], revision)
+    upgrade(current_app.config["DATABASE_URL"], revision, translations_dir=current_app.config.get("TRANSLATIONS_DIR"),
+            content_dir=current_app.config.get("CONTENT_DIR"))
     click.echo(f"Database is at {revision}.")

@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.db import get_session, require_schema
-from portal.review.operations import Paths, publish_locale
+from portal.paths import Paths
+from portal.review.operations import publish_locale
 from portal.translation.checks import Terms
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,12 @@ def current_terms() -> Terms:
 def ensure_published(locale: str) -> None:
     """Publish a locale the first time it is read, if nothing was published yet (a fresh install)."""
     served = current_app.extensions["served"]
-    if served.exists(locale) or not current_paths().po(locale).exists():
+    if served.exists(locale):
         return
     try:
-        publish_locale(current_paths(), get_session(), locale)
-    except Exception:  # a broken catalog must not break the families' pages: they get English
+        publish_locale(get_session(), locale)
+    except Exception:  # a failed publish must not break the families' pages: they get English
+        get_session().rollback()
         log.exception("could not publish %s on demand; serving English", locale)
 
 

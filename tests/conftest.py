@@ -12,10 +12,14 @@ import pytest
 from portal import create_app
 from portal.db import upgrade
 from portal.locales import TRANSLATED_LOCALES
+from portal.paths import Paths
 from portal.people.accounts import create_user, find_user, set_role
-from portal.review.operations import Paths, approve_messages, publish_locale
-from portal.review.rules import record_edit
-from portal.translation.catalogs import catalog_lock, init_catalog, load_po, po_path, save_po
+from portal.review.operations import approve_messages, publish_locale
+from portal.translation import units
+from portal.translation.catalogs import load_po
+from portal.translation.files import entry_of
+from portal.translation.operations import adopt_catalog, update_locales
+from portal.translation.pofile import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,18 +76,18 @@ def fast_password_hashing(monkeypatch):
 
 @pytest.fixture(scope="session")
 def empty_catalogs(tmp_path_factory):
-    """The committed template with a fresh, untranslated catalog per locale, made once."""
+    """The committed template and no working catalogs: every unit starts untranslated."""
     folder = tmp_path_factory.mktemp("empty") / "translations"
     folder.mkdir()
     shutil.copy(ROOT / "translations" / "messages.pot", folder / "messages.pot")
-    for loc in TRANSLATED_LOCALES:
-        init_catalog(folder / "messages.pot", folder, loc.code)
     return folder
 
 
 def make_app(tmp_path, translations_source, **config):
-    """An app on its own folders and database; its catalogs are a copy of ``translations_source``.
-    ``config`` adds or overrides settings (e.g. TRUSTED_PROXIES=1)."""
+    """An app on its own folders and database. ``translations_source`` is copied as the app's
+    translations folder; its template is merged into the units of every locale, and each
+    working ``.po`` it holds is taken over as it is (as the move to the database does: texts by
+    an unknown author). ``config`` adds or overrides settings (e.g. TRUSTED_PROXIES=1)."""
     translations = tmp_path / "translations"
     shutil.copytree(translations_source, translations)
     app = create_app({
@@ -96,6 +100,13 @@ def make_app(tmp_path, translations_source, **config):
         **config,
     })
     upgrade(app.config["DATABASE_URL"])
+    paths, terms = Paths.from_config(app.config), app.extensions["terms"]
+    with app.extensions["db"]() as session:
+        update_locales(paths, session, [loc.code for loc in TRANSLATED_LOCALES], terms)
+        for loc in TRANSLATED_LOCALES:
+            if paths.po(loc.code).exists():
+                adopt_catalog(session, loc.code, load_po(paths.po(loc.code)), terms)
+        session.commit()
     return app
 
 
@@ -160,50 +171,63 @@ class Workflow:
                 user = create_user(session, name, "correct horse battery", roles=roles)
             return user.id
 
+    def unit(self, locale: str, msgid: str):
+        """The live unit whose English is ``msgid`` (read in a session of its own)."""
+        with self.session() as session:
+            found = units.find(session, locale, msgid)
+            assert found, f"{msgid!r} is not a message of the template"
+            return found[0]
+
     def translate(self, locale: str, msgid: str, text: str | list[str], author: str | None = None,
                   fuzzy: bool = False) -> None:
-        """Save a translation into the working .po, recording its author like a web save."""
-        path = po_path(self.paths.translations_dir, locale)
-        with catalog_lock(path):
-            catalog = load_po(path)
-            entry = catalog.find(msgid)
-            assert entry is not None, f"{msgid!r} is not in the {locale} catalog"
-            if entry.msgid_plural:
-                entry.msgstr_plural = dict(enumerate(text))
-            else:
-                entry.msgstr = text
-            if fuzzy and "fuzzy" not in entry.flags:
-                entry.flags.append("fuzzy")
-            if not fuzzy and "fuzzy" in entry.flags:
-                entry.flags.remove("fuzzy")
-            save_po(path, catalog)
-        if author:
-            with self.session() as session:
-                person = find_user(session, author)
-                record_edit(session, locale, entry, person)
-                session.commit()
+        """Put a translation into a unit as it is, checks or not: saved by ``author`` (like a web
+        save), or with no author (like a file edited outside the portal and imported)."""
+        forms = list(text) if isinstance(text, list) else [text]
+        with self.session() as session:
+            person = find_user(session, author) if author else None
+            unit = units.find(session, locale, msgid)[0]
+            units.apply_changes(session, locale, [units.Change(unit.mid, forms, None, fuzzy)], person,
+                                self.app.extensions["terms"], origin="web" if person else "import", check=False)
+            session.commit()
 
     def approve(self, locale: str, msgid: str, reviewer: str):
         with self.session() as session:
-            return approve_messages(self.paths, session, locale, find_user(session, reviewer), msgid=msgid)
+            return approve_messages(session, locale, find_user(session, reviewer), msgid=msgid)
 
     def publish(self, locale: str):
         with self.session() as session:
-            return publish_locale(self.paths, session, locale)
+            return publish_locale(session, locale)
+
+    def served(self, locale: str) -> polib.MOFile:
+        """The catalog the gate published for ``locale`` (what families read)."""
+        return served_mo(self.app, locale)
 
     def mark_staff_only(self, msgid: str) -> None:
         """Make one message of this app's template a staff template's string (none ship today), to
         test what happens to strings that are not reviewed."""
-        from portal.translation.catalogs import pot_path
         from portal.translation.extract import STAFF_COMMENT
 
-        template_file = pot_path(self.paths.translations_dir)
-        template = load_po(template_file)
+        template = load_po(self.paths.template)
         template.find(msgid).comment = STAFF_COMMENT
-        save_po(template_file, template)
+        self.paths.template.write_text(dumps(template), encoding="utf-8")
+        self.update()
+
+    def change_template(self, change) -> None:
+        """Edit this app's template (``change(template)``), then merge it, as a deploy would."""
+        template = load_po(self.paths.template)
+        change(template)
+        self.paths.template.write_text(dumps(template), encoding="utf-8")
+        self.update()
+
+    def update(self):
+        """`flask translate update` for every locale."""
+        with self.session() as session:
+            return update_locales(self.paths, session, [loc.code for loc in TRANSLATED_LOCALES],
+                                  self.app.extensions["terms"])
 
     def entry(self, locale: str, msgid: str) -> polib.POEntry:
-        return load_po(po_path(self.paths.translations_dir, locale)).find(msgid)
+        """The unit as a catalog entry, as a translator sees it in Poedit."""
+        return entry_of(self.unit(locale, msgid))
 
 
 @pytest.fixture
@@ -212,6 +236,15 @@ def work(app):
 
 
 PASSWORD = "correct horse battery"
+
+
+def served_mo(app, locale: str) -> polib.MOFile:
+    """The catalog the gate published for ``locale``, from the database (an empty one if never)."""
+    from portal.review.models import PublishedCatalog
+
+    with app.extensions["db"]() as session:
+        row = session.get(PublishedCatalog, locale)
+        return polib.mofile(row.mo) if row is not None and row.mo else polib.MOFile()
 
 
 def csrf_token(client, url: str = "/login") -> str:

@@ -64,7 +64,7 @@ def _ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["served"] = ServedCatalogs(app.config["PUBLISHED_DIR"])
+    app.extensions["served"] = ServedCatalogs(lambda: app.extensions["db"]())
     PortalBabel(app, locale_selector=lambda: current_locale().code, configure_jinja=False)
     env = app.jinja_env
     env.add_extension("jinja2.ext.i18n")

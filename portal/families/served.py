@@ -1,22 +1,19 @@
-"""Served catalogs: the published ``.mo`` files, reloaded when a publish replaces them.
+"""Served catalogs: what the gate published for each locale, reloaded when its version changes.
 
-Flask-Babel caches catalogs for the life of the process; a portal that
-publishes while it runs cannot use that cache. Each lookup here stats the
-published file (cheap) and reloads it when the publish's ``os.replace`` gave
-it a new inode or mtime, so every worker serves a new publish on its next
-request, without a restart.
+Flask-Babel caches catalogs for the life of the process; a portal that publishes while it
+runs, on several hosts, cannot use that cache. The gate stores each locale's catalog in the
+database with a version; each lookup here checks the version and reloads only when it changed.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
+import io
 import threading
-from pathlib import Path
 
 from babel.support import NullTranslations, Translations
+from sqlalchemy import select
 
-from portal.review.gate import published_mo, reviewed_file
+from portal.review.models import PublishedCatalog
 
 
 class ServedCatalog:
@@ -51,42 +48,40 @@ class ServedCatalog:
 EMPTY = ServedCatalog(NullTranslations())
 
 
-def _read_reviewed(path: Path) -> dict[str, str]:
-    """The approval dates the gate wrote beside the catalog; none if missing or unreadable
-    (the page then just does not show a date)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
 class ServedCatalogs:
-    """Per-process cache of served catalogs, keyed by the published file's identity."""
+    """Per-process cache of the published catalogs, by version.
 
-    def __init__(self, published_dir: Path):
-        self.published_dir = Path(published_dir)
-        self._cache: dict[str, tuple[tuple, ServedCatalog]] = {}
+    Each lookup asks the database for the locale's version (one indexed query) and loads the
+    catalog and its review dates again only when the version changed, so every worker on every
+    host serves a new publish on its next request, without a restart (DESIGN invariant 8).
+    ``session_factory`` gives a short-lived session of its own: a family page never holds the
+    request's session on a publish.
+    """
+
+    def __init__(self, session_factory):
+        self._sessions = session_factory
+        self._cache: dict[str, tuple[int, ServedCatalog]] = {}
         self._lock = threading.Lock()
 
+    def version(self, locale: str) -> int | None:
+        with self._sessions() as session:
+            return session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
+
     def exists(self, locale: str) -> bool:
-        return published_mo(self.published_dir, locale).exists()
+        return self.version(locale) is not None
 
     def get(self, locale: str) -> ServedCatalog:
-        path = published_mo(self.published_dir, locale)
-        try:
-            handle = open(path, "rb")
-        except FileNotFoundError:
-            return EMPTY
-        with handle:
-            # fstat of the open file: the identity and the bytes read belong to the same file,
-            # even if a publish replaces the path in between.
-            stat = os.fstat(handle.fileno())
-            identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._sessions() as session:
+            version = session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
+            if version is None:
+                return EMPTY
             cached = self._cache.get(locale)
-            if cached and cached[0] == identity:
+            if cached and cached[0] == version:
                 return cached[1]
-            catalog = ServedCatalog(Translations(handle), _read_reviewed(reviewed_file(self.published_dir, locale)))
+            row = session.get(PublishedCatalog, locale)
+            catalog = ServedCatalog(Translations(io.BytesIO(row.mo)) if row.mo else NullTranslations(),
+                                    {str(k): str(v) for k, v in row.reviewed.items()})
+            version = row.version  # the catalog read, which may be newer than the version asked first
         with self._lock:
-            self._cache[locale] = (identity, catalog)
+            self._cache[locale] = (version, catalog)
         return catalog

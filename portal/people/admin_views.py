@@ -9,7 +9,6 @@ from portal.forms import ConfirmForm, PersonForm
 from portal.locales import UnknownLocale
 from portal.people import access, accounts
 from portal.review.operations import publish_all
-from portal.web import current_paths
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -104,5 +103,5 @@ def publish():
     form = ConfirmForm()
     reports = None
     if form.validate_on_submit():
-        reports = publish_all(current_paths(), get_session())
+        reports = publish_all(get_session())
     return render_template("staff/publish.html", form=form, reports=reports)

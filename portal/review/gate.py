@@ -1,40 +1,45 @@
 """The publish gate: the only code that decides what families may read.
 
-It reads three things (the template, the working ``.po`` and the standing
-approvals) and writes one: ``<published>/<locale>/LC_MESSAGES/messages.mo``,
-in a folder of its own that nothing else writes (invariant 4).
+It reads the units of a locale (their text, kind and stored check results) and the standing
+approvals, and writes one thing: the locale's row of ``published_catalogs`` (the compiled
+catalog, the date each served text was approved, a new version), which nothing else writes
+(DESIGN invariant 4). Every worker on every host checks that version and serves a new
+publish on its next request (invariant 8).
 
-For each message in the template:
+For each message of the template (each live unit):
 
-* reviewed (medical content, and site text families read; ``review.review_kind``):
-  served when an approval matches the current text's fingerprint; otherwise the
-  last approved translation of the same source; otherwise nothing, so the page
-  shows English (invariant 1);
+* reviewed (medical content, and site text families read; ``template.review_kind``):
+  served when an approval matches the current text's fingerprint; otherwise the last approved
+  translation of the same source; otherwise nothing, so the page shows English (invariant 1);
 * staff only: served when translated, not fuzzy;
 
-and in every case only a text with no blocking problem (``checks.blocking_problems``).
+and in every case only a text with no blocking problem (``checks.blocking_problems``: stored
+with the text when it was saved, and asked again of any earlier approved text served instead).
 
 Pure domain code: no Flask.
 """
 from __future__ import annotations
 
 import json
+import struct
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-import polib
 from babel.messages.plurals import get_plural
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from portal.review.rules import reviewed_keys
-from portal.translation.catalogs import atomic_write, catalog_lock, load_po
+from portal.db import utcnow
+from portal.review.models import Approval, PublishedCatalog
 from portal.translation.checks import blocking_problems
-from portal.translation.identity import MessageKey, fingerprint, forms_of, is_translated, message_key
+from portal.translation.identity import MessageKey, fingerprint
+from portal.translation.models import Unit
 
 
 @dataclass
 class PublishReport:
     locale: str
+    version: int = 0
     served: int = 0
     unreviewed: int = 0  # staff-only strings, served once translated
     approved: int = 0  # reviewed strings served in the approved current text
@@ -49,8 +54,19 @@ class PublishReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        del data["reviewed"]  # written beside the catalog, not in the report
+        del data["reviewed"]  # stored beside the catalog, not in the report
         return data
+
+
+@dataclass(frozen=True)
+class UnitText:
+    """What the gate needs of a unit: its message, what it is, and its current text."""
+
+    key: MessageKey
+    kind: str | None
+    forms: tuple[str, ...]
+    fuzzy: bool
+    blocked: bool  # the stored verdict of checks.blocking_problems on this text
 
 
 @dataclass(frozen=True)
@@ -63,65 +79,51 @@ class ApprovedText:
     approved_at: str = ""  # ISO time, UTC: the "translation last reviewed" date families see
 
 
-def published_mo(published_dir: Path, locale: str) -> Path:
-    return Path(published_dir) / locale / "LC_MESSAGES" / "messages.mo"
-
-
-def reviewed_file(published_dir: Path, locale: str) -> Path:
-    """When each served reviewed text was approved; written just before the catalog it describes."""
-    return Path(published_dir) / locale / "reviewed.json"
-
-
 def lookup_key(key: MessageKey) -> str:
     """The key gettext looks a singular or plural message up by (context, EOT, msgid)."""
     return f"{key[0]}\x04{key[1]}" if key[0] else key[1]
 
 
-def decide(template: polib.POFile, working: polib.POFile | None, approvals: list[ApprovedText],
-           nplurals: int, locale: str = "") -> tuple[dict[MessageKey, list[str]], PublishReport]:
+def decide(units: list[UnitText], approvals: list[ApprovedText], nplurals: int,
+           locale: str = "") -> tuple[dict[MessageKey, list[str]], PublishReport]:
     """What to serve for each message. ``approvals`` are standing ones, oldest first."""
     report = PublishReport(locale=locale)
-    reviewed = reviewed_keys(template)
-    working_entries = {message_key(e): e for e in (working or []) if not e.obsolete}
     approved_at = {a.fingerprint: a.approved_at for a in approvals}
     last_approved: dict[MessageKey, ApprovedText] = {}
     for approval in approvals:  # oldest first, so the newest wins
         if fingerprint(approval.key, list(approval.forms)) == approval.fingerprint:
             last_approved[approval.key] = approval
 
-    def usable(key: MessageKey, forms: list[str]) -> bool:
-        expected = nplurals if key[2] else 1
-        return (len(forms) == expected and all(forms)
-                and not blocking_problems(key[1], key[2], forms, locale))
+    def complete(key: MessageKey, forms: list[str]) -> bool:
+        return len(forms) == (nplurals if key[2] else 1) and all(forms)
 
     served: dict[MessageKey, list[str]] = {}
-    for tentry in template:
-        if tentry.obsolete or not tentry.msgid:
-            continue
-        key = message_key(tentry)
-        entry = working_entries.get(key)
+    for unit in units:
+        key = unit.key
         current = None
-        if entry is not None and is_translated(entry) and "fuzzy" not in entry.flags:
-            current = forms_of(entry)
-            if not usable(key, current):
+        if complete(key, list(unit.forms)) and not unit.fuzzy:
+            current = list(unit.forms)
+            if unit.blocked:
                 report.blocked += 1
                 report.blocked_messages.append(key[1][:80])
                 current = None
-        if key not in reviewed:
+        if unit.kind is None:
             if current:
                 served[key] = current
                 report.unreviewed += 1
             else:
                 report.untranslated += 1
             continue
+        previous = last_approved.get(key)
         if current and fingerprint(key, current) in approved_at:
             served[key] = current
             report.approved += 1
             report.reviewed[lookup_key(key)] = approved_at[fingerprint(key, current)]
-        elif key in last_approved and usable(key, list(last_approved[key].forms)):
-            served[key] = list(last_approved[key].forms)
+        elif previous is not None and complete(key, list(previous.forms)) \
+                and not blocking_problems(key[1], key[2], list(previous.forms), locale):
+            served[key] = list(previous.forms)
             report.previous += 1
-            report.reviewed[lookup_key(key)] = last_approved[key].approved_at
+            report.reviewed[lookup_key(key)] = previous.approved_at
         else:
             report.english += 1
     report.served = len(served)
@@ -129,39 +131,80 @@ def decide(template: polib.POFile, working: polib.POFile | None, approvals: list
 
 
 def build_mo(locale: str, served: dict[MessageKey, list[str]]) -> bytes:
-    """A binary catalog holding exactly ``served``, with CLDR's plural rule for ``locale``."""
-    catalog = polib.POFile()
-    catalog.metadata = {
-        "Project-Id-Version": "relapse-portal published",
-        "Language": locale,
-        "MIME-Version": "1.0",
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": str(get_plural(locale)),
-    }
+    """A GNU ``.mo`` holding exactly ``served``, with CLDR's plural rule for ``locale``.
+
+    The format (gettext manual, "The Format of GNU MO Files"): a header, the table of
+    originals and the table of translations (length and offset of each), no hash table,
+    then the strings, each ending in NUL; originals sorted as bytes.
+    """
+    header = ("Project-Id-Version: relapse-portal published\nLanguage: " + locale + "\nMIME-Version: 1.0\n"
+              "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"
+              f"Plural-Forms: {get_plural(locale)}\n")
+    pairs = {b"": header.encode("utf-8")}
     for (msgctxt, msgid, msgid_plural), forms in served.items():
-        if msgid_plural:
-            catalog.append(polib.POEntry(msgctxt=msgctxt or None, msgid=msgid, msgid_plural=msgid_plural,
-                                         msgstr_plural=dict(enumerate(forms))))
-        else:
-            catalog.append(polib.POEntry(msgctxt=msgctxt or None, msgid=msgid, msgstr=forms[0]))
-    return catalog.to_binary()
+        original = (f"{msgctxt}\x04" if msgctxt else "") + msgid + (f"\x00{msgid_plural}" if msgid_plural else "")
+        pairs[original.encode("utf-8")] = "\x00".join(forms).encode("utf-8")
+    keys = sorted(pairs)
+    count = len(keys)
+    originals_at, translations_at = 28, 28 + 8 * count
+    offset = 28 + 16 * count
+    index, strings = [], []
+    for table in (keys, [pairs[k] for k in keys]):
+        for text in table:
+            index.append((len(text), offset))
+            strings.append(text + b"\x00")
+            offset += len(text) + 1
+    head = struct.pack("<7I", 0x950412DE, 0, count, originals_at, translations_at, 0, offset)
+    table = b"".join(struct.pack("<2I", length, at) for length, at in index)
+    return head + table + b"".join(strings)
 
 
-def publish(locale: str, template_file: Path, po_file: Path, published_dir: Path,
-            approvals: list[ApprovedText]) -> PublishReport:
-    """Build and atomically install the served catalog of one locale."""
+def unit_texts(session: Session, locale: str) -> list[UnitText]:
+    """The live units of a locale as the gate reads them: one query, in template order."""
+    rows = session.execute(select(Unit.msgctxt, Unit.msgid, Unit.msgid_plural, Unit.kind, Unit.forms_json, Unit.fuzzy,
+                                  Unit.blocking_json)
+                           .where(Unit.locale == locale, Unit.obsolete.is_(False)).order_by(Unit.position))
+    return [UnitText((ctxt, msgid, plural), kind, tuple(json.loads(forms)), fuzzy, blocking != "[]")
+            for ctxt, msgid, plural, kind, forms, fuzzy, blocking in rows]
+
+
+def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
+    rows = session.execute(select(Approval.msgctxt, Approval.msgid, Approval.msgid_plural, Approval.translation_json,
+                                  Approval.fingerprint, Approval.created_at)
+                           .where(Approval.locale == locale, Approval.revoked_at.is_(None))
+                           .order_by(Approval.created_at, Approval.id))
+    return [ApprovedText((ctxt, msgid, plural), tuple(json.loads(forms)), print_, created.isoformat())
+            for ctxt, msgid, plural, forms, print_, created in rows]
+
+
+def publish(session: Session, locale: str) -> PublishReport:
+    """Build one locale's served catalog through the gate and store it with a new version.
+
+    One publish of a locale at a time, on any host: the locale's row is taken first (a row lock
+    on PostgreSQL, the write lock on SQLite), and the units and approvals are read after it, so
+    whichever publish stores last read after every earlier commit: an older read never replaces
+    a newer catalog. Flushes; the caller commits.
+    """
     started = time.perf_counter()
-    template = load_po(template_file)
-    working = load_po(po_file) if Path(po_file).exists() else None
-    served, report = decide(template, working, approvals, get_plural(locale).num_plurals, locale)
-    target = published_mo(published_dir, locale)
-    with catalog_lock(target):
-        # The dates first, then the catalog: a reader reloads both when the catalog changes,
-        # so it never pairs a new catalog with older dates.
-        atomic_write(reviewed_file(published_dir, locale), json.dumps(report.reviewed).encode())
-        atomic_write(target, build_mo(locale, served))
-        report.seconds = round(time.perf_counter() - started, 4)
-        atomic_write(target.parent.parent / "publish.json",
-                     json.dumps({**report.as_dict(), "published_at": time.time()}).encode())
+    taken = session.execute(update(PublishedCatalog).where(PublishedCatalog.locale == locale)
+                            .values(version=PublishedCatalog.version).execution_options(synchronize_session=False))
+    if taken.rowcount == 0:
+        session.add(PublishedCatalog(locale=locale, version=0, mo=b"", reviewed_json="{}"))
+        session.flush()
+    served, report = decide(unit_texts(session, locale), standing_approvals(session, locale),
+                            get_plural(locale).num_plurals, locale)
+    row = session.get(PublishedCatalog, locale, populate_existing=True)
+    row.version += 1
+    row.mo = build_mo(locale, served)
+    row.reviewed_json = json.dumps(report.reviewed, ensure_ascii=False)
+    report.version = row.version
+    report.seconds = round(time.perf_counter() - started, 4)
+    row.report_json = json.dumps(report.as_dict(), ensure_ascii=False)
+    row.published_at = utcnow()
+    session.flush()
     return report
+
+
+def published_version(session: Session, locale: str) -> int | None:
+    """The version of a locale's served catalog, or None if it was never published."""
+    return session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))

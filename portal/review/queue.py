@@ -1,36 +1,35 @@
-"""The review queue and the review dashboard.
+"""The review queue and the review dashboard, as SQL over the units.
 
-The queue of a locale is every reviewed message (medical content, and site text
-families read) whose current translation (not
-empty, not fuzzy) has no standing approval for its exact text, oldest first.
-Each item carries what a reviewer needs to judge it: the previous approved
-translation to compare with, the English it replaced when the source changed,
-who wrote it, and since when it has waited.
+The queue of a locale is every reviewed message (medical content, and site text families
+read) whose current translation (not empty, not fuzzy) has no standing approval for its exact
+text: the units in state "awaiting" or "rejected", oldest first. Each is "new", "changed since
+its last approval" (an approval of another text of the message exists) or "English source
+changed" (it replaced an English; ``Unit.source_before``). Counts come from one GROUP BY; a
+page is 50 rows; what a reviewer needs of each (authors, the last approved text, the objection)
+is read for that page only.
 
 Pure domain code: no Flask.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from portal.models import Approval, Edit
 from portal.review import trail
-from portal.review.rules import Authorship, note_outside_texts
+from portal.review.models import Approval
+from portal.review.rules import Authorship
 from portal.review.trail import TrailEvent
-from portal.translation import workspace
-from portal.translation.checks import Terms
-from portal.translation.identity import MessageKey, entry_fingerprint
-from portal.translation.workspace import MessageView
+from portal.translation.models import Unit
+from portal.translation.workspace import MessageView, view
 
 KINDS = ("new", "changed", "source_changed")
 KIND_LABELS = {"new": "New", "changed": "Changed since its last approval", "source_changed": "English source changed"}
 FILTERS = (*KINDS, "warnings", "rejected")
 FILTER_LABELS = {**KIND_LABELS, "warnings": "Has warnings", "rejected": "Rejected or revoked"}
+OUTSIDE = "unknown (edited outside the portal)"
 
 
 @dataclass
@@ -58,40 +57,75 @@ class QueueItem:
     def id(self) -> str:
         return self.view.id
 
-    def matches(self, name: str | None) -> bool:
-        if not name:
-            return True
-        if name == "warnings":
-            return bool(self.view.warnings)
-        if name == "rejected":
-            return self.objection is not None
-        return self.kind == name
+
+def _other_approval(unit=Unit):
+    other = aliased(Approval)
+    return exists().where(other.locale == unit.locale, other.mid == unit.mid, other.fingerprint != unit.fingerprint)
 
 
-@dataclass
-class _History:
-    """One locale's edits and approvals, grouped for the queue."""
-
-    edits_by_print: dict[str, list[Edit]] = field(default_factory=dict)
-    authorship: Authorship | None = None
-    source_before: dict[MessageKey, str] = field(default_factory=dict)
-    approvals_by_key: dict[MessageKey, list[Approval]] = field(default_factory=dict)
-    approvals_by_msgid: dict[tuple[str, str], list[Approval]] = field(default_factory=dict)
+def _queue_kind():
+    return case((_other_approval(), "changed"), (Unit.source_before != "", "source_changed"), else_="new")
 
 
-def _history(session: Session, locale: str) -> _History:
-    history = _History(authorship=Authorship.load(session, locale))
-    for edit in history.authorship.all_edits:
-        history.edits_by_print.setdefault(edit.fingerprint, []).append(edit)
-        if edit.previous_msgid:
-            history.source_before[(edit.msgctxt, edit.msgid, edit.msgid_plural)] = edit.previous_msgid
-    for approval in session.scalars(select(Approval).where(Approval.locale == locale)
-                                    .options(selectinload(Approval.reviewer))
-                                    .order_by(Approval.created_at, Approval.id)):
-        history.approvals_by_key.setdefault((approval.msgctxt, approval.msgid, approval.msgid_plural),
-                                            []).append(approval)
-        history.approvals_by_msgid.setdefault((approval.msgctxt, approval.msgid), []).append(approval)
-    return history
+def _waiting(locale: str):
+    return (Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None),
+            Unit.state.in_(("awaiting", "rejected")))
+
+
+def _filter(query, show: str | None):
+    if show in KINDS:
+        return query.where(_queue_kind() == show)
+    if show == "warnings":
+        return query.where(Unit.has_warnings.is_(True))
+    if show == "rejected":
+        return query.where(Unit.state == "rejected")
+    return query
+
+
+def counts(session: Session, locale: str) -> dict[str, int]:
+    """How many waiting messages each filter shows ("all": the whole queue)."""
+    found = dict.fromkeys(("all", *FILTERS), 0)
+    rows = session.execute(select(_queue_kind().label("kind"), func.count(),
+                                  func.sum(case((Unit.has_warnings.is_(True), 1), else_=0)),
+                                  func.sum(case((Unit.state == "rejected", 1), else_=0)))
+                           .where(*_waiting(locale)).group_by("kind"))
+    for kind, count, warned, rejected in rows:
+        found[kind] = count
+        found["all"] += count
+        found["warnings"] += warned or 0
+        found["rejected"] += rejected or 0
+    return found
+
+
+def page(session: Session, locale: str, show: str | None, offset: int, limit: int) -> tuple[list[QueueItem], int]:
+    """One page of the queue (oldest first) under a filter, and how many match in all."""
+    query = _filter(select(Unit, _queue_kind()).where(*_waiting(locale)), show)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(Unit.changed_at.is_(None).desc(), Unit.changed_at, Unit.position)
+                           .offset(offset).limit(limit)).all()
+    return describe_all(session, locale, [(unit, kind) for unit, kind in rows]), total
+
+
+def describe_all(session: Session, locale: str, rows: list[tuple[Unit, str]]) -> list[QueueItem]:
+    """Queue items for a page of units: their authors read in one go."""
+    words = {unit.words for unit, _ in rows}
+    authorship = Authorship.load_words(session, locale, words)
+    items = []
+    for unit, kind in rows:
+        items.append(_item(session, unit, kind, authorship, with_previous=False))
+    return items
+
+
+def _item(session: Session, unit: Unit, kind: str, authorship: Authorship, with_previous: bool) -> QueueItem:
+    written = authorship.edits(unit.key, unit.forms, unit.previous_msgid or "")
+    authors = sorted({e.author.display_name if e.author else OUTSIDE for e in written})
+    objection = None
+    if unit.state == "rejected":
+        objection = trail.objections(trail.events(session, unit.locale, unit.key)).get(unit.fingerprint)
+    previous = _previous(session, unit, kind) if with_previous else None
+    return QueueItem(view=view(unit), kind=kind, waiting_since=unit.changed_at, authors=authors,
+                     previous=previous, source_before=unit.source_before or unit.previous_msgid or "",
+                     objection=objection)
 
 
 def _latest(approvals: list[Approval], exclude: str) -> Approval | None:
@@ -101,68 +135,25 @@ def _latest(approvals: list[Approval], exclude: str) -> Approval | None:
     return (standing or others or [None])[-1]
 
 
-def _previous(approval: Approval | None) -> Previous | None:
+def _previous(session: Session, unit: Unit, kind: str) -> Previous | None:
+    query = select(Approval).options(selectinload(Approval.reviewer)).order_by(Approval.created_at, Approval.id)
+    approval = _latest(list(session.scalars(query.where(Approval.locale == unit.locale, Approval.mid == unit.mid))),
+                       unit.fingerprint)
+    before = unit.source_before or unit.previous_msgid or ""
+    if approval is None and before:
+        approval = _latest(list(session.scalars(query.where(Approval.locale == unit.locale,
+                                                            and_(Approval.msgctxt == unit.msgctxt,
+                                                                 Approval.msgid == before)))), unit.fingerprint)
     if approval is None:
         return None
     return Previous(forms=approval.forms, msgid=approval.msgid, approved_at=approval.created_at,
                     reviewer=approval.reviewer.display_name, standing=approval.revoked_at is None)
 
 
-def describe(view: MessageView, history: _History, objections: dict[str, TrailEvent]) -> QueueItem:
-    """A queue item for one waiting message."""
-    key, print_ = view.key, view.fingerprint
-    edits = history.edits_by_print.get(print_, [])
-    written = history.authorship.edits(key, view.forms, view.entry.previous_msgid or "")
-    authors = sorted({e.author.display_name if e.author else "unknown (edited outside the portal)"
-                      for e in written})
-    source_before = view.entry.previous_msgid or history.source_before.get(key, "")
-    changed = _latest(history.approvals_by_key.get(key, []), print_)
-    if changed is not None:
-        kind, previous = "changed", _previous(changed)
-    elif source_before:
-        kind = "source_changed"
-        previous = _previous(_latest(history.approvals_by_msgid.get((key[0], source_before), []), print_))
-    else:
-        kind, previous = "new", None
-    return QueueItem(view=view, kind=kind, waiting_since=edits[-1].created_at if edits else None,
-                     authors=authors, previous=previous, source_before=source_before,
-                     objection=objections.get(print_))
-
-
-def _oldest_first(item: QueueItem):
-    return (item.waiting_since or dt.datetime.min, item.view.entry.linenum)
-
-
-def build(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
-          views: list[MessageView] | None = None) -> list[QueueItem]:
-    """Every waiting reviewed message of a locale, oldest first (``views``: the catalog's
-    messages, if the caller has them already).
-
-    Text that no edit accounts for (edited in the file) is noted first, as written
-    by an unknown author, so that it too has a "waiting since" and a trail.
-    """
-    if views is None:
-        views = workspace.messages(template_file, po_file, session, locale, terms)
-    waiting = [v for v in views if v.reviewed and v.state in ("awaiting", "rejected")]
-    if note_outside_texts(session, locale, [v.entry for v in waiting], workspace.current_revision(session, locale)):
-        session.commit()
-    history = _history(session, locale)
-    objections = trail.objections(trail.events(session, locale))
-    return sorted((describe(v, history, objections) for v in waiting), key=_oldest_first)
-
-
-def item_for(template_file: Path, po_file: Path, session: Session, locale: str, terms: Terms,
-             view: MessageView) -> QueueItem:
+def item_for(session: Session, unit: Unit) -> QueueItem:
     """The queue item for one message (waiting or not: an approved one shows its previous approval)."""
-    if view.reviewed and view.state in ("awaiting", "rejected"):
-        if note_outside_texts(session, locale, [view.entry], workspace.current_revision(session, locale)):
-            session.commit()
-    # A fingerprint includes the message's key: only its own events can object to its text.
-    return describe(view, _history(session, locale), trail.objections(trail.events(session, locale, view.key)))
-
-
-def counts(items: list[QueueItem]) -> dict[str, int]:
-    return {name: sum(item.matches(name) for item in items) for name in FILTERS}
+    kind = session.scalar(select(_queue_kind()).where(Unit.id == unit.id))
+    return _item(session, unit, kind, Authorship.load_words(session, unit.locale, {unit.words}), with_previous=True)
 
 
 @dataclass
@@ -176,34 +167,25 @@ class LocaleSummary:
     rejected: int = 0
     not_ready: int = 0  # untranslated or fuzzy: nothing to review yet
     oldest_since: dt.datetime | None = None
-    oldest_unknown: bool = False  # True when the oldest waiting text has no recorded time
+    oldest_unknown: bool = False  # True when a waiting text has no recorded time
 
 
-def summarize(template_file: Path, po_file: Path, session: Session, locale: str) -> LocaleSummary:
-    """Counts for the dashboard. States only: no quality checks, so it stays fast for every locale."""
+def summarize(session: Session, locale: str) -> LocaleSummary:
+    """Counts for the dashboard: one GROUP BY and one MIN over the units."""
     summary = LocaleSummary(locale)
-    if not Path(po_file).exists():
-        return summary
-    live = [(entry, state) for entry, _, kind, state in workspace.live_entries(template_file, po_file,
-                                                                                 session, locale) if kind]
-    waiting = [entry for entry, state in live if state == "awaiting"]
-    if note_outside_texts(session, locale, [entry for entry, state in live if state in ("awaiting", "rejected")],
-                          workspace.current_revision(session, locale)):
-        session.commit()
-    summary.reviewed = len(live)
-    summary.approved = sum(state == "approved" for _, state in live)
-    summary.rejected = sum(state == "rejected" for _, state in live)
-    summary.awaiting = len(waiting)
+    rows = session.execute(select(Unit.state, func.count())
+                           .where(Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None))
+                           .group_by(Unit.state))
+    for state, count in rows:
+        summary.reviewed += count
+        if state in ("approved", "awaiting", "rejected"):
+            setattr(summary, state, count)
     summary.not_ready = summary.reviewed - summary.approved - summary.rejected - summary.awaiting
-    if waiting:
-        prints = {entry_fingerprint(entry) for entry in waiting}
-        latest: dict[str, dt.datetime] = {}
-        for print_, created in session.execute(select(Edit.fingerprint, Edit.created_at)
-                                               .where(Edit.locale == locale)):
-            if print_ in prints and (print_ not in latest or created > latest[print_]):
-                latest[print_] = created
-        summary.oldest_since = min(latest.values()) if latest else None
-        summary.oldest_unknown = len(latest) < len(prints)
+    if summary.awaiting:
+        awaiting = (Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None), Unit.state == "awaiting")
+        summary.oldest_since = session.scalar(select(func.min(Unit.changed_at)).where(*awaiting))
+        summary.oldest_unknown = bool(session.scalar(select(func.count()).where(*awaiting,
+                                                                             Unit.changed_at.is_(None))))
     return summary
 
 

@@ -1,36 +1,28 @@
-"""Medical classification, fingerprints, history and approvals.
+"""Review rules: who may approve what, bound to the exact text read (DESIGN invariants 1 and 3).
 
-* Which messages are reviewed (medical content, and site text families read) is read
-  from the template only (invariant 2): ``review_kind``.
-* An approval pins one fingerprint: context, source, plural source and every
-  translation form, hashed together (invariant 1). Any edit changes it.
-* Nobody approves text they wrote (invariant 3), judged from the edit history by the
-  *words* (``words_fingerprint``: NFC, whitespace and invisible characters normalised) for
-  the same message across changes of its English (``Authorship``), so neither a tool that
-  rewrites the text nor a change of the English loses who wrote it.
+* Which messages are reviewed (medical content, and site text families read) is decided by
+  the template (``portal.translation.template.review_kind``) and stored with each unit.
+* An approval pins one fingerprint: context, source, plural source and every translation
+  form, hashed together. Any edit changes it.
+* Nobody approves words they wrote (``Authorship``): judged from the edit history by the
+  normalised words, for the same message across changes of its English, so neither a tool
+  that rewrites the text nor a change of the English loses who wrote it.
+* What blocks approval is ``checks.blocking_problems``, the same verdict as everywhere.
 
-Pure domain code: callers pass a SQLAlchemy session and plain values.
+Pure domain code: callers pass a SQLAlchemy session, units and people, and commit.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Container
-
-import polib
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import Approval, Edit, Rejection, SourceChange, User, utcnow
+from portal.db import utcnow
+from portal.people.models import User
+from portal.review.models import Approval, Rejection
 from portal.translation.checks import blocking_problems
-from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
-from portal.translation.identity import (
-    MessageKey,
-    entry_fingerprint,
-    forms_of,
-    is_translated,
-    message_key,
-    words_fingerprint,
-)
+from portal.translation.identity import MessageKey, words_fingerprint
+from portal.translation.models import Edit, SourceChange, Unit
+from portal.translation.units import refresh_states
 
 
 class ReviewError(Exception):
@@ -71,90 +63,6 @@ def _reason(text: str | None, what: str) -> str:
     return reason
 
 
-def review_kind(entry: polib.POEntry) -> str | None:
-    """What a template entry is, as its extracted comments say: "medical" (content), "site" (any
-    other text families read), or None (staff only: not reviewed). The one place that decides;
-    only the template is ever asked, never a working ``.po`` (invariant 2). A string without a
-    marker is reviewed as site text: the default is to review."""
-    comments = {line.strip() for line in (entry.comment or "").splitlines()}
-    if MEDICAL_COMMENT in comments:
-        return "medical"
-    if STAFF_COMMENT in comments:
-        return None
-    return "site"
-
-
-KIND_LABELS = {"medical": "Medical", "site": "Site text"}
-
-
-def reviewed_keys(template: polib.POFile) -> dict[MessageKey, str]:
-    """Every message that needs a reviewer's approval before families read it, with its kind."""
-    found = {}
-    for entry in template:
-        if not entry.obsolete and entry.msgid:
-            kind = review_kind(entry)
-            if kind is not None:
-                found[message_key(entry)] = kind
-    return found
-
-
-_REVIEWED_CACHE: dict[str, tuple[tuple, dict]] = {}
-
-
-def reviewed_keys_of(template_file) -> dict[MessageKey, str]:
-    """``reviewed_keys`` of a template file, parsed again only when the file is replaced or changed
-    (pages that show several locales read the one template once)."""
-    import os
-
-    from portal.translation.catalogs import load_po
-
-    path = os.fspath(template_file)
-    stat = os.stat(path)
-    identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    cached = _REVIEWED_CACHE.get(path)
-    if cached is None or cached[0] != identity:
-        cached = (identity, reviewed_keys(load_po(path)))
-        _REVIEWED_CACHE[path] = cached
-    return cached[1]
-
-
-def same_message(model, locale: str, key: MessageKey) -> tuple:
-    """SQL conditions selecting one message's rows (edits, rejections) in one locale."""
-    return (model.locale == locale, model.msgctxt == key[0], model.msgid == key[1], model.msgid_plural == key[2])
-
-
-def record_edit(session: Session, locale: str, entry: polib.POEntry, author: User | None,
-                origin: str = "web", *, revision: int = 0, warnings: list[str] = (),
-                previous_msgid: str | None = None, replaced: list[str] | None = None) -> Edit:
-    """Remember who wrote the entry's current text (the four-eyes rule reads this).
-
-    ``previous_msgid`` is the English the source replaced (the entry's ``#| msgid``), when
-    the caller read it before clearing it; by default the entry's own. ``replaced`` is the
-    text this save replaced, when known.
-    """
-    key = message_key(entry)
-    edit = Edit(locale=locale, fingerprint=entry_fingerprint(entry), msgctxt=key[0], msgid=key[1],
-                msgid_plural=key[2], translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
-                words=words_fingerprint(forms_of(entry)),
-                replaced_json=None if replaced is None else json.dumps(list(replaced), ensure_ascii=False),
-                author_id=author.id if author else None, origin=origin, revision=revision,
-                fuzzy="fuzzy" in entry.flags, warnings_json=json.dumps(list(warnings), ensure_ascii=False),
-                previous_msgid=(entry.previous_msgid if previous_msgid is None else previous_msgid) or "")
-    session.add(edit)
-    return edit
-
-
-def find_entry(catalog: polib.POFile, key: MessageKey) -> polib.POEntry | None:
-    """The live entry of one message in a catalog, or None (its English may have changed)."""
-    return next((e for e in catalog if not e.obsolete and message_key(e) == key), None)
-
-
-def latest_edit(session: Session, locale: str, print_: str) -> Edit | None:
-    """The newest recorded save of this exact text."""
-    return session.scalars(select(Edit).where(Edit.locale == locale, Edit.fingerprint == print_)
-                           .order_by(Edit.id.desc())).first()
-
-
 class Authorship:
     """Who wrote which words, for the messages of one locale (invariant 3).
 
@@ -178,9 +86,14 @@ class Authorship:
 
     @classmethod
     def load(cls, session: Session, locale: str, words: str | None = None) -> "Authorship":
+        """Every edit of a locale (pages that judge many messages), or those with these words."""
+        return cls.load_words(session, locale, None if words is None else {words})
+
+    @classmethod
+    def load_words(cls, session: Session, locale: str, words: set[str] | None) -> "Authorship":
         edits = select(Edit).where(Edit.locale == locale).options(selectinload(Edit.author))
         if words is not None:
-            edits = edits.where(Edit.words == words)
+            edits = edits.where(Edit.words.in_(words))
         before: dict[tuple[str, str], set[str]] = {}
         changes = session.execute(
             select(Edit.msgctxt, Edit.msgid, Edit.previous_msgid).where(Edit.locale == locale, Edit.previous_msgid != "")
@@ -217,9 +130,9 @@ def authors_of(session: Session, locale: str, key: MessageKey, forms: list[str],
     return Authorship.load(session, locale, words_fingerprint(forms)).authors(key, forms, previous_msgid)
 
 
-def entry_authors(session: Session, locale: str, entry: polib.POEntry) -> set[int | None]:
-    """The authors of an entry's current text (its own ``#| msgid`` counts as an earlier English)."""
-    return authors_of(session, locale, message_key(entry), forms_of(entry), entry.previous_msgid or "")
+def unit_authors(session: Session, unit: Unit) -> set[int | None]:
+    """The authors of a unit's current text (its ``previous_msgid`` counts as an earlier English)."""
+    return authors_of(session, unit.locale, unit.key, unit.forms, unit.previous_msgid or "")
 
 
 def current_approval(session: Session, locale: str, print_: str) -> Approval | None:
@@ -244,81 +157,85 @@ def require_reviewer(person: User, locale: str) -> None:
                            f"grant it with `flask users set-role {person.username} reviewer {locale}`.")
 
 
-def check_approvable(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
-                     reviewer: User) -> str | None:
-    """The reason this reviewer may not approve this entry now, or None if they may."""
-    if message_key(entry) not in reviewed:
+def check_approvable(session: Session, unit: Unit, reviewer: User) -> str | None:
+    """The reason this reviewer may not approve this unit's text now, or None if they may."""
+    if unit.kind is None:
         return "it is shown only to staff, so it needs no approval"
-    if not is_translated(entry):
+    if not unit.translated:
         return "it has no translation yet"
-    if "fuzzy" in entry.flags:
+    if unit.fuzzy:
         return "it is marked fuzzy (needs edit); the translator must confirm it first"
-    problems = blocking_problems(entry.msgid, entry.msgid_plural, forms_of(entry), locale)
+    problems = blocking_problems(unit.msgid, unit.msgid_plural, unit.forms, unit.locale)
     if problems:
         return "it fails a blocking check: " + "; ".join(problems)
-    if reviewer.id in entry_authors(session, locale, entry):
+    if reviewer.id in unit_authors(session, unit):
         return "you wrote this text; another reviewer must approve it (four eyes)"
     return None
 
 
-def _require_seen(entry: polib.POEntry, seen_fingerprint: str | None) -> str:
-    print_ = entry_fingerprint(entry)
-    if seen_fingerprint is not None and seen_fingerprint != print_:
-        raise TextChanged(forms_of(entry), print_)
-    return print_
+def _locked(session: Session, unit: Unit, seen_fingerprint: str | None) -> Unit:
+    """The unit, held for this transaction (a no-op UPDATE: a row lock on PostgreSQL, the write
+    lock on SQLite) and read again, so no save can slip in between the check of the text read
+    and the record of the decision. TextChanged if it is no longer the text the reviewer read."""
+    session.execute(update(Unit).where(Unit.id == unit.id).values(state=Unit.state)
+                    .execution_options(synchronize_session=False))
+    unit = session.scalars(select(Unit).where(Unit.id == unit.id).execution_options(populate_existing=True)).one()
+    if seen_fingerprint is not None and seen_fingerprint != unit.fingerprint:
+        raise TextChanged(unit.forms, unit.fingerprint)
+    return unit
 
 
-def approve(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
-            reviewer: User, seen_fingerprint: str | None = None, note: str = "") -> Approval:
-    """Approve exactly this entry's current text for ``locale``.
+def approve(session: Session, unit: Unit, reviewer: User, seen_fingerprint: str | None = None,
+            note: str = "") -> Approval:
+    """Approve exactly this unit's current text for its locale.
 
-    ``seen_fingerprint`` is the text the reviewer read; if the entry changed
-    since, the approval is refused (TextChanged) rather than applied to text nobody read.
+    ``seen_fingerprint`` is the text the reviewer read; if the unit changed since, the
+    approval is refused (TextChanged) rather than applied to text nobody read. Flushes; the
+    caller commits (and publishes).
     """
-    require_reviewer(reviewer, locale)
-    print_ = _require_seen(entry, seen_fingerprint)
+    require_reviewer(reviewer, unit.locale)
     note = (note or "").strip()
     if len(note) > REASON_LIMIT:
         raise ReviewError(f"Keep the note under {REASON_LIMIT} characters (it has {len(note)}).")
-    problem = check_approvable(session, locale, entry, reviewed, reviewer)
+    unit = _locked(session, unit, seen_fingerprint)
+    problem = check_approvable(session, unit, reviewer)
     if problem:
         cls = OwnText if "you wrote" in problem else NothingToApprove
-        raise cls(f"Cannot approve {entry.msgid[:60]!r}: {problem}.")
-    existing = current_approval(session, locale, print_)
+        raise cls(f"Cannot approve {unit.msgid[:60]!r}: {problem}.")
+    existing = current_approval(session, unit.locale, unit.fingerprint)
     if existing is not None:
         return existing
-    authors = entry_authors(session, locale, entry) - {None}
-    key = message_key(entry)
+    authors = unit_authors(session, unit) - {None}
     approval = Approval(
-        locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],
-        translation_json=json.dumps(forms_of(entry), ensure_ascii=False), reviewer_id=reviewer.id,
+        locale=unit.locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt, msgid=unit.msgid,
+        msgid_plural=unit.msgid_plural, translation_json=unit.forms_json, reviewer_id=reviewer.id,
         author_id=min(authors) if len(authors) == 1 else None, author_known=bool(authors),
         created_at=utcnow(), note=note,
     )
     session.add(approval)
     session.flush()
+    refresh_states(session, unit.locale, {unit.fingerprint})
     return approval
 
 
-def reject(session: Session, locale: str, entry: polib.POEntry, reviewed: Container[MessageKey],
-           reviewer: User, reason: str, seen_fingerprint: str | None = None) -> Rejection:
+def reject(session: Session, unit: Unit, reviewer: User, reason: str, seen_fingerprint: str | None = None) -> Rejection:
     """Send this exact text back to its translator with a reason they will read."""
-    require_reviewer(reviewer, locale)
-    print_ = _require_seen(entry, seen_fingerprint)
+    require_reviewer(reviewer, unit.locale)
     reason = _reason(reason, "rejection")
-    if message_key(entry) not in reviewed:
+    unit = _locked(session, unit, seen_fingerprint)
+    if unit.kind is None:
         raise NothingToApprove("This message is shown only to staff; it is not reviewed.")
-    if not is_translated(entry):
+    if not unit.translated:
         raise NothingToApprove("This message has no translation to reject yet.")
-    if current_approval(session, locale, print_) is not None:
+    if current_approval(session, unit.locale, unit.fingerprint) is not None:
         raise ReviewError("This text is approved. To take it back from families, revoke the approval "
                           "(with a reason) instead.")
-    key = message_key(entry)
-    rejection = Rejection(locale=locale, fingerprint=print_, msgctxt=key[0], msgid=key[1], msgid_plural=key[2],
-                          translation_json=json.dumps(forms_of(entry), ensure_ascii=False),
+    rejection = Rejection(locale=unit.locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
+                          msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
                           reviewer_id=reviewer.id, reason=reason, created_at=utcnow())
     session.add(rejection)
     session.flush()
+    refresh_states(session, unit.locale, {unit.fingerprint})
     return rejection
 
 
@@ -334,25 +251,5 @@ def revoke(session: Session, locale: str, approval_id: int, reviewer: User, reas
     approval.revoked_at = utcnow()
     approval.revoked_by_id = reviewer.id
     session.flush()
+    refresh_states(session, locale, {approval.fingerprint})
     return approval
-
-
-def note_outside_texts(session: Session, locale: str, entries: list[polib.POEntry], revision: int = 0) -> int:
-    """Record, as written by an unknown author, each translated text no edit accounts for.
-
-    Text edited in the file outside the portal has no history. Noting it when the portal
-    first sees it gives the reviewer a "waiting since" and a trail that says the author is
-    unknown. It never weakens four eyes: it adds no person to any text's authors.
-    """
-    candidates = {entry_fingerprint(e): e for e in entries if is_translated(e)}
-    if not candidates:
-        return 0
-    known = set(session.scalars(select(Edit.fingerprint).where(Edit.locale == locale)))
-    added = 0
-    for print_, entry in candidates.items():
-        if print_ not in known:
-            record_edit(session, locale, entry, None, "file", revision=revision)
-            added += 1
-    if added:
-        session.flush()
-    return added

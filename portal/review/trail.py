@@ -14,12 +14,11 @@ import io
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import Approval, Rejection
-from portal.review.rules import same_message
-from portal.translation.identity import MessageKey
+from portal.review.models import Approval, Rejection
+from portal.translation.identity import MessageKey, message_id
 
 KINDS = ("approved", "rejected", "revoked")
 LABELS = {"approved": "Approved", "rejected": "Rejected", "revoked": "Approval revoked"}
@@ -89,13 +88,46 @@ def events(session: Session, locale: str | None = None, key: MessageKey | None =
         approvals = approvals.where(Approval.locale == locale)
         rejections = rejections.where(Rejection.locale == locale)
     if key is not None:
-        approvals = approvals.where(*same_message(Approval, locale, key))
-        rejections = rejections.where(*same_message(Rejection, locale, key))
+        approvals = approvals.where(Approval.mid == message_id(key))
+        rejections = rejections.where(Rejection.mid == message_id(key))
     found = [event for a in session.scalars(approvals) for event in _from_approval(a)]
     found += [_from_rejection(r) for r in session.scalars(rejections)]
     order = {kind: index for index, kind in enumerate(KINDS)}
     found.sort(key=lambda e: (e.at, order[e.kind], e.approval_id or 0))
     return found
+
+
+def page(session: Session, locale: str, offset: int, limit: int) -> tuple[list[TrailEvent], int]:
+    """One page of a locale's trail, newest first, and how many events it has: the order and the
+    page are chosen in SQL (a union of approvals, revocations and rejections), then only that
+    page's rows are read."""
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    approved = select(literal("approved").label("kind"), Approval.created_at.label("at"), Approval.id.label("id"),
+                      literal(order["approved"]).label("rank")).where(Approval.locale == locale)
+    revoked = select(literal("revoked"), Approval.revoked_at, Approval.id, literal(order["revoked"])) \
+        .where(Approval.locale == locale, Approval.revoked_at.is_not(None))
+    rejected = select(literal("rejected"), Rejection.created_at, Rejection.id, literal(order["rejected"])) \
+        .where(Rejection.locale == locale)
+    everything = union_all(approved, revoked, rejected).subquery()
+    total = session.scalar(select(func.count()).select_from(everything))
+    chosen = session.execute(select(everything.c.kind, everything.c.id)
+                             .order_by(everything.c.at.desc(), everything.c.rank.desc(), everything.c.id.desc())
+                             .offset(offset).limit(limit)).all()
+    approval_ids = {row_id for kind, row_id in chosen if kind != "rejected"}
+    rejection_ids = {row_id for kind, row_id in chosen if kind == "rejected"}
+    approvals = {a.id: a for a in session.scalars(
+        select(Approval).where(Approval.id.in_(approval_ids)).options(
+            selectinload(Approval.reviewer), selectinload(Approval.author), selectinload(Approval.revoked_by)))}
+    rejections = {r.id: r for r in session.scalars(
+        select(Rejection).where(Rejection.id.in_(rejection_ids)).options(selectinload(Rejection.reviewer)))}
+    found = []
+    for kind, row_id in chosen:
+        if kind == "rejected":
+            found.append(_from_rejection(rejections[row_id]))
+        else:
+            made = _from_approval(approvals[row_id])
+            found.append(made[0] if kind == "approved" else made[1])
+    return found, total
 
 
 def objections(found: list[TrailEvent]) -> dict[str, TrailEvent]:

@@ -18,26 +18,26 @@ Pure domain code: no Flask.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polib
 from babel.messages.plurals import get_plural
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.models import Edit, User
-from portal.review.rules import same_message
-from portal.translation.catalogs import atomic_write, catalog_lock, load_po
+from portal.db import utcnow
+from portal.people.models import User
+from portal.translation import files
 from portal.translation.checks import Terms, check_translation
-from portal.translation.identity import MessageKey, entry_fingerprint, fingerprint, forms_of, message_id, message_key
+from portal.translation.identity import MessageKey, fingerprint, forms_of, message_id, message_key
+from portal.translation.models import Edit, PendingUpload, Unit
 from portal.translation.pofile import PoSyntaxError, dumps, parse
-from portal.translation.workspace import Change, WorkspaceError, apply_changes, current_revision
+from portal.translation.units import Change, WorkspaceError, apply_changes, current_revision
 
 MAX_BYTES = 5 * 1024 * 1024
 REVISION_HEADER = "X-Portal-Revision"
@@ -68,16 +68,14 @@ def stamped_revision(secret: str, locale: str, value: str) -> int | None:
     return int(number) if code == locale and number.isdigit() else None
 
 
-def download(po_file: Path, session: Session, locale: str, secret: str) -> bytes:
-    """The working catalog as a file for Poedit, stamped with the catalog's revision.
+def download(session: Session, locale: str, secret: str) -> bytes:
+    """The locale's units as a file for Poedit, stamped with the locale's revision.
 
-    File and revision are read together under the catalog's lock (saves commit their revision
-    before releasing it), so a file is never stamped newer than its content.
-    """
-    with catalog_lock(po_file):
-        session.rollback()  # a fresh transaction: the revision read below is the latest committed
-        catalog = load_po(po_file)
-        revision = current_revision(session, locale)
+    The revision is read before the units, in the same transaction: a change that commits in
+    between has a higher revision than the stamp, so the file is never stamped newer than its
+    content (at worst older, which the upload's three-way comparison handles)."""
+    revision = current_revision(session, locale)
+    catalog = files.catalog(session, locale)
     catalog.metadata[REVISION_HEADER] = revision_stamp(secret, locale, revision)
     return dumps(catalog).encode("utf-8")
 
@@ -157,30 +155,36 @@ class Preview:
 _UNKNOWN = object()
 
 
-def text_at(session: Session, locale: str, key: MessageKey, revision: int, now: list[str]):
-    """A message's text at a catalog revision: the newest save at or before it; else what the
-    first save after it replaced; else (nothing saved since) the text now. ``_UNKNOWN`` when
-    the history cannot tell (a save that did not record what it replaced)."""
-    before = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision <= revision,
-                                                Edit.revision > 0).order_by(Edit.revision.desc(), Edit.id.desc())
-                             ).first()
+def state_at(session: Session, locale: str, key: MessageKey, revision: int, now: tuple[list[str], bool]):
+    """A message's (text, fuzzy mark) at a catalog revision: its newest save at or before it; else
+    what the first save after it replaced; else (nothing saved since) what it is now. ``_UNKNOWN``
+    when the history cannot tell (a save that did not record what it replaced)."""
+    same = (Edit.locale == locale, Edit.mid == message_id(key))
+    before = session.scalars(select(Edit).where(*same, Edit.revision <= revision, Edit.revision > 0)
+                             .order_by(Edit.revision.desc(), Edit.id.desc())).first()
     if before is not None:
-        return before.forms
-    after = session.scalars(select(Edit).where(*same_message(Edit, locale, key), Edit.revision > revision)
+        return before.forms, before.fuzzy
+    after = session.scalars(select(Edit).where(*same, Edit.revision > revision)
                             .order_by(Edit.revision, Edit.id)).first()
     if after is None:
         return now
-    return json.loads(after.replaced_json) if after.replaced_json is not None else _UNKNOWN
+    if after.replaced_json is None or after.replaced_fuzzy is None:
+        return _UNKNOWN
+    return json.loads(after.replaced_json), after.replaced_fuzzy
 
 
-def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile, terms: Terms,
-            secret: str) -> Preview:
+def preview(session: Session, locale: str, uploaded: polib.POFile, terms: Terms, secret: str) -> Preview:
     """Sort every message of the file: new, changed, conflict, failing checks, changed only on the
-    server (kept), unknown, or nothing to do."""
+    server (kept), unknown, or nothing to do.
+
+    A message's state is its text and its "needs edit" mark, compared three ways: the file, the
+    server now, and the server at the file's revision. Changed only in the file: applied.
+    Changed only on the server: kept. Changed in both to different states: a conflict."""
     stamp = uploaded.metadata.get(REVISION_HEADER, "")
     revision = stamped_revision(secret, locale, stamp) if stamp else None
     result = Preview(revision, stamped=bool(stamp))
-    server = {message_key(e): e for e in load_po(po_file) if not e.obsolete and e.msgid}
+    server = {unit.key: unit for unit in session.scalars(select(Unit).where(Unit.locale == locale,
+                                                                          Unit.obsolete.is_(False)))}
     for entry in uploaded:
         if entry.obsolete or not entry.msgid:
             continue
@@ -189,29 +193,26 @@ def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile
             result.unknown.append(entry.msgid)
             continue
         current = server[key]
-        mine, theirs = forms_of(entry), forms_of(current)
-        if not any(mine) or (mine == theirs and ("fuzzy" in entry.flags) == ("fuzzy" in current.flags)):
+        mine, theirs = forms_of(entry), current.forms
+        file_fuzzy = "fuzzy" in entry.flags
+        if not any(mine) or (mine, file_fuzzy) == (theirs, current.fuzzy):
             result.unchanged += 1  # an empty form in the file never erases the server's text
-            continue
-        if mine == theirs:  # only the "needs edit" mark changed: confirming a fuzzy text, or marking one
-            item = Item(key, message_id(key), entry.msgid, theirs, mine, server_fingerprint=entry_fingerprint(current),
-                        fuzzy="fuzzy" in entry.flags)
-            checks = check_translation(entry.msgid, entry.msgid_plural, mine, locale, terms)
-            item.problems, item.warnings = checks.blocking, checks.warnings
-            (result.failures if item.problems else result.changed).append(item)
             continue
         if len(mine) != len(theirs):
             mine = (mine + [""] * len(theirs))[:len(theirs)]
-        item = Item(key, message_id(key), entry.msgid, theirs, mine, server_fingerprint=entry_fingerprint(current),
-                    fuzzy="fuzzy" in entry.flags)
+        item = Item(key, message_id(key), entry.msgid, theirs, mine, server_fingerprint=current.fingerprint,
+                    fuzzy=file_fuzzy)
         checks = check_translation(entry.msgid, entry.msgid_plural, mine, locale, terms)
         item.problems, item.warnings = checks.blocking, checks.warnings
-        base = _UNKNOWN if revision is None else text_at(session, locale, key, revision, theirs)
-        item.base = None if base is _UNKNOWN else base
-        if base is not _UNKNOWN and base == mine:
+        base = _UNKNOWN if revision is None else state_at(session, locale, key, revision, (theirs, current.fuzzy))
+        item.base = None if base is _UNKNOWN else base[0]
+        if base is not _UNKNOWN and tuple(base) == (mine, file_fuzzy):
             result.server_newer.append(item)  # only the server changed it since the download: kept
             continue
-        changed_on_server = base != theirs if base is not _UNKNOWN else any(theirs)
+        if base is _UNKNOWN:  # no trusted base: any text on the server is a conflict to decide
+            changed_on_server = any(theirs)
+        else:
+            changed_on_server = tuple(base) != (theirs, current.fuzzy)
         if item.problems:
             result.failures.append(item)
         elif changed_on_server:
@@ -223,8 +224,8 @@ def preview(po_file: Path, session: Session, locale: str, uploaded: polib.POFile
     return result
 
 
-def apply(po_file: Path, session: Session, locale: str, result: Preview, *, as_fuzzy: bool,
-          take_mine: set[str], author: User, terms: Terms) -> int:
+def apply(session: Session, locale: str, result: Preview, *, as_fuzzy: bool, take_mine: set[str], author: User | None,
+          terms: Terms, origin: str = "upload") -> int:
     """Apply new and changed translations, and the conflicts resolved as "mine", in one save.
 
     Each change is bound to the server text the preview showed: if anything moved since, the
@@ -234,59 +235,52 @@ def apply(po_file: Path, session: Session, locale: str, result: Preview, *, as_f
     if not chosen:
         raise UploadError("There is nothing to apply: the file has no new or changed translations "
                           "that pass the checks.")
-    changes = [Change(i.key, i.upload, i.server_fingerprint, fuzzy=as_fuzzy or i.fuzzy) for i in chosen]
-    return apply_changes(po_file, session, locale, changes, author, terms, origin="upload")
+    changes = [Change(i.id, i.upload, None, fuzzy=as_fuzzy or i.fuzzy, expected_fingerprint=i.server_fingerprint)
+               for i in chosen]
+    return apply_changes(session, locale, changes, author, terms, origin=origin)
 
 
 class PendingUploads:
-    """Files waiting between preview and apply, in one folder per locale.
+    """Files waiting between preview and apply, in the database: the preview on one host can be
+    applied on another. Each belongs to the person who uploaded it (only they can apply it); a
+    person keeps at most PER_PERSON (an older one is dropped when they upload another), and none
+    outlives MAX_AGE. Pruned on every upload, so the table never grows without bound."""
 
-    Each belongs to the person who uploaded it (only they can apply it); a person keeps at most
-    PER_PERSON (an older one is dropped when they upload another), and none outlives MAX_AGE.
-    Pruning happens on every upload, so the folder never grows without bound.
-    """
-
-    MAX_AGE = 24 * 3600
+    MAX_AGE = dt.timedelta(hours=24)
     PER_PERSON = 3
     _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    def __init__(self, session: Session, locale: str):
+        self.session, self.locale = session, locale
 
-    def _path(self, person_id: int, token: str) -> Path | None:
-        return self.folder / f"{int(person_id)}-{token}.po" if self._TOKEN.match(token or "") else None
+    def prune(self, now: dt.datetime | None = None) -> None:
+        """Drop every pending file older than MAX_AGE, of every locale."""
+        self.session.execute(delete(PendingUpload).where(PendingUpload.created_at < (now or utcnow()) - self.MAX_AGE))
 
-    def prune(self, now: float | None = None) -> None:
-        """Drop every pending file older than MAX_AGE, and temporary files of interrupted writes."""
-        now = time.time() if now is None else now
-        if not self.folder.is_dir():
-            return
-        for path in list(self.folder.glob("*.po")) + list(self.folder.glob(".*.tmp")):
-            try:
-                if now - path.stat().st_mtime > (self.MAX_AGE if path.suffix == ".po" else 3600):
-                    path.unlink(missing_ok=True)
-            except FileNotFoundError:
-                pass
-
-    def store(self, person_id: int, data: bytes) -> str:
-        """Keep a file for its preview; returns its token."""
+    def store(self, person_id: int, data: bytes, filename: str = "messages.po") -> str:
+        """Keep a file for its preview; returns its token. Flushes; the caller commits."""
         self.prune()
         token = secrets.token_hex(16)
-        atomic_write(self._path(person_id, token), data, mode=0o600)
-        newest_first = sorted(self.folder.glob(f"{int(person_id)}-*.po"),
-                              key=lambda p: (p == self._path(person_id, token), p.stat().st_mtime_ns), reverse=True)
-        for old in newest_first[self.PER_PERSON:]:
-            old.unlink(missing_ok=True)
+        self.session.add(PendingUpload(token=token, locale=self.locale, user_id=person_id, filename=filename[:255],
+                                       data=data, created_at=utcnow()))
+        self.session.flush()
+        mine = self.session.scalars(select(PendingUpload.token).where(PendingUpload.user_id == person_id)
+                                    .order_by(PendingUpload.created_at.desc(), PendingUpload.token == token)).all()
+        keep = [token] + [t for t in mine if t != token][:self.PER_PERSON - 1]
+        self.session.execute(delete(PendingUpload).where(PendingUpload.user_id == person_id,
+                                                         PendingUpload.token.not_in(keep)))
         return token
 
     def load(self, person_id: int, token: str) -> bytes | None:
-        path = self._path(person_id, token)
-        try:
-            return path.read_bytes() if path is not None else None
-        except FileNotFoundError:
+        if not self._TOKEN.match(token or ""):
             return None
+        row = self.session.get(PendingUpload, token)
+        if row is None or row.user_id != person_id or row.locale != self.locale:
+            return None
+        if row.created_at < utcnow() - self.MAX_AGE:
+            return None
+        return row.data
 
     def discard(self, person_id: int, token: str) -> None:
-        path = self._path(person_id, token)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        self.session.execute(delete(PendingUpload).where(PendingUpload.token == token,
+                                                         PendingUpload.user_id == person_id))

@@ -1,8 +1,6 @@
 """The translator's workspace for one locale: progress, the message list, one message, Poedit files."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,96 +10,104 @@ from portal.forms import ConfirmForm
 from portal.locales import by_code
 from portal.people import access
 from portal.review import trail
-from portal.translation import uploads, workspace
+from portal.translation import units, uploads, workspace
 from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
-from portal.web import current_paths, current_terms
+from portal.translation.models import STATES, Unit
+from portal.web import current_terms
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
 
 PAGE_SIZE = 50
 
 
-def _views(code: str):
-    paths = current_paths()
-    return workspace.messages(paths.template, paths.po(code), get_session(), code, current_terms())
-
-
-def _message_or_404(code: str, mid: str) -> workspace.MessageView:
-    paths = current_paths()
-    try:
-        return workspace.find_message(paths.template, paths.po(code), get_session(), code, current_terms(), mid)
-    except workspace.UnknownMessage:
+def _unit_or_404(code: str, mid: str) -> Unit:
+    found = units.get(get_session(), code, mid)
+    if found is None:
         abort(404)
+    return found
 
 
 @bp.route("/<locale>/")
 @access.role("translator")
 def workspace_home(locale):
     loc = by_code(locale)
-    views = _views(loc.code)
+    session = get_session()
     state = request.args.get("state") or None
-    if state not in (None, *workspace.STATES):
+    if state not in (None, *STATES):
         state = None
     warnings_only = request.args.get("warnings") == "1"
     query = request.args.get("q", "")[:200]
-    chosen = workspace.select_messages(views, state, warnings_only, query)
-    pages = max(1, -(-len(chosen) // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown, matching = units.page(session, loc.code, state=state, warnings_only=warnings_only, query=query,
+                                 offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-matching // PAGE_SIZE))
+    if page > pages:  # past the end: the last page
+        page = pages
+        shown, matching = units.page(session, loc.code, state=state, warnings_only=warnings_only, query=query,
+                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_template(
-        "staff/workspace.html", loc=loc, progress=workspace.progress(views), states=workspace.STATES,
-        labels=workspace.STATE_LABELS, shown=chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
-        matching=len(chosen), page=page, pages=pages, state=state, warnings_only=warnings_only, query=query,
-        revision=workspace.current_revision(get_session(), loc.code))
+        "staff/workspace.html", loc=loc, progress=units.progress(session, loc.code), states=STATES,
+        labels=workspace.STATE_LABELS, shown=[workspace.view(u) for u in shown], matching=matching, page=page,
+        pages=pages, state=state, warnings_only=warnings_only, query=query,
+        revision=units.current_revision(session, loc.code))
 
 
-def _message_context(loc, view):
+def _message_context(loc, unit: Unit):
     session = get_session()
     pages = current_app.extensions["content"]
+    view = workspace.view(unit)
     entry = view.entry
     diff = source_diff(entry.previous_msgid, entry.msgid) if entry.previous_msgid else None
-    return dict(loc=loc, view=view, where=where_used(entry.occurrences, pages),
-                glossary=glossary_for(entry.msgid, pages), diff=diff,
-                history=workspace.history(session, loc.code, view.key),
-                objections=workspace.objections(session, loc.code, view.key),
-                trail=trail.events(session, loc.code, view.key),
-                examples=plural_examples(loc.code) if entry.msgid_plural else None,
+    return dict(loc=loc, view=view, entry=entry, where=where_used(unit.occurrences, pages),
+                glossary=glossary_for(unit.msgid, pages), diff=diff,
+                history=units.history(session, loc.code, unit.key),
+                objections=[e for e in reversed(trail.events(session, loc.code, unit.key)) if e.kind != "approved"],
+                trail=trail.events(session, loc.code, unit.key),
+                examples=plural_examples(loc.code) if unit.msgid_plural else None,
                 labels=workspace.STATE_LABELS, form=ConfirmForm())
 
 
-def _not_saved(loc, view, error: workspace.WorkspaceError, mine: list[str] | None = None):
+def _not_saved(loc, mid: str, error: units.WorkspaceError, mine: list[str] | None = None):
     """The message page again after a refused save: a conflict (409, both versions) or a
     problem the translator can fix (400), with what they typed kept."""
-    get_session().rollback()
-    context = _message_context(loc, view)
-    if isinstance(error, workspace.Conflict):
+    session = get_session()
+    session.rollback()
+    context = _message_context(loc, _unit_or_404(loc.code, mid))
+    if isinstance(error, units.Conflict):
         return render_template("staff/message.html", conflict=error, mine=mine or error.mine, **context), 409
     return render_template("staff/message.html", error=str(error), mine=mine, **context), 400
 
 
-def _submitted_forms(view) -> list[str]:
-    if view.entry.msgid_plural:
-        return [request.form.get(f"form{index}", "") for index in range(len(view.forms))]
+def _submitted_forms(unit: Unit) -> list[str]:
+    if unit.msgid_plural:
+        return [request.form.get(f"form{index}", "") for index in range(len(unit.forms))]
     return [request.form.get("form0", "")]
+
+
+def _base() -> int:
+    """The unit revision the page was based on; a page that sent none (or nonsense) is stale."""
+    raw = request.form.get("base", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else -1
 
 
 @bp.route("/<locale>/m/<mid>", methods=["GET", "POST"])
 @access.role("translator")
 def message(locale, mid):
     loc = by_code(locale)
-    view = _message_or_404(loc.code, mid)
-    context = _message_context(loc, view)
+    unit = _unit_or_404(loc.code, mid)
     if request.method == "GET":
-        return render_template("staff/message.html", **context)
-    if not context["form"].validate_on_submit():
+        return render_template("staff/message.html", **_message_context(loc, unit))
+    if not ConfirmForm().validate_on_submit():
         abort(400)
-    mine = [text.replace("\r\n", "\n") for text in _submitted_forms(view)]
+    mine = [text.replace("\r\n", "\n") for text in _submitted_forms(unit)]
+    session = get_session()
     try:
-        workspace.save(current_paths().po(loc.code), get_session(), loc.code, view.key, mine,
-                       request.form.get("base", ""), current_user, current_terms(),
-                       fuzzy=request.form.get("fuzzy") == "1")
-    except workspace.WorkspaceError as error:
-        return _not_saved(loc, view, error, mine)
-    flash("Saved." + (" It waits for review before families see it." if view.reviewed else ""))
+        units.save(session, loc.code, mid, mine, _base(), current_user, current_terms(),
+                   fuzzy=request.form.get("fuzzy") == "1")
+        session.commit()
+    except units.WorkspaceError as error:
+        return _not_saved(loc, mid, error, mine)
+    flash("Saved." + (" It waits for review before families see it." if unit.kind else ""))
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
 
@@ -109,14 +115,15 @@ def message(locale, mid):
 @access.role("translator")
 def revert(locale, mid, edit_id):
     loc = by_code(locale)
-    view = _message_or_404(loc.code, mid)
+    _unit_or_404(loc.code, mid)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    session = get_session()
     try:
-        workspace.revert(current_paths().po(loc.code), get_session(), loc.code, view.key, edit_id,
-                         request.form.get("base", ""), current_user, current_terms())
-    except workspace.WorkspaceError as error:
-        return _not_saved(loc, view, error)
+        units.revert(session, loc.code, mid, edit_id, _base(), current_user, current_terms())
+        session.commit()
+    except units.WorkspaceError as error:
+        return _not_saved(loc, mid, error)
     flash("The earlier version is restored, as a new save by you.")
     return redirect(url_for("translate.message", locale=loc.code, mid=mid))
 
@@ -125,19 +132,18 @@ def revert(locale, mid, edit_id):
 @access.role("translator")
 def download(locale):
     loc = by_code(locale)
-    data = uploads.download(current_paths().po(loc.code), get_session(), loc.code, current_app.secret_key)
+    data = uploads.download(get_session(), loc.code, current_app.secret_key)
     return Response(data, mimetype="text/x-gettext-translation",
                     headers={"Content-Disposition": f'attachment; filename="messages-{loc.code}.po"'})
 
 
 def _pending(code: str) -> uploads.PendingUploads:
-    return uploads.PendingUploads(Path(current_app.config["UPLOAD_DIR"]) / code)
+    return uploads.PendingUploads(get_session(), code)
 
 
 def _preview(code: str, data: bytes, filename: str) -> uploads.Preview:
     catalog = uploads.read_upload(data, filename, code)
-    return uploads.preview(current_paths().po(code), get_session(), code, catalog, current_terms(),
-                           current_app.secret_key)
+    return uploads.preview(get_session(), code, catalog, current_terms(), current_app.secret_key)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -173,7 +179,8 @@ def upload(locale):
         result = _preview(loc.code, data, sent.filename)
     except uploads.UploadError as error:
         return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
-    token = _pending(loc.code).store(current_user.id, data)
+    token = _pending(loc.code).store(current_user.id, data, sent.filename)
+    get_session().commit()
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                            filename=sent.filename)
 
@@ -200,14 +207,14 @@ def apply_upload(locale, token):
     take_mine = {key[len("conflict-"):] for key, value in request.form.items()
                  if key.startswith("conflict-") and value == "mine"}
     try:
-        revision = uploads.apply(current_paths().po(loc.code), get_session(), loc.code, result,
-                                 as_fuzzy=request.form.get("mode") == "fuzzy", take_mine=take_mine,
-                                 author=current_user, terms=current_terms())
-    except workspace.WorkspaceError as error:
+        revision = uploads.apply(get_session(), loc.code, result, as_fuzzy=request.form.get("mode") == "fuzzy",
+                                 take_mine=take_mine, author=current_user, terms=current_terms())
+        pending.discard(current_user.id, token)
+        get_session().commit()
+    except units.WorkspaceError as error:
         get_session().rollback()
         return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                                filename=filename, error=str(error)), 409
-    pending.discard(current_user.id, token)
     applied = len(result.new) + len(result.changed) + len(take_mine & {i.id for i in result.conflicts})
     flash(f"Applied {applied} translation{'' if applied == 1 else 's'} from the file "
           f"(catalog revision {revision}).")

@@ -1,0 +1,67 @@
+"""Tables of review and the gate: approvals bound to exact text, rejections, and the catalogs
+the gate published (one per locale, with a version every worker on every host checks)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, utcnow
+from portal.people.models import User
+from portal.translation.models import _Text
+
+
+class Approval(_Text, Base):
+    """A reviewer's approval of one exact text for one locale."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    author_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # the reviewer's optional comment
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+
+class Rejection(_Text, Base):
+    """A reviewer's rejection of one exact text, with the reason the translator sees."""
+
+    __tablename__ = "rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    reviewer: Mapped[User] = relationship()
+
+
+class PublishedCatalog(Base):
+    """What families read in one locale: the compiled catalog the gate built, the dates its texts
+    were approved, and a version. Written only by the gate, catalog and dates in one row, so
+    they are always replaced together (DESIGN invariants 4 and 8)."""
+
+    __tablename__ = "published_catalogs"
+
+    locale: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    mo: Mapped[bytes] = mapped_column(LargeBinary)
+    reviewed_json: Mapped[str] = mapped_column(Text, default="{}")  # lookup key -> ISO time of its approval
+    report_json: Mapped[str] = mapped_column(Text, default="{}")
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def reviewed(self) -> dict[str, str]:
+        return json.loads(self.reviewed_json or "{}")
+
+    @property
+    def report(self) -> dict:
+        return json.loads(self.report_json or "{}")

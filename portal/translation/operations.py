@@ -1,0 +1,132 @@
+"""Operations on the units of every locale that commit: the template's merge, and ``.po`` files
+in and out of the repository. Commands call these; each is one transaction, committed here.
+
+* ``update_locales``: `flask translate update`, the template merged into every locale's units.
+* ``import_locales``: `flask translate import`, the repository's ``.po`` files read into the
+  units through the same path as an upload (checks; conflicts reported, not applied unless
+  asked; authorship "edited outside the portal").
+* ``export_locales``: `flask translate export`, the units written to the repository's ``.po``
+  files, the same bytes for the same data.
+
+Pure domain code: no Flask.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from portal.locales import by_code
+from portal.paths import Paths
+from portal.translation import files, template, uploads
+from portal.translation.catalogs import CatalogError, atomic_write, load_po
+from portal.translation.checks import Terms
+from portal.translation.pofile import PoSyntaxError, parse
+
+
+def update_locales(paths: Paths, session: Session, locales: list[str], terms: Terms = Terms()
+                   ) -> list[template.SyncReport]:
+    """Merge the template into the units of these locales, all in one transaction."""
+    for code in locales:
+        by_code(code)
+    catalog = template.load(paths.template)
+    reports = [template.sync(session, catalog, code, terms) for code in locales]
+    session.commit()
+    return reports
+
+
+@dataclass
+class ImportReport:
+    locale: str
+    applied: int = 0
+    conflicts: list[str] = field(default_factory=list)  # English of messages whose text differs from the units'
+    failures: list[tuple[str, list[str]]] = field(default_factory=list)  # (English, blocking problems)
+    unknown: list[str] = field(default_factory=list)
+    missing_file: bool = False
+
+
+def import_locale(paths: Paths, session: Session, locale: str, terms: Terms, *, replace: bool = False) -> ImportReport:
+    """Read the repository's ``.po`` of a locale into its units (one transaction).
+
+    A file has no download stamp, so a text that differs from a unit's non-empty text is a
+    conflict: reported and left alone, unless ``replace``. New texts (the unit is empty) are
+    applied, as written by an unknown author (edited outside the portal). Texts with a blocking
+    problem are reported and never applied.
+    """
+    report = ImportReport(locale)
+    path = paths.po(locale)
+    if not path.exists():
+        report.missing_file = True
+        return report
+    try:
+        catalog = parse(path.read_text(encoding="utf-8"))
+    except (PoSyntaxError, UnicodeDecodeError) as error:
+        raise CatalogError(f"{path}: {error}") from None
+    preview = uploads.preview(session, locale, catalog, terms, secret="")
+    report.conflicts = [item.msgid for item in preview.conflicts]
+    report.failures = [(item.msgid, item.problems) for item in preview.failures]
+    report.unknown = list(preview.unknown)
+    take = {item.id for item in preview.conflicts} if replace else set()
+    chosen = len(preview.new) + len(preview.changed) + len(take)
+    if chosen:
+        uploads.apply(session, locale, preview, as_fuzzy=False, take_mine=take, author=None, terms=terms,
+                      origin="import")
+        report.applied = chosen
+    session.commit()
+    return report
+
+
+def export_locale(paths: Paths, session: Session, locale: str) -> bool:
+    """Write a locale's units to the repository's ``.po`` (atomically); returns whether it changed."""
+    by_code(locale)
+    template_date = load_po(paths.template).metadata.get("POT-Creation-Date", "") if paths.template.exists() else ""
+    data = files.export(session, locale, template_date).encode("utf-8")
+    target = paths.po(locale)
+    if target.exists() and target.read_bytes() == data:
+        return False
+    atomic_write(target, data)
+    return True
+
+
+def adopt_catalog(session: Session, locale: str, po, terms: Terms = Terms()) -> int:
+    """Take over a working catalog as it is: the move of an installation from files to the
+    database, once (migration 0007). Every text becomes its unit's text, exactly; a blocking
+    problem is stored (so the text is never approved or served) but nothing is refused or
+    lost. A text no saved edit accounts for gets an edit by an unknown author, as an import
+    would record it. Returns how many texts were taken over. Flushes only.
+    """
+    from sqlalchemy import select
+
+    from portal.db import utcnow
+    from portal.translation.identity import forms_of, message_key
+    from portal.translation.models import Edit, Unit
+    from portal.translation.units import current_revision, refresh_state, set_text
+
+    found = {unit.key: unit for unit in session.scalars(select(Unit).where(Unit.locale == locale))}
+    revision, now, taken = current_revision(session, locale), utcnow(), 0
+    for entry in po:
+        unit = found.get(message_key(entry)) if entry.msgid and not entry.obsolete else None
+        if unit is None:
+            continue
+        forms = forms_of(entry)
+        size = len(unit.forms)
+        forms = (forms + [""] * size)[:size] if unit.msgid_plural else forms[:1]
+        set_text(unit, forms, locale, terms)
+        unit.fuzzy = "fuzzy" in entry.flags
+        unit.previous_msgctxt, unit.previous_msgid = entry.previous_msgctxt, entry.previous_msgid
+        unit.previous_msgid_plural = entry.previous_msgid_plural
+        unit.translator_comment = entry.tcomment or ""
+        edits = list(session.scalars(select(Edit).where(Edit.locale == locale, Edit.mid == unit.mid)
+                                     .order_by(Edit.id)))
+        same = [edit for edit in edits if edit.fingerprint == unit.fingerprint]
+        unit.source_before = next((e.previous_msgid for e in reversed(edits) if e.previous_msgid), "")
+        if unit.translated and not same:
+            session.add(Edit(locale=locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
+                             msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
+                             words=unit.words, author_id=None, origin="import", revision=revision,
+                             fuzzy=unit.fuzzy, warnings_json=unit.warnings_json, created_at=now))
+        unit.changed_at = same[-1].created_at if same else (now if unit.translated else None)
+        refresh_state(session, unit)
+        taken += unit.translated
+    session.flush()
+    return taken
