@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import threading
 
 from babel.support import NullTranslations, Translations
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.review.models import PublishedCatalog
+
+log = logging.getLogger(__name__)
 
 
 class ServedCatalog:
@@ -68,9 +72,23 @@ class ServedCatalogs:
             return session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
 
     def exists(self, locale: str) -> bool:
-        return self.version(locale) is not None
+        try:
+            return self.version(locale) is not None
+        except SQLAlchemyError:
+            return True  # the database cannot say: do not try to publish now
 
     def get(self, locale: str) -> ServedCatalog:
+        """The locale's served catalog; the last one this worker had (or none: English) when the
+        database cannot say, so a family page never fails with the database."""
+        try:
+            return self._get(locale)
+        except SQLAlchemyError:
+            log.warning("the served catalog of %s could not be read; serving what this worker has", locale,
+                        exc_info=True)
+            cached = self._cache.get(locale)
+            return cached[1] if cached else EMPTY
+
+    def _get(self, locale: str) -> ServedCatalog:
         with self._sessions() as session:
             version = session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
             if version is None:

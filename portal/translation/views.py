@@ -37,7 +37,7 @@ def workspace_home(locale):
         state = None
     warnings_only = request.args.get("warnings") == "1"
     query = request.args.get("q", "")[:200]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 10**6)  # past the end is clamped below
     shown, matching = units.page(session, loc.code, state=state, warnings_only=warnings_only, query=query,
                                  offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-matching // PAGE_SIZE))
