@@ -1,5 +1,6 @@
 # The two commands a newcomer needs (see README.md):
-#   make run    install, prepare the database and published catalogs, serve on http://127.0.0.1:5000
+#   make run    install, prepare the database (units from the template and the shipped drafts), publish,
+#               serve on http://127.0.0.1:5000
 #   make test   install what the tests need (Debian's chromium, gettext, Noto fonts when root), run them all
 PYTHON ?= python3
 # pytest-xdist: one worker per core. Override, e.g. `make test PYTEST_ARGS="-n 0 -x"`.
@@ -28,6 +29,8 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask translate update
+	$(BIN)/flask translate import
 	$(BIN)/flask translate publish
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 

@@ -19,6 +19,22 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+class ConfigurationError(RuntimeError):
+    """The portal cannot start as configured; the message says what to set."""
+
+
+def _shared_secret_required(config) -> None:
+    """Several hosts on one database must sign sessions, CSRF tokens and download stamps with one
+    key: a key made by each host in its own instance folder would log people out and refuse
+    their forms whenever the load balancer sent them to another host."""
+    if config["DATABASE_URL"].startswith("sqlite") or config.get("SECRET_KEY"):
+        return
+    raise ConfigurationError(
+        "FLASK_SECRET_KEY is not set. With a database other than the embedded SQLite, every host "
+        "must use the same secret key: generate one with `python -c \"import secrets; print(secrets.token_hex(32))\"` "
+        "and set it as FLASK_SECRET_KEY (or SECRET_KEY in instance/config.py) on every host.")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* variables, then ``test_config``."""
     app = Flask(__name__, instance_relative_config=True)
@@ -28,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         CONTENT_DIR=str(ROOT / "content"),
         TRANSLATIONS_DIR=str(ROOT / "translations"),
         PUBLISHED_DIR=str(Path(app.instance_path) / "published"),
-        UPLOAD_DIR=str(Path(app.instance_path) / "uploads"),  # .po files waiting between preview and apply
+        UPLOAD_DIR=str(Path(app.instance_path) / "uploads"),  # not used for uploads any more: exports may not go there
         BABEL_CFG=str(ROOT / "babel.cfg"),
         PROJECT_ROOT=str(ROOT),
         SESSION_COOKIE_HTTPONLY=True,
@@ -50,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env()
     if test_config:
         app.config.from_mapping(test_config)
+    _shared_secret_required(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
