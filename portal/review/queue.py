@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from portal.review import trail
 from portal.review.models import Approval
@@ -58,15 +58,6 @@ class QueueItem:
         return self.view.id
 
 
-def _other_approval(unit=Unit):
-    other = aliased(Approval)
-    return exists().where(other.locale == unit.locale, other.mid == unit.mid, other.fingerprint != unit.fingerprint)
-
-
-def _queue_kind():
-    return case((_other_approval(), "changed"), (Unit.source_before != "", "source_changed"), else_="new")
-
-
 def _waiting(locale: str):
     return (Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None),
             Unit.state.in_(("awaiting", "rejected")))
@@ -74,7 +65,7 @@ def _waiting(locale: str):
 
 def _filter(query, show: str | None):
     if show in KINDS:
-        return query.where(_queue_kind() == show)
+        return query.where(Unit.queue_kind == show)
     if show == "warnings":
         return query.where(Unit.has_warnings.is_(True))
     if show == "rejected":
@@ -83,49 +74,43 @@ def _filter(query, show: str | None):
 
 
 def counts(session: Session, locale: str) -> dict[str, int]:
-    """How many waiting messages each filter shows ("all": the whole queue)."""
+    """How many waiting messages each filter shows ("all": the whole queue): three counts, each
+    answered from an index alone."""
     found = dict.fromkeys(("all", *FILTERS), 0)
-    rows = session.execute(select(_queue_kind().label("kind"), func.count(),
-                                  func.sum(case((Unit.has_warnings.is_(True), 1), else_=0)),
-                                  func.sum(case((Unit.state == "rejected", 1), else_=0)))
-                           .where(*_waiting(locale)).group_by("kind"))
-    for kind, count, warned, rejected in rows:
+    for kind, count in session.execute(select(Unit.queue_kind, func.count()).where(*_waiting(locale))
+                                       .group_by(Unit.queue_kind)):
         found[kind] = count
         found["all"] += count
-        found["warnings"] += warned or 0
-        found["rejected"] += rejected or 0
+    found["warnings"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.has_warnings.is_(True)))
+    found["rejected"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.state == "rejected"))
     return found
 
 
 def page(session: Session, locale: str, show: str | None, offset: int, limit: int) -> tuple[list[QueueItem], int]:
     """One page of the queue (oldest first) under a filter, and how many match in all."""
-    query = _filter(select(Unit, _queue_kind()).where(*_waiting(locale)), show)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(query.order_by(Unit.changed_at.is_(None).desc(), Unit.changed_at, Unit.position)
-                           .offset(offset).limit(limit)).all()
-    return describe_all(session, locale, [(unit, kind) for unit, kind in rows]), total
+    ids = session.scalars(_filter(select(Unit.id).where(*_waiting(locale)), show)
+                          .order_by(Unit.changed_at.asc().nulls_first(), Unit.id)).all()
+    chosen = ids[offset:offset + limit]
+    found = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.id.in_(chosen)))} if chosen else {}
+    return describe_all(session, locale, [found[i] for i in chosen]), len(ids)
 
 
-def describe_all(session: Session, locale: str, rows: list[tuple[Unit, str]]) -> list[QueueItem]:
-    """Queue items for a page of units: their authors read in one go."""
-    words = {unit.words for unit, _ in rows}
-    authorship = Authorship.load_words(session, locale, words)
-    items = []
-    for unit, kind in rows:
-        items.append(_item(session, unit, kind, authorship, with_previous=False))
-    return items
+def describe_all(session: Session, locale: str, chosen: list[Unit]) -> list[QueueItem]:
+    """Queue items for a page of units: their authors and objections read in one go each."""
+    authorship = Authorship.load_words(session, locale, {unit.words for unit in chosen})
+    rejected = {unit.fingerprint for unit in chosen if unit.state == "rejected"}
+    objections = trail.objections(trail.events_of_texts(session, locale, rejected)) if rejected else {}
+    return [_item(session, unit, authorship, objections, with_previous=False) for unit in chosen]
 
 
-def _item(session: Session, unit: Unit, kind: str, authorship: Authorship, with_previous: bool) -> QueueItem:
-    written = authorship.edits(unit.key, unit.forms, unit.previous_msgid or "")
+def _item(session: Session, unit: Unit, authorship: Authorship, objections: dict[str, TrailEvent],
+          with_previous: bool) -> QueueItem:
+    written = authorship.edits(unit.key, unit.forms, unit.previous_msgid or unit.source_before or "")
     authors = sorted({e.author.display_name if e.author else OUTSIDE for e in written})
-    objection = None
-    if unit.state == "rejected":
-        objection = trail.objections(trail.events(session, unit.locale, unit.key)).get(unit.fingerprint)
-    previous = _previous(session, unit, kind) if with_previous else None
-    return QueueItem(view=view(unit), kind=kind, waiting_since=unit.changed_at, authors=authors,
+    previous = _previous(session, unit) if with_previous else None
+    return QueueItem(view=view(unit), kind=unit.queue_kind, waiting_since=unit.changed_at, authors=authors,
                      previous=previous, source_before=unit.source_before or unit.previous_msgid or "",
-                     objection=objection)
+                     objection=objections.get(unit.fingerprint))
 
 
 def _latest(approvals: list[Approval], exclude: str) -> Approval | None:
@@ -135,7 +120,7 @@ def _latest(approvals: list[Approval], exclude: str) -> Approval | None:
     return (standing or others or [None])[-1]
 
 
-def _previous(session: Session, unit: Unit, kind: str) -> Previous | None:
+def _previous(session: Session, unit: Unit) -> Previous | None:
     query = select(Approval).options(selectinload(Approval.reviewer)).order_by(Approval.created_at, Approval.id)
     approval = _latest(list(session.scalars(query.where(Approval.locale == unit.locale, Approval.mid == unit.mid))),
                        unit.fingerprint)
@@ -152,8 +137,9 @@ def _previous(session: Session, unit: Unit, kind: str) -> Previous | None:
 
 def item_for(session: Session, unit: Unit) -> QueueItem:
     """The queue item for one message (waiting or not: an approved one shows its previous approval)."""
-    kind = session.scalar(select(_queue_kind()).where(Unit.id == unit.id))
-    return _item(session, unit, kind, Authorship.load_words(session, unit.locale, {unit.words}), with_previous=True)
+    objections = trail.objections(trail.events(session, unit.locale, unit.key))
+    return _item(session, unit, Authorship.load_words(session, unit.locale, {unit.words}), objections,
+                 with_previous=True)
 
 
 @dataclass

@@ -68,8 +68,8 @@ class Authorship:
 
     The author of a text is everyone who ever saved the same words (``words_fingerprint``)
     for the same message: the same context and English, or an English it replaced when a
-    source change carried the translation over (an edit's ``previous_msgid``, or a
-    ``SourceChange`` that `flask translate update` recorded). Saving through the web, an
+    source change carried the translation over (a ``SourceChange``: `flask translate update`
+    records each; the move to the database recorded the ones the history knew). Saving through the web, an
     upload, a revert or confirming a fuzzy entry all count; text edited outside the portal
     has the author None (unknown).
 
@@ -94,11 +94,11 @@ class Authorship:
         edits = select(Edit).where(Edit.locale == locale).options(selectinload(Edit.author))
         if words is not None:
             edits = edits.where(Edit.words.in_(words))
+        # Every carry-over of a translation to a changed English is a SourceChange (recorded by the
+        # template's merge; the move to the database recorded the older ones): a small table.
         before: dict[tuple[str, str], set[str]] = {}
-        changes = session.execute(
-            select(Edit.msgctxt, Edit.msgid, Edit.previous_msgid).where(Edit.locale == locale, Edit.previous_msgid != "")
-            .union(select(SourceChange.msgctxt, SourceChange.msgid, SourceChange.msgid_before)
-                   .where(SourceChange.locale == locale)))
+        changes = session.execute(select(SourceChange.msgctxt, SourceChange.msgid, SourceChange.msgid_before)
+                                  .where(SourceChange.locale == locale))
         for msgctxt, msgid, msgid_before in changes:
             before.setdefault((msgctxt, msgid), set()).add(msgid_before)
         return cls(list(session.scalars(edits.order_by(Edit.id))), before)

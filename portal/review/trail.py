@@ -97,6 +97,19 @@ def events(session: Session, locale: str | None = None, key: MessageKey | None =
     return found
 
 
+def events_of_texts(session: Session, locale: str, fingerprints: set[str]) -> list[TrailEvent]:
+    """The trail of these exact texts (approvals, revocations, rejections), oldest first."""
+    approvals = select(Approval).where(Approval.locale == locale, Approval.fingerprint.in_(fingerprints)).options(
+        selectinload(Approval.reviewer), selectinload(Approval.author), selectinload(Approval.revoked_by))
+    rejections = select(Rejection).where(Rejection.locale == locale, Rejection.fingerprint.in_(fingerprints)).options(
+        selectinload(Rejection.reviewer))
+    found = [event for a in session.scalars(approvals) for event in _from_approval(a)]
+    found += [_from_rejection(r) for r in session.scalars(rejections)]
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    found.sort(key=lambda e: (e.at, order[e.kind], e.approval_id or 0))
+    return found
+
+
 def page(session: Session, locale: str, offset: int, limit: int) -> tuple[list[TrailEvent], int]:
     """One page of a locale's trail, newest first, and how many events it has: the order and the
     page are chosen in SQL (a union of approvals, revocations and rejections), then only that

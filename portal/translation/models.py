@@ -32,9 +32,11 @@ class Unit(Base):
     __tablename__ = "units"
     __table_args__ = (
         UniqueConstraint("locale", "mid"),
-        Index("ix_units_locale_position", "locale", "position"),
-        Index("ix_units_locale_state", "locale", "state"),
-        Index("ix_units_locale_changed_at", "locale", "changed_at"),
+        Index("ix_units_locale_position", "locale", "obsolete", "position"),
+        # Covering the progress and dashboard counts (GROUP BY state), so they read no row.
+        Index("ix_units_locale_counts", "locale", "obsolete", "state", "kind", "has_warnings", "word_count"),
+        # The review queue: waiting units of a locale, by kind, oldest first.
+        Index("ix_units_locale_queue", "locale", "obsolete", "state", "queue_kind", "changed_at", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -68,6 +70,9 @@ class Unit(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")  # English and translation, casefolded
     word_count: Mapped[int] = mapped_column(Integer, default=0)  # words of the English
     source_before: Mapped[str] = mapped_column(Text, default="")  # the English a source change replaced
+    # In the review queue: "changed" (another text of it was approved), "source_changed" (it replaced
+    # an English), or "new". Kept with the state (units.refresh_state).
+    queue_kind: Mapped[str] = mapped_column(String(16), default="new")
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # the text's last save
     # +1 on every change through the ORM (SQLAlchemy's version counter: each UPDATE says
     # "WHERE revision = the one read", so a stale write fails instead of overwriting): the base of a save.

@@ -99,7 +99,7 @@ def adopt_catalog(session: Session, locale: str, po, terms: Terms = Terms()) -> 
 
     from portal.db import utcnow
     from portal.translation.identity import forms_of, message_key
-    from portal.translation.models import Edit, Unit
+    from portal.translation.models import Edit, SourceChange, Unit
     from portal.translation.units import current_revision, refresh_state, set_text
 
     found = {unit.key: unit for unit in session.scalars(select(Unit).where(Unit.locale == locale))}
@@ -116,6 +116,12 @@ def adopt_catalog(session: Session, locale: str, po, terms: Terms = Terms()) -> 
         unit.previous_msgctxt, unit.previous_msgid = entry.previous_msgctxt, entry.previous_msgid
         unit.previous_msgid_plural = entry.previous_msgid_plural
         unit.translator_comment = entry.tcomment or ""
+        if entry.previous_msgid and entry.previous_msgid != unit.msgid and not session.scalar(
+                select(SourceChange.id).where(SourceChange.locale == locale, SourceChange.msgctxt == unit.msgctxt,
+                                              SourceChange.msgid_before == entry.previous_msgid,
+                                              SourceChange.msgid == unit.msgid)):
+            session.add(SourceChange(locale=locale, msgctxt=unit.msgctxt, msgid_before=entry.previous_msgid,
+                                     msgid=unit.msgid))
         edits = list(session.scalars(select(Edit).where(Edit.locale == locale, Edit.mid == unit.mid)
                                      .order_by(Edit.id)))
         same = [edit for edit in edits if edit.fingerprint == unit.fingerprint]

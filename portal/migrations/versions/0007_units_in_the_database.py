@@ -63,14 +63,17 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("word_count", sa.Integer(), nullable=False),
         sa.Column("source_before", sa.Text(), nullable=False),
+        sa.Column("queue_kind", sa.String(16), nullable=False),
         sa.Column("changed_at", sa.DateTime(), nullable=True),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("catalog_revision", sa.Integer(), nullable=False),
         sa.UniqueConstraint("locale", "mid"),
     )
-    op.create_index("ix_units_locale_position", "units", ["locale", "position"])
-    op.create_index("ix_units_locale_state", "units", ["locale", "state"])
-    op.create_index("ix_units_locale_changed_at", "units", ["locale", "changed_at"])
+    op.create_index("ix_units_locale_position", "units", ["locale", "obsolete", "position"])
+    op.create_index("ix_units_locale_counts", "units",
+                    ["locale", "obsolete", "state", "kind", "has_warnings", "word_count"])
+    op.create_index("ix_units_locale_queue", "units",
+                    ["locale", "obsolete", "state", "queue_kind", "changed_at", "kind"])
     op.create_table(
         "published_catalogs",
         sa.Column("locale", sa.String(20), primary_key=True),
@@ -105,6 +108,23 @@ def upgrade() -> None:
         for row in connection.execute(sa.select(rows.c.id, rows.c.msgctxt, rows.c.msgid, rows.c.msgid_plural)).all():
             connection.execute(rows.update().where(rows.c.id == row.id)
                                .values(mid=_mid(row.msgctxt, row.msgid, row.msgid_plural)))
+    # Every English change the history knows becomes a SourceChange, so authorship follows a
+    # message across its English from one small table (review.rules.Authorship).
+    edits = sa.table("edits", sa.column("locale", sa.String), sa.column("msgctxt", sa.Text),
+                     sa.column("msgid", sa.Text), sa.column("previous_msgid", sa.Text),
+                     sa.column("created_at", sa.DateTime))
+    changes = sa.table("source_changes", sa.column("locale", sa.String), sa.column("msgctxt", sa.Text),
+                       sa.column("msgid_before", sa.Text), sa.column("msgid", sa.Text),
+                       sa.column("created_at", sa.DateTime))
+    known = set(connection.execute(sa.select(changes.c.locale, changes.c.msgctxt, changes.c.msgid_before,
+                                             changes.c.msgid)).all())
+    for row in connection.execute(sa.select(edits.c.locale, edits.c.msgctxt, edits.c.previous_msgid, edits.c.msgid,
+                                            sa.func.min(edits.c.created_at))
+                                  .where(edits.c.previous_msgid != "")
+                                  .group_by(edits.c.locale, edits.c.msgctxt, edits.c.previous_msgid, edits.c.msgid)).all():
+        if tuple(row[:4]) not in known:
+            connection.execute(changes.insert().values(locale=row[0], msgctxt=row[1], msgid_before=row[2],
+                                                       msgid=row[3], created_at=row[4]))
     _carry_over_the_catalogs(connection)
 
 
@@ -144,7 +164,7 @@ def downgrade() -> None:
     op.drop_index("ix_pending_uploads_user_id", table_name="pending_uploads")
     op.drop_table("pending_uploads")
     op.drop_table("published_catalogs")
-    op.drop_index("ix_units_locale_changed_at", table_name="units")
-    op.drop_index("ix_units_locale_state", table_name="units")
+    op.drop_index("ix_units_locale_queue", table_name="units")
+    op.drop_index("ix_units_locale_counts", table_name="units")
     op.drop_index("ix_units_locale_position", table_name="units")
     op.drop_table("units")
