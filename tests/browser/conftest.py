@@ -18,7 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.locales import TRANSLATED_LOCALES
 from portal.people.accounts import create_user, find_user
-from portal.review.operations import Paths, approve_messages, publish_locale
+from portal.review.operations import approve_messages, publish_locale
 from tests.conftest import ROOT, close_app, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,23 +63,21 @@ def serve(name: str, app: Flask):
 def approve_everything(app: Flask) -> None:
     """A reviewer per locale approves every reviewed message, through the domain code,
     into this app's test database only."""
-    paths = Paths.from_config(app.config)
     for loc in TRANSLATED_LOCALES:
         username = f"browser-reviewer-{loc.code}"
         with app.extensions["db"]() as session:
             reviewer = find_user(session, username) or create_user(
                 session, username, "correct horse battery", roles=[("reviewer", loc.code)])
-            outcome = approve_messages(paths, session, loc.code, reviewer, approve_all=True)
+            outcome = approve_messages(session, loc.code, reviewer, approve_all=True)
             assert not outcome.skipped, f"{loc.code}: approvals refused: {outcome.skipped[:5]}"
             if not outcome.approved:  # already approved (a shared TEST_DATABASE_URL): publish anyway
-                publish_locale(paths, session, loc.code)
+                publish_locale(session, loc.code)
 
 
 def publish_everything(app: Flask) -> None:
-    paths = Paths.from_config(app.config)
     for loc in TRANSLATED_LOCALES:
         with app.extensions["db"]() as session:
-            publish_locale(paths, session, loc.code)
+            publish_locale(session, loc.code)
 
 
 @pytest.fixture(scope="session")

@@ -14,15 +14,13 @@ fixture approves, so no other test's state leaks in. Each test works on its own 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from portal.people.accounts import create_user, find_user
-from portal.review import operations, trail
-from portal.review.operations import Paths
-from portal.translation import workspace
-from portal.translation.catalogs import load_po, po_path
+from portal.review import operations, rules, trail
+from portal.translation import units
+from portal.translation.files import entry_of
 from portal.translation.identity import entry_fingerprint, message_id, message_key
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_staff_accessibility import axe_clean, log_in_by_keyboard
@@ -70,15 +68,15 @@ PRE_APPROVED = (CHANGED, REVOKED, AXE_CHANGED, AXE_APPROVED)
 
 # --- the server and the domain helpers ----------------------------------------------------------
 
-def _paths(app) -> Paths:
-    return Paths.from_config(app.config)
+def _unit(app, msgid: str):
+    with app.extensions["db"]() as session:
+        found = units.find(session, "es", msgid)
+    assert found, f"{msgid!r} is not a message of the es units"
+    return found[0]
 
 
 def _entry(app, msgid: str):
-    for entry in load_po(po_path(Path(app.config["TRANSLATIONS_DIR"]), "es")):
-        if not entry.obsolete and entry.msgid == msgid:
-            return entry
-    raise AssertionError(f"{msgid!r} is not in the es catalog")
+    return entry_of(_unit(app, msgid))
 
 
 def _mid(app, msgid: str) -> str:
@@ -87,24 +85,24 @@ def _mid(app, msgid: str) -> str:
 
 def _save_as(app, username: str, msgid: str, text: str) -> None:
     """A translator's save through the domain code (as the web save does)."""
-    entry = _entry(app, msgid)
+    unit = _unit(app, msgid)
     with app.extensions["db"]() as session:
-        workspace.save(_paths(app).po("es"), session, "es", message_key(entry), [text], entry_fingerprint(entry),
-                       find_user(session, username), app.extensions["terms"])
+        units.save(session, "es", unit.mid, [text], unit.revision, find_user(session, username),
+                   app.extensions["terms"])
+        session.commit()
 
 
 def _approve_as(app, username: str, msgid: str) -> None:
     with app.extensions["db"]() as session:
-        outcome = operations.approve_messages(_paths(app), session, "es", find_user(session, username),
-                                              msgid=msgid)
+        outcome = operations.approve_messages(session, "es", find_user(session, username), msgid=msgid)
         assert outcome.approved == [msgid], outcome
 
 
 def _reject_as(app, username: str, msgid: str, reason: str) -> None:
-    entry = _entry(app, msgid)
+    unit = _unit(app, msgid)
     with app.extensions["db"]() as session:
-        operations.review_message(_paths(app), session, "es", message_key(entry), find_user(session, username),
-                                  entry_fingerprint(entry), "reject", reason)
+        operations.review_message(session, "es", unit.mid, find_user(session, username), unit.fingerprint,
+                                  "reject", reason)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +120,7 @@ def review_server(tmp_path_factory):
     _save_as(app, "tina", AXE_CHANGED, AXE_CHANGED_NEW)
     _reject_as(app, "rob", AXE_REJECTED, "Say «radiografía de tórax», as the glossary does.")
     with app.extensions["db"]() as session:
-        operations.publish_locale(_paths(app), session, "es")
+        operations.publish_locale(session, "es")
     yield from serve("review", app)
     close_app(app)
 
@@ -561,7 +559,7 @@ def test_text_changed_meanwhile_page_passes_axe(person, review_server):
     versions = alert.locator(".version").all_inner_texts()
     assert versions == [read, now], versions
     with app.extensions["db"]() as session:
-        assert operations.review.current_approval(session, "es", entry_fingerprint(_entry(app, AXE_CONFLICT))) is None
+        assert rules.current_approval(session, "es", entry_fingerprint(_entry(app, AXE_CONFLICT))) is None
     axe_clean(rita)
 
 

@@ -20,7 +20,6 @@ from flask import template_rendered
 
 from portal.people.access import access_of
 from portal.people.accounts import create_user
-from portal.review.operations import Paths
 from portal.translation import uploads
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_review_browser import _approve_as, _entry, _mid, _reject_as, _save_as
@@ -126,9 +125,8 @@ def upload_preview(page, server):
     """Download (as Tina would), the server changes meanwhile, upload a file with a change,
     a conflict, a failed check and an unknown message: the preview shows every section."""
     app = server.app
-    paths = Paths.from_config(app.config)
     with app.extensions["db"]() as session:
-        data = uploads.download(paths.po("es"), session, "es", app.secret_key)
+        data = uploads.download(session, "es", app.secret_key)
     server_text = _entry(app, UPLOAD_CONFLICT).msgstr.replace("Un medicamento", "Un fármaco")
     _save_as(app, "tina", UPLOAD_CONFLICT, server_text)
     catalog = polib.pofile(data.decode("utf-8"))

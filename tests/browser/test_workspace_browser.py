@@ -10,11 +10,11 @@ import polib
 import pytest
 
 from portal.people.accounts import create_user, find_user
-from portal.review.operations import Paths
-from portal.translation import uploads, workspace
-from portal.translation.catalogs import catalog_lock, load_po, po_path, save_po
+from portal.translation import units, uploads
 from portal.translation.checks import Terms
-from portal.translation.identity import entry_fingerprint, forms_of, message_id, message_key
+from portal.translation.files import entry_of
+from portal.translation.identity import message_id, message_key
+from portal.translation.models import STATES
 from tests.browser.conftest import NoBrowser, serve
 from tests.browser.test_staff_accessibility import axe_clean, log_in_by_keyboard
 from tests.conftest import PASSWORD, ROOT, close_app, make_app
@@ -41,30 +41,34 @@ PLURAL_START = "%(num)s part of this page"
 
 # --- the server, its catalogs, and reading them back ------------------------------------------
 
-def _po(app, code: str = "es") -> Path:
-    return po_path(Path(app.config["TRANSLATIONS_DIR"]), code)
+def _unit(app, msgid: str, code: str = "es"):
+    with app.extensions["db"]() as session:
+        for unit in session.scalars(units.live(code)):
+            if unit.msgid == msgid or (msgid == PLURAL_START and unit.msgid.startswith(PLURAL_START)):
+                return unit
+    raise AssertionError(f"{msgid!r} is not a message of the {code} units")
 
 
 def _entry(app, msgid: str, code: str = "es") -> polib.POEntry:
-    for entry in load_po(_po(app, code)):
-        if not entry.obsolete and (entry.msgid == msgid or (msgid == PLURAL_START
-                                                              and entry.msgid.startswith(PLURAL_START))):
-            return entry
-    raise AssertionError(f"{msgid!r} is not in the {code} catalog")
+    return entry_of(_unit(app, msgid, code))
 
 
-def _edit_po(app, code: str, change) -> None:
-    """Change the working catalog directly (as an outside tool would), under its lock."""
-    path = _po(app, code)
-    with catalog_lock(path):
-        catalog = load_po(path)
-        change(catalog)
-        save_po(path, catalog)
+def _write(app, code: str, msgid: str, *, text=None, fuzzy=None, previous_msgid=None) -> None:
+    """Change a unit directly, as an import of a file edited outside the portal would (no checks)."""
+    unit = _unit(app, msgid, code)
+    with app.extensions["db"]() as session:
+        units.apply_changes(session, code, [units.Change(unit.mid, [text] if text is not None else unit.forms, None,
+                                                         unit.fuzzy if fuzzy is None else fuzzy)],
+                            None, app.extensions["terms"], origin="import", check=False)
+        if previous_msgid is not None:
+            found = units.get(session, code, unit.mid)
+            found.previous_msgid = previous_msgid
+        session.commit()
 
 
 def _snapshot(app, code: str = "es") -> dict:
-    return {message_key(e): (forms_of(e), "fuzzy" in e.flags) for e in load_po(_po(app, code))
-            if not e.obsolete and e.msgid}
+    with app.extensions["db"]() as session:
+        return {unit.key: (unit.forms, unit.fuzzy) for unit in session.scalars(units.live(code))}
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +82,9 @@ def ws_server(tmp_path_factory):
         for username, (name, roles) in USERS.items():
             create_user(session, username, PASSWORD, display_name=name, roles=roles)
 
-    def prepare(catalog):
-        fuzzy = catalog.find(FUZZY)
-        fuzzy.previous_msgid = FUZZY_BEFORE
-        fuzzy.flags.append("fuzzy")
-        for msgid, text in WARNED.items():
-            catalog.find(msgid).msgstr = text
-
-    _edit_po(app, "es", prepare)
+    _write(app, "es", FUZZY, fuzzy=True, previous_msgid=FUZZY_BEFORE)
+    for msgid, text in WARNED.items():
+        _write(app, "es", msgid, text=text)
     yield from serve("workspace", app)
     close_app(app)
 
@@ -100,11 +99,8 @@ def _message_url(server, msgid: str, code: str = "es") -> str:
 
 def _expected_status(app, state=None, warnings_only=False, query="") -> str:
     """The list's status line, computed from the catalog as it is now."""
-    paths = Paths.from_config(app.config)
     with app.extensions["db"]() as session:
-        views = workspace.messages(paths.template, paths.po("es"), session, "es",
-                                   Terms.load(Path(app.config["CONTENT_DIR"])))
-    n = len(workspace.select_messages(views, state, warnings_only, query))
+        _, n = units.page(session, "es", state=state, warnings_only=warnings_only, query=query)
     pages = max(1, -(-n // 50))
     return f"{n} message{'' if n == 1 else 's'} match{'; page 1 of %d' % pages if pages > 1 else ''}."
 
@@ -199,7 +195,7 @@ def test_filter_the_list_by_keyboard_alone(ws_page, ws_server):
     assert seen[-1] == _expected_status(app)
 
     tab_to(page, by_id("state"))
-    for _ in range(len(workspace.STATES) + 1):  # arrow keys change a closed select's choice
+    for _ in range(len(STATES) + 1):  # arrow keys change a closed select's choice
         if page.evaluate("document.activeElement.value") == "awaiting":
             break
         page.keyboard.press("ArrowDown")
@@ -372,12 +368,12 @@ def test_upload_page_and_a_refused_file(ws_page, ws_server):
     page = ws_page("ws-ana")
     page.goto(f"{ws_server.url}/translate/es/upload")
     axe_clean(page)
-    before = _po(app).read_bytes()
+    before = _snapshot(app)
     response = _upload(page, ws_server, "notes.txt", b'msgid "Donor"\nmsgstr "Donante nuevo"\n')
     assert response.status == 400
     alert = page.locator("main [role=alert]")
     assert alert.count() == 1 and "is not a .po file" in alert.inner_text()
-    assert _po(app).read_bytes() == before
+    assert _snapshot(app) == before
     axe_clean(page)
 
 
@@ -385,15 +381,16 @@ def test_preview_with_every_kind_of_item(ws_page, ws_server):
     """New, changed, a conflict, a failed check and an unknown message in one file; the conflict
     resolved as "mine" by keyboard; only the new, changed and chosen ones are applied."""
     app = ws_server.app
-    paths = Paths.from_config(app.config)
     terms = Terms.load(Path(app.config["CONTENT_DIR"]))
-    _edit_po(app, "es", lambda catalog: setattr(catalog.find(NEW), "msgstr", ""))
+    _write(app, "es", NEW, text="")
     with app.extensions["db"]() as session:
-        data = uploads.download(paths.po("es"), session, "es", app.secret_key)
-        # After the download, Ben changes a message on the server.
-        entry = _entry(app, CONFLICTING)
-        workspace.save(paths.po("es"), session, "es", message_key(entry), ["Etopósido (servidor)"],
-                       entry_fingerprint(entry), find_user(session, "ws-ben"), terms)
+        data = uploads.download(session, "es", app.secret_key)
+    # After the download, Ben changes a message on the server.
+    unit = _unit(app, CONFLICTING)
+    with app.extensions["db"]() as session:
+        units.save(session, "es", unit.mid, ["Etopósido (servidor)"], unit.revision, find_user(session, "ws-ben"),
+                   terms)
+        session.commit()
     catalog = polib.pofile(data.decode("utf-8"))
     catalog.find(NEW).msgstr = "Donante (archivo)"
     catalog.find(CHANGED).msgstr = "Recaída precoz"
