@@ -37,7 +37,9 @@ def _shared_secret_required(config) -> None:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* variables, then ``test_config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    # FLASK_INSTANCE_PATH: this host's own folder (config.py, the local copy of what was published);
+    # read before the config, which lives in it. Nothing in it is shared between hosts.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("FLASK_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}",
