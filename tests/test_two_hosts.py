@@ -201,3 +201,23 @@ def test_two_hosts_on_one_database_agree(hosts):
     # Both hosts serve the same pages, in every language.
     for path in ("/es/tests", "/es/infections", "/ar/glossary", "/vi/", "/zh-Hans/outlook", "/en/treatment"):
         assert Browser(a_url).request(path)[1] == Browser(b_url).request(path)[1], path
+
+
+def test_without_a_shared_secret_key_a_multi_host_database_refuses_to_start(tmp_path, monkeypatch):
+    """A key each host made for itself would log people out whenever the load balancer sent them
+    to another host: with a database other than the embedded SQLite, the portal will not start
+    without one, and says how to set it."""
+    from portal import ConfigurationError, create_app
+
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_INSTANCE_PATH", str(tmp_path / "instance"))
+    with pytest.raises(ConfigurationError, match="FLASK_SECRET_KEY is not set.*every host"):
+        create_app({"DATABASE_URL": "postgresql+psycopg://portal@db.example.invalid/portal"})
+    assert not (tmp_path / "instance" / "secret_key").exists()
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://portal@db.example.invalid/portal",
+                      "SECRET_KEY": "shared"})  # no connection is made at start
+    assert app.secret_key == "shared"
+    app.extensions["db_engine"].dispose()
+    embedded = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'one.sqlite3'}"})
+    assert embedded.secret_key == (tmp_path / "instance" / "secret_key").read_text().strip()  # one host: made for it
+    embedded.extensions["db_engine"].dispose()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -150,7 +150,7 @@ def _keep_an_admin(session: Session, user: User, *, is_admin: bool, active: bool
     if not (user.is_admin and user.active) or (is_admin and active):
         return
     # FOR UPDATE (PostgreSQL): two admins demoting each other at once cannot both see the other.
-    admins = session.scalars(select(User.id).where(User.is_admin.is_(True), User.active.is_(True))
+    admins = session.scalars(select(User.id).where(User.is_admin == true(), User.active == true())
                              .with_for_update()).all()
     if set(admins) <= {user.id}:
         change = "lose the admin role" if not is_admin else "be disabled"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, false, func, select
 from sqlalchemy.orm import Session
 
 from portal.models import LoginAttempt, User, utcnow
@@ -65,7 +65,7 @@ def _username_key(username: str) -> str:
 def _lock_end(session: Session, conditions, limit: int, now: dt.datetime) -> dt.datetime | None:
     count, last = session.execute(
         select(func.count(), func.max(LoginAttempt.created_at))
-        .where(*conditions, LoginAttempt.success.is_(False), LoginAttempt.created_at >= now - WINDOW)
+        .where(*conditions, LoginAttempt.success == false(), LoginAttempt.created_at >= now - WINDOW)
     ).one()
     return last + LOCK if count >= limit and last + LOCK > now else None
 
@@ -101,7 +101,7 @@ def authenticate(session: Session, username: str, password: str, address: str,
         # A successful login clears this account's failures from this address (and no others:
         # a person logging in must not reset what someone elsewhere has tried against them).
         session.execute(delete(LoginAttempt).where(LoginAttempt.username == key, LoginAttempt.address == address,
-                                                   LoginAttempt.success.is_(False)))
+                                                   LoginAttempt.success == false()))
         sessions.start(session, user, now)
     session.commit()
     if not ok:

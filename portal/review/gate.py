@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from babel.messages.plurals import get_plural
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -58,25 +58,49 @@ class PublishReport:
         return data
 
 
-@dataclass(frozen=True)
 class UnitText:
-    """What the gate needs of a unit: its message, what it is, and its current text."""
+    """What the gate needs of a unit: its message, what it is, and its current text.
 
-    key: MessageKey
-    kind: str | None
-    forms: tuple[str, ...]
-    fuzzy: bool
-    blocked: bool  # the stored verdict of checks.blocking_problems on this text
+    Built from a row, the forms are parsed only if the gate serves them, and the stored
+    fingerprint (computed from the forms when they were saved) is used as it is."""
+
+    __slots__ = ("key", "kind", "fuzzy", "blocked", "translated", "_forms", "_forms_json", "_fingerprint")
+
+    def __init__(self, key: MessageKey, kind: str | None, forms: tuple[str, ...] | None, fuzzy: bool, blocked: bool,
+                 fingerprint: str = "", forms_json: str = "", translated: bool | None = None):
+        self.key, self.kind, self.fuzzy, self.blocked = key, kind, fuzzy, blocked
+        self._forms, self._forms_json, self._fingerprint = forms, forms_json, fingerprint
+        # Every form has text (stored with the unit; the form count is the locale's, kept by every save)
+        self.translated = all(forms) if translated is None else translated
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        if self._forms is None:
+            self._forms = tuple(json.loads(self._forms_json))
+        return self._forms
+
+    @property
+    def fingerprint(self) -> str:
+        if not self._fingerprint:
+            self._fingerprint = fingerprint(self.key, list(self.forms))
+        return self._fingerprint
 
 
-@dataclass(frozen=True)
 class ApprovedText:
-    """What the gate needs of an approval: the pinned text."""
+    """What the gate needs of an approval: the pinned text (its forms parsed only if served)."""
 
-    key: MessageKey
-    forms: tuple[str, ...]
-    fingerprint: str
-    approved_at: str = ""  # ISO time, UTC: the "translation last reviewed" date families see
+    __slots__ = ("key", "fingerprint", "approved_at", "_forms", "_forms_json")
+
+    def __init__(self, key: MessageKey, forms: tuple[str, ...] | None, fingerprint: str, approved_at: str = "",
+                 forms_json: str = ""):
+        self.key, self.fingerprint, self.approved_at = key, fingerprint, approved_at  # approved_at: ISO time, UTC
+        self._forms, self._forms_json = forms, forms_json
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        if self._forms is None:
+            self._forms = tuple(json.loads(self._forms_json))
+        return self._forms
 
 
 def lookup_key(key: MessageKey) -> str:
@@ -91,35 +115,33 @@ def decide(units: list[UnitText], approvals: list[ApprovedText], nplurals: int,
     approved_at = {a.fingerprint: a.approved_at for a in approvals}
     last_approved: dict[MessageKey, ApprovedText] = {}
     for approval in approvals:  # oldest first, so the newest wins
-        if fingerprint(approval.key, list(approval.forms)) == approval.fingerprint:
-            last_approved[approval.key] = approval
+        last_approved[approval.key] = approval
 
-    def complete(key: MessageKey, forms: list[str]) -> bool:
+    def complete(key: MessageKey, forms: tuple[str, ...]) -> bool:
         return len(forms) == (nplurals if key[2] else 1) and all(forms)
 
     served: dict[MessageKey, list[str]] = {}
     for unit in units:
         key = unit.key
-        current = None
-        if complete(key, list(unit.forms)) and not unit.fuzzy:
-            current = list(unit.forms)
-            if unit.blocked:
-                report.blocked += 1
-                report.blocked_messages.append(key[1][:80])
-                current = None
+        ready = unit.translated and not unit.fuzzy  # a text a translator calls done
+        if ready and unit.blocked:
+            report.blocked += 1
+            report.blocked_messages.append(key[1][:80])
+        usable = ready and not unit.blocked
         if unit.kind is None:
-            if current:
-                served[key] = current
+            if usable and complete(key, unit.forms):
+                served[key] = list(unit.forms)
                 report.unreviewed += 1
             else:
                 report.untranslated += 1
             continue
         previous = last_approved.get(key)
-        if current and fingerprint(key, current) in approved_at:
-            served[key] = current
+        if usable and unit.fingerprint in approved_at and complete(key, unit.forms):
+            served[key] = list(unit.forms)
             report.approved += 1
-            report.reviewed[lookup_key(key)] = approved_at[fingerprint(key, current)]
-        elif previous is not None and complete(key, list(previous.forms)) \
+            report.reviewed[lookup_key(key)] = approved_at[unit.fingerprint]
+        elif previous is not None and fingerprint(key, list(previous.forms)) == previous.fingerprint \
+                and complete(key, previous.forms) \
                 and not blocking_problems(key[1], key[2], list(previous.forms), locale):
             served[key] = list(previous.forms)
             report.previous += 1
@@ -162,10 +184,10 @@ def build_mo(locale: str, served: dict[MessageKey, list[str]]) -> bytes:
 def unit_texts(session: Session, locale: str) -> list[UnitText]:
     """The live units of a locale as the gate reads them: one query, in template order."""
     rows = session.execute(select(Unit.msgctxt, Unit.msgid, Unit.msgid_plural, Unit.kind, Unit.forms_json, Unit.fuzzy,
-                                  Unit.blocking_json)
-                           .where(Unit.locale == locale, Unit.obsolete.is_(False)).order_by(Unit.position))
-    return [UnitText((ctxt, msgid, plural), kind, tuple(json.loads(forms)), fuzzy, blocking != "[]")
-            for ctxt, msgid, plural, kind, forms, fuzzy, blocking in rows]
+                                  Unit.blocking_json, Unit.fingerprint, Unit.translated)
+                           .where(Unit.locale == locale, Unit.obsolete == false()).order_by(Unit.position))
+    return [UnitText((ctxt, msgid, plural), kind, None, fuzzy, blocking != "[]", print_, forms, translated)
+            for ctxt, msgid, plural, kind, forms, fuzzy, blocking, print_, translated in rows]
 
 
 def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
@@ -173,7 +195,7 @@ def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
                                   Approval.fingerprint, Approval.created_at)
                            .where(Approval.locale == locale, Approval.revoked_at.is_(None))
                            .order_by(Approval.created_at, Approval.id))
-    return [ApprovedText((ctxt, msgid, plural), tuple(json.loads(forms)), print_, created.isoformat())
+    return [ApprovedText((ctxt, msgid, plural), None, print_, created.isoformat(), forms)
             for ctxt, msgid, plural, forms, print_, created in rows]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from portal.review import trail
@@ -59,7 +59,7 @@ class QueueItem:
 
 
 def _waiting(locale: str):
-    return (Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None),
+    return (Unit.locale == locale, Unit.obsolete == false(), Unit.kind.is_not(None),
             Unit.state.in_(("awaiting", "rejected")))
 
 
@@ -67,7 +67,7 @@ def _filter(query, show: str | None):
     if show in KINDS:
         return query.where(Unit.queue_kind == show)
     if show == "warnings":
-        return query.where(Unit.has_warnings.is_(True))
+        return query.where(Unit.has_warnings == true())
     if show == "rejected":
         return query.where(Unit.state == "rejected")
     return query
@@ -81,7 +81,7 @@ def counts(session: Session, locale: str) -> dict[str, int]:
                                        .group_by(Unit.queue_kind)):
         found[kind] = count
         found["all"] += count
-    found["warnings"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.has_warnings.is_(True)))
+    found["warnings"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.has_warnings == true()))
     found["rejected"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.state == "rejected"))
     return found
 
@@ -160,7 +160,7 @@ def summarize(session: Session, locale: str) -> LocaleSummary:
     """Counts for the dashboard: one GROUP BY and one MIN over the units."""
     summary = LocaleSummary(locale)
     rows = session.execute(select(Unit.state, func.count())
-                           .where(Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None))
+                           .where(Unit.locale == locale, Unit.obsolete == false(), Unit.kind.is_not(None))
                            .group_by(Unit.state))
     for state, count in rows:
         summary.reviewed += count
@@ -168,7 +168,7 @@ def summarize(session: Session, locale: str) -> LocaleSummary:
             setattr(summary, state, count)
     summary.not_ready = summary.reviewed - summary.approved - summary.rejected - summary.awaiting
     if summary.awaiting:
-        awaiting = (Unit.locale == locale, Unit.obsolete.is_(False), Unit.kind.is_not(None), Unit.state == "awaiting")
+        awaiting = (Unit.locale == locale, Unit.obsolete == false(), Unit.kind.is_not(None), Unit.state == "awaiting")
         summary.oldest_since = session.scalar(select(func.min(Unit.changed_at)).where(*awaiting))
         summary.oldest_unknown = bool(session.scalar(select(func.count()).where(*awaiting,
                                                                              Unit.changed_at.is_(None))))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from portal.db import get_session, utcnow
 from portal.forms import ApproveForm, RejectForm, RevokeForm
@@ -186,7 +186,7 @@ def locale_trail(locale):
     _, total = trail.page(session, loc.code, 0, 0)
     page, pages = _page_number(total, TRAIL_PAGE_SIZE)
     shown, total = trail.page(session, loc.code, (page - 1) * TRAIL_PAGE_SIZE, TRAIL_PAGE_SIZE)
-    live = set(session.scalars(select(Unit.mid).where(Unit.locale == loc.code, Unit.obsolete.is_(False),
+    live = set(session.scalars(select(Unit.mid).where(Unit.locale == loc.code, Unit.obsolete == false(),
                                                       Unit.mid.in_({message_id(e.key) for e in shown}))))
 
     def message_link(event: trail.TrailEvent) -> str | None:

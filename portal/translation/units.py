@@ -23,7 +23,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, false, func, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -69,7 +69,7 @@ class Conflict(WorkspaceError):
 def get(session: Session, locale: str, mid: str) -> Unit | None:
     """A live unit by its message id."""
     return session.scalars(select(Unit).where(Unit.locale == locale, Unit.mid == mid,
-                                              Unit.obsolete.is_(False))).first()
+                                              Unit.obsolete == false())).first()
 
 
 def by_key(session: Session, locale: str, key: MessageKey) -> Unit | None:
@@ -79,19 +79,19 @@ def by_key(session: Session, locale: str, key: MessageKey) -> Unit | None:
 def find(session: Session, locale: str, msgid: str) -> list[Unit]:
     """Live units whose English is exactly ``msgid`` (any context or plural)."""
     return list(session.scalars(select(Unit).where(Unit.locale == locale, Unit.msgid == msgid,
-                                                   Unit.obsolete.is_(False)).order_by(Unit.position)))
+                                                   Unit.obsolete == false()).order_by(Unit.position)))
 
 
 def live(locale: str):
     """The live units of a locale, in template order (a query to refine)."""
-    return select(Unit).where(Unit.locale == locale, Unit.obsolete.is_(False)).order_by(Unit.position)
+    return select(Unit).where(Unit.locale == locale, Unit.obsolete == false()).order_by(Unit.position)
 
 
 def _filtered(query, state: str | None, warnings_only: bool, needle: str, kinds: tuple | None = None):
     if state:
         query = query.where(Unit.state == state)
     if warnings_only:
-        query = query.where(Unit.has_warnings.is_(True))
+        query = query.where(Unit.has_warnings == true())
     if needle.strip():
         query = query.where(Unit.search_text.contains(needle.strip().casefold(), autoescape=True))
     if kinds is not None:
@@ -107,7 +107,7 @@ def page(session: Session, locale: str, *, state: str | None = None, warnings_on
     Without a search, a count and a page, each from an index. With one, the matching ids are read
     once, in order (the text is scanned once, not twice for a count and a page); either way only
     the page's units are loaded."""
-    matching = _filtered(select(Unit.id).where(Unit.locale == locale, Unit.obsolete.is_(False)),
+    matching = _filtered(select(Unit.id).where(Unit.locale == locale, Unit.obsolete == false()),
                          state, warnings_only, query).order_by(Unit.position, Unit.id)
     if query.strip():
         ids = session.scalars(matching).all()
@@ -122,7 +122,7 @@ def page(session: Session, locale: str, *, state: str | None = None, warnings_on
 def neighbours(session: Session, locale: str, unit: Unit, *, state: str | None = None, warnings_only: bool = False,
                query: str = "") -> tuple[str | None, str | None]:
     """The ids of the previous and next units in the same filtered list (template order)."""
-    base = _filtered(select(Unit.mid).where(Unit.locale == locale, Unit.obsolete.is_(False)), state, warnings_only,
+    base = _filtered(select(Unit.mid).where(Unit.locale == locale, Unit.obsolete == false()), state, warnings_only,
                      query)
     before = session.scalar(base.where((Unit.position < unit.position) |
                                        and_(Unit.position == unit.position, Unit.id < unit.id))
@@ -147,7 +147,7 @@ def progress(session: Session, locale: str) -> Progress:
     result = Progress()
     rows = session.execute(select(Unit.state, func.count(), func.coalesce(func.sum(Unit.word_count), 0),
                                   func.coalesce(func.sum(func.cast(Unit.has_warnings, type_=Unit.word_count.type)), 0))
-                           .where(Unit.locale == locale, Unit.obsolete.is_(False)).group_by(Unit.state))
+                           .where(Unit.locale == locale, Unit.obsolete == false()).group_by(Unit.state))
     for state, count, words, warned in rows:
         result.strings[state] = count
         result.words[state] = words
@@ -288,7 +288,7 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
     planned = []
     for change in changes:
         unit = session.scalars(select(Unit).where(Unit.locale == locale, Unit.mid == change.mid,
-                                                  Unit.obsolete.is_(False))
+                                                  Unit.obsolete == false())
                                .execution_options(populate_existing=True)).first()
         if unit is None:
             raise UnknownMessage(GONE)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import polib
 from babel.messages.plurals import get_plural
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -184,7 +184,7 @@ def preview(session: Session, locale: str, uploaded: polib.POFile, terms: Terms,
     revision = stamped_revision(secret, locale, stamp) if stamp else None
     result = Preview(revision, stamped=bool(stamp))
     server = {unit.key: unit for unit in session.scalars(select(Unit).where(Unit.locale == locale,
-                                                                          Unit.obsolete.is_(False)))}
+                                                                          Unit.obsolete == false()))}
     for entry in uploaded:
         if entry.obsolete or not entry.msgid:
             continue
