@@ -85,10 +85,11 @@ def _filter(query, show: str | None):
 def counts(session: Session, locale: str) -> dict[str, int]:
     """How many waiting messages each filter shows ("all": the whole queue)."""
     found = dict.fromkeys(("all", *FILTERS), 0)
-    rows = session.execute(select(_queue_kind().label("kind"), func.count(),
+    # Not labelled "kind": GROUP BY a name that is also a column (units.kind) groups by the column.
+    rows = session.execute(select(_queue_kind().label("queue_kind"), func.count(),
                                   func.sum(case((Unit.has_warnings.is_(True), 1), else_=0)),
                                   func.sum(case((Unit.state == "rejected", 1), else_=0)))
-                           .where(*_waiting(locale)).group_by("kind"))
+                           .where(*_waiting(locale)).group_by("queue_kind"))
     for kind, count, warned, rejected in rows:
         found[kind] = count
         found["all"] += count
