@@ -274,6 +274,14 @@ def test_hand_compiled_mo_and_an_edited_po_change_nothing_until_imported_and_app
     # Approved by a reviewer: now families read it.
     people.approve("es", MEDICAL, "rob")
     assert "<h1>COMPILADO A MANO</h1>" in body(client)
+    # The .po edited again after the import (and compiled again): nothing changes until imported.
+    catalog.find(MEDICAL).msgstr = "EDITADO DESPUÉS"
+    po_file.write_text(dumps(catalog), encoding="utf-8")
+    subprocess.run(["msgfmt", "-o", str(po_file.with_suffix(".mo")), str(po_file)], check=True)
+    people.publish("es")
+    html = body(client)
+    assert "EDITADO" not in html and "<h1>COMPILADO A MANO</h1>" in html
+    assert people.unit("es", MEDICAL).forms == ["COMPILADO A MANO"]
 
 
 def test_served_catalog_lives_in_its_database_row_with_a_version_that_rises(people, app):
