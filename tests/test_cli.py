@@ -1,11 +1,13 @@
 """`flask users`, `flask review approve`, `flask translate publish|status`: rules and clear errors."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Approval, User
-from portal.review.gate import published_mo
+from portal.models import Approval, PublishedCatalog, User
+from tests.conftest import served_mo
 
 MEDICAL = "Tests when leukemia comes back"
 
@@ -62,7 +64,7 @@ def test_approve_one_message_publishes_it(runner, work, app, client):
     result = runner.invoke(args=["review", "approve", "es", "--reviewer", "rita", "--msgid", MEDICAL])
     assert result.exit_code == 0, result.output
     assert "Approved 1 message(s) for es as rita." in result.output
-    assert published_mo(app.config["PUBLISHED_DIR"], "es").exists()
+    assert served_mo(app, "es").find(MEDICAL).msgstr == "Pruebas cuando la leucemia vuelve"
     assert "<h1>Pruebas cuando la leucemia vuelve</h1>" in client.get("/es/tests").get_data(as_text=True)
 
 
@@ -176,6 +178,80 @@ def test_status_prints_a_row_per_locale(runner, work):
     assert header[:4] == ["locale", "untranslated", "fuzzy", "translated"]
     # "Skip to main content" (4 words) is translated in es only.
     assert "1 / 4w" in lines["es"] and "1 / 4w" not in lines["vi"]
+
+
+def repository_po(work, locale: str, texts: dict[str, str]) -> None:
+    """Write the repository's .po of ``locale``: the units as they are, with ``texts`` put in as
+    if someone edited the file by hand (not imported)."""
+    from portal.translation.files import catalog
+    from portal.translation.pofile import dumps
+
+    with work.session() as session:
+        po = catalog(session, locale)
+    for msgid, text in texts.items():
+        po.find(msgid).msgstr = text
+    path = work.paths.po(locale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(po), encoding="utf-8")
+
+
+def test_publish_builds_the_served_catalog_from_the_database(runner, work, app, client):
+    """`flask translate publish` reads the units and approvals, never the repository's .po: a text
+    approved in the database is served; a different text written into the file is not; each
+    publish stores a new version of the locale's row."""
+    from portal.people.accounts import find_user
+    from portal.review import rules
+    from portal.translation import units
+
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
+    with work.session() as session:  # approved, but not published yet
+        rules.approve(session, units.find(session, "es", MEDICAL)[0], find_user(session, "rita"))
+        session.commit()
+    repository_po(work, "es", {MEDICAL: "Texto del archivo", "Infections": "Infecciones"})
+    with work.session() as session:
+        assert session.get(PublishedCatalog, "es") is None
+    result = runner.invoke(args=["translate", "publish", "es"])
+    assert result.exit_code == 0, result.output
+    assert "es: 1 served (1 approved, 0 previously approved, 0 staff only)" in result.output
+    assert "version 1," in result.output
+    served = served_mo(app, "es")
+    assert served.find(MEDICAL).msgstr == "Pruebas cuando la leucemia vuelve"
+    assert served.find("Infections") is None
+    assert "<h1>Pruebas cuando la leucemia vuelve</h1>" in client.get("/es/tests").get_data(as_text=True)
+    again = runner.invoke(args=["translate", "publish", "es"])
+    assert again.exit_code == 0 and "version 2," in again.output
+    with work.session() as session:
+        assert session.get(PublishedCatalog, "es").version == 2
+        assert session.get(PublishedCatalog, "vi") is None  # only the locale named
+
+
+def test_status_counts_the_units_in_the_database_not_the_files(runner, work):
+    """`flask translate status` reads the units: a translation only in the repository's file does
+    not count; an approval in the database does; a locale without units says so."""
+    from sqlalchemy import delete
+
+    from portal.translation.models import Unit
+
+    work.user("tina", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", "Infections", "Infecciones", author="tina")
+    work.approve("es", "Infections", "rita")
+    repository_po(work, "vi", {"Skip to main content": "Chuyển đến nội dung chính"})
+    with work.session() as session:
+        session.execute(delete(Unit).where(Unit.locale == "ar"))
+        session.commit()
+    result = runner.invoke(args=["translate", "status"])
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[0].split()
+    lines = {line.split()[0]: line for line in result.output.splitlines()[1:]}
+    assert header[1:7] == ["untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected"]
+    cells = {code: dict(zip(header[1:7], re.findall(r"(\d+ / \d+)w", line))) for code, line in lines.items()}
+    # es: "Infections" (1 word) approved; vi: nothing translated although its file has a text.
+    assert cells["es"]["approved"] == "1 / 1" and cells["es"]["awaiting"] == "0 / 0"
+    assert all(cells["vi"][state] == "0 / 0" for state in header[2:7])
+    assert "no units (flask translate update)" in lines["ar"]
 
 
 def test_db_upgrade_is_idempotent(runner):

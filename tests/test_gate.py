@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import polib
 import pytest
 
-from portal.review.gate import published_mo
-from portal.review.rules import review_kind, reviewed_keys
-from portal.translation.catalogs import load_po, po_path, pot_path, save_po
+from portal.paths import Paths
+from portal.review.gate import UnitText
+from portal.review.models import PublishedCatalog
+from portal.translation.catalogs import load_po
 from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT, STAFF_COMMENT
+from portal.translation.files import catalog as units_catalog
 from portal.translation.identity import message_key
+from portal.translation.pofile import dumps
+from portal.translation.template import review_kind, reviewed_keys
 
 # A medical content message (from content/tests.md) and site text (from base.html).
 MEDICAL = "Tests when leukemia comes back"
@@ -35,8 +40,23 @@ def body(client, url=PAGE):
     return response.get_data(as_text=True)
 
 
-def test_review_classification_comes_from_the_template(app):
-    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
+def write_repository_po(work, locale: str, change) -> None:
+    """Write the repository's .po of ``locale`` as `flask translate export` would, then edit it
+    by hand (``change(catalog)``), as someone working outside the portal does."""
+    with work.session() as session:
+        catalog = units_catalog(session, locale)
+    change(catalog)
+    path = work.paths.po(locale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(catalog), encoding="utf-8")
+
+
+def unit_text(key, forms, kind="medical", fuzzy=False, blocked=False) -> UnitText:
+    return UnitText(key, kind, tuple(forms), fuzzy, blocked)
+
+
+def test_review_classification_comes_from_the_template(work):
+    template = load_po(work.paths.template)
     reviewed = reviewed_keys(template)
     assert reviewed[("", MEDICAL, "")] == "medical"
     assert reviewed[("", INTERFACE, "")] == "site"
@@ -44,6 +64,10 @@ def test_review_classification_comes_from_the_template(app):
     assert content and all(reviewed[message_key(e)] == "medical" for e in content)
     # Every string a family page can show is reviewed: nothing in the template escapes review.
     assert all(message_key(e) in reviewed for e in template if e.msgid)
+    # The units carry the template's verdict, in every locale.
+    for locale in ("es", "ar"):
+        assert work.unit(locale, MEDICAL).kind == "medical"
+        assert work.unit(locale, INTERFACE).kind == "site"
 
 
 @pytest.mark.parametrize("comment, kind", [(MEDICAL_COMMENT, "medical"), (SITE_COMMENT, "site"),
@@ -115,42 +139,38 @@ def test_changed_source_falls_back_to_english_not_the_old_approval(people, app, 
     """An approval is for one source; when the English changes, families get the new English."""
     people.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
     people.approve("es", MEDICAL, "rita")
-    template_file = pot_path(app.config["TRANSLATIONS_DIR"])
-    template = load_po(template_file)
-    template.find(MEDICAL).msgid = "Tests when leukemia returns"
-    save_po(template_file, template)
-    catalog_file = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    catalog = load_po(catalog_file)
-    catalog.find(MEDICAL).msgid = "Tests when leukemia returns"
-    save_po(catalog_file, catalog)
+    assert people.served("es").find(MEDICAL).msgstr == "Pruebas cuando la leucemia vuelve"
+
+    def reword(template):
+        template.find(MEDICAL).msgid = "Tests when leukemia returns"
+
+    people.change_template(reword)
+    # The translation is carried over (fuzzy), and confirmed by its translator: still not approved.
+    assert people.entry("es", "Tests when leukemia returns").msgstr == "Pruebas cuando la leucemia vuelve"
+    people.translate("es", "Tests when leukemia returns", "Pruebas cuando la leucemia vuelve", author="tina")
     people.publish("es")
-    served = polib.mofile(str(published_mo(app.config["PUBLISHED_DIR"], "es")))
+    served = people.served("es")
     assert served.find("Tests when leukemia returns") is None
     assert served.find(MEDICAL) is None
 
 
 def test_plural_forms_are_part_of_the_fingerprint(people, app):
     """Changing one plural form of an approved message withdraws it from families."""
-    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
+    template = load_po(people.paths.template)
     plural = next(e for e in template if e.msgid_plural)
-    # Interface plural: make it medical in a synthetic template to test the rule on plurals.
+    # The interface plural, treated as medical to test the rule on plurals.
     from portal.review.gate import ApprovedText, decide
     from portal.translation.identity import fingerprint
 
-    plural.comment = MEDICAL_COMMENT
-    working = polib.POFile()
-    entry = polib.POEntry(msgid=plural.msgid, msgid_plural=plural.msgid_plural,
-                          msgstr_plural={0: "%(num)s parte", 1: "%(num)s partes"})
-    working.append(entry)
-    key = message_key(entry)
+    key = message_key(plural)
     approved = ApprovedText(key, ("%(num)s parte", "%(num)s partes"),
                             fingerprint(key, ["%(num)s parte", "%(num)s partes"]))
-    served, _ = decide(template, working, [approved], nplurals=2)
+    served, _ = decide([unit_text(key, ["%(num)s parte", "%(num)s partes"])], [approved], nplurals=2)
     assert served[key] == ["%(num)s parte", "%(num)s partes"]
-    entry.msgstr_plural = {0: "%(num)s parte", 1: "%(num)s partes CAMBIADO"}
-    served, report = decide(template, working, [approved], nplurals=2)
+    edited = unit_text(key, ["%(num)s parte", "%(num)s partes CAMBIADO"])
+    served, report = decide([edited], [approved], nplurals=2)
     assert served[key] == ["%(num)s parte", "%(num)s partes"]  # last approved, not the edit
-    assert report.previous == 1
+    assert report.previous == 1 and report.approved == 0
 
 
 def test_revoked_approval_is_not_served(people, app, client):
@@ -168,28 +188,43 @@ def test_revoked_approval_is_not_served(people, app, client):
     assert "Pruebas cuando la leucemia vuelve" not in body(client)
 
 
-def test_a_po_file_cannot_make_a_medical_string_non_medical(people, app, client):
-    """Invariant 2: rewriting comments and flags in the working .po changes nothing."""
-    catalog_file = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    catalog = load_po(catalog_file)
-    entry = catalog.find(MEDICAL)
-    entry.msgstr = "Pruebas (no revisado)"
-    entry.comment = "not medical: interface string"
-    entry.occurrences = [("portal/templates/base.html", "1")]
-    entry.flags = ["python-format"]
-    save_po(catalog_file, catalog)
+@pytest.mark.parametrize("comment", ["not medical: interface string", STAFF_COMMENT])
+def test_a_po_file_cannot_make_a_medical_string_non_medical(people, app, client, comment):
+    """Invariant 2: rewriting comments and flags in the repository's .po, then importing it,
+    changes nothing of what the message is: even a staff-only marker in the file."""
+    def rewrite(catalog):
+        entry = catalog.find(MEDICAL)
+        entry.msgstr = "Pruebas (no revisado)"
+        entry.comment = comment
+        entry.occurrences = [("portal/templates/staff/home.html", "1")]
+        entry.flags = ["python-format"]
+
+    extracted = people.unit("es", MEDICAL).extracted
+    assert MEDICAL_COMMENT in extracted.splitlines()
+    write_repository_po(people, "es", rewrite)
+    result = app.test_cli_runner().invoke(args=["translate", "import", "es"])
+    assert result.exit_code == 0 and "es: 1 imported" in result.output, result.output
+    unit = people.unit("es", MEDICAL)
+    assert unit.forms == ["Pruebas (no revisado)"]  # imported ...
+    assert (unit.kind, unit.state, unit.extracted) == ("medical", "awaiting", extracted)  # ... as medical
     people.publish("es")
     assert "no revisado" not in body(client)
+    assert people.served("es").find(MEDICAL) is None
 
 
 def test_messages_not_in_the_template_are_never_served(people, app):
-    catalog_file = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    catalog = load_po(catalog_file)
-    catalog.append(polib.POEntry(msgid="Injected message", msgstr="Mensaje inyectado"))
-    save_po(catalog_file, catalog)
+    from sqlalchemy import func, select
+
+    from portal.translation.models import Unit
+
+    write_repository_po(people, "es", lambda catalog: catalog.append(
+        polib.POEntry(msgid="Injected message", msgstr="Mensaje inyectado")))
+    result = app.test_cli_runner().invoke(args=["translate", "import", "es", "--replace"])
+    assert result.exit_code == 0 and "1 not in the template" in result.output, result.output
+    with people.session() as session:
+        assert not session.scalar(select(func.count()).select_from(Unit).where(Unit.msgid == "Injected message"))
     people.publish("es")
-    served = polib.mofile(str(published_mo(app.config["PUBLISHED_DIR"], "es")))
-    assert served.find("Injected message") is None
+    assert people.served("es").find("Injected message") is None
 
 
 def test_approval_of_another_locale_does_not_count(people, client):
@@ -201,27 +236,73 @@ def test_approval_of_another_locale_does_not_count(people, client):
     assert "Xét nghiệm" in body(client, "/vi/tests")
 
 
-def test_hand_compiled_mo_next_to_the_po_is_never_read(people, app, client, tmp_path):
-    """Invariant 4: `msgfmt` or `pybabel compile` output beside the .po is ignored."""
+def test_hand_compiled_mo_and_an_edited_po_change_nothing_until_imported_and_approved(people, app, client):
+    """Invariants 1 and 4: a `.mo` compiled with GNU msgfmt from the repository's .po, into the
+    app's translations folder, is never read (not after a publish, not by a new worker); the
+    .po edited in the repository changes nothing either; its text reaches families only once
+    imported and approved by a reviewer."""
+    from portal import create_app
+
     if not shutil.which("msgfmt"):
         pytest.fail("GNU gettext's msgfmt is required for this test")
-    catalog_file = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    catalog = load_po(catalog_file)
+    people.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
+    people.approve("es", MEDICAL, "rita")
+    assert app.test_cli_runner().invoke(args=["translate", "export", "es"]).exit_code == 0
+    po_file = people.paths.po("es")
+    catalog = load_po(po_file)
+    assert catalog.find(MEDICAL).msgstr == "Pruebas cuando la leucemia vuelve"  # the export, as in git
     catalog.find(MEDICAL).msgstr = "COMPILADO A MANO"
     catalog.find(INTERFACE).msgstr = "COMPILADO A MANO 2"
-    hand = tmp_path / "hand.po"
-    catalog.save(str(hand))
-    subprocess.run(["msgfmt", "-o", str(catalog_file.with_suffix(".mo")), str(hand)], check=True)
+    po_file.write_text(dumps(catalog), encoding="utf-8")
+    subprocess.run(["msgfmt", "-o", str(po_file.with_suffix(".mo")), str(po_file)], check=True)
+    assert polib.mofile(str(po_file.with_suffix(".mo"))).find(MEDICAL).msgstr == "COMPILADO A MANO"
     people.publish("es")
-    assert "COMPILADO A MANO" not in body(client)
+    other = create_app(dict(app.config))  # a worker started after the .mo was made
+    try:
+        for html in (body(client), body(other.test_client())):
+            assert "COMPILADO A MANO" not in html
+            assert "<h1>Pruebas cuando la leucemia vuelve</h1>" in html
+    finally:
+        other.extensions["db_engine"].dispose()
+    # Imported (the file's text replaces the portal's): in the units, still not served.
+    result = app.test_cli_runner().invoke(args=["translate", "import", "es", "--replace"])
+    assert result.exit_code == 0, result.output
+    assert people.unit("es", MEDICAL).forms == ["COMPILADO A MANO"]
+    people.publish("es")
+    html = body(client)
+    assert "COMPILADO A MANO" not in html and "<h1>Pruebas cuando la leucemia vuelve</h1>" in html
+    # Approved by a reviewer: now families read it.
+    people.approve("es", MEDICAL, "rob")
+    assert "<h1>COMPILADO A MANO</h1>" in body(client)
+    # The .po edited again after the import (and compiled again): nothing changes until imported.
+    catalog.find(MEDICAL).msgstr = "EDITADO DESPUÉS"
+    po_file.write_text(dumps(catalog), encoding="utf-8")
+    subprocess.run(["msgfmt", "-o", str(po_file.with_suffix(".mo")), str(po_file)], check=True)
+    people.publish("es")
+    html = body(client)
+    assert "EDITADO" not in html and "<h1>COMPILADO A MANO</h1>" in html
+    assert people.unit("es", MEDICAL).forms == ["COMPILADO A MANO"]
 
 
-def test_served_catalog_lives_in_its_own_folder(people, app):
-    people.publish("es")
-    mo = published_mo(app.config["PUBLISHED_DIR"], "es")
-    assert mo.exists()
-    assert mo.resolve().is_relative_to(app.config["PUBLISHED_DIR"])
-    assert not str(mo.resolve()).startswith(str(app.config["TRANSLATIONS_DIR"]))
+def test_served_catalog_lives_in_its_database_row_with_a_version_that_rises(people, app):
+    """Invariant 4: the gate's catalog is the locale's `published_catalogs` row, nowhere on disk;
+    each publish stores a new version (what every worker compares)."""
+    people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")
+    people.approve("es", INTERFACE, "rita")  # approving publishes: version 1
+    with people.session() as session:
+        row = session.get(PublishedCatalog, "es")
+        assert row.version == 1 and row.mo
+        assert polib.mofile(row.mo).find(INTERFACE).msgstr == "Saltar al contenido principal"
+        assert row.report["version"] == 1 and row.report["approved"] == 1
+        assert INTERFACE in row.reviewed
+        assert session.get(PublishedCatalog, "vi") is None
+    assert people.publish("es").version == 2
+    assert people.publish("es").version == 3
+    with people.session() as session:
+        assert session.get(PublishedCatalog, "es").version == 3
+    written = [p for folder in (app.config["TRANSLATIONS_DIR"], app.config["PUBLISHED_DIR"], app.instance_path)
+               for p in Path(folder).rglob("*.mo")]
+    assert written == []
 
 
 def test_new_publish_is_served_by_every_worker_without_restart(people, app, tmp_path):
@@ -254,61 +335,85 @@ def test_first_visit_publishes_on_demand(work, app, client):
                              msgctxt="", msgid=INTERFACE, msgid_plural="",
                              translation_json='["Saltar al contenido principal"]', reviewer_id=rita))
         session.commit()
-    assert not published_mo(app.config["PUBLISHED_DIR"], "es").exists()
+    with work.session() as session:
+        assert session.get(PublishedCatalog, "es") is None
     assert "Saltar al contenido principal" in body(client)
-    assert published_mo(app.config["PUBLISHED_DIR"], "es").exists()
+    with work.session() as session:
+        assert session.get(PublishedCatalog, "es").version == 1
 
 
 def test_translation_whose_links_differ_is_never_served_even_if_approved(app):
     """Invariant 6 in the gate: a link target changed after approval cannot reach families."""
     from portal.review.gate import ApprovedText, decide
+    from portal.translation.checks import blocking_problems
     from portal.translation.identity import fingerprint
 
-    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
+    template = load_po(Paths.from_config(app.config).template)
     source = next(e for e in template if "](glossary:" in e.msgid)
     bad = source.msgid.replace("](glossary:", "](https://evil.example/")
-    working = polib.POFile()
-    working.append(polib.POEntry(msgid=source.msgid, msgstr=bad))
+    assert blocking_problems(source.msgid, "", [bad], "es")
     key = message_key(source)
-    served, report = decide(template, working, [ApprovedText(key, (bad,), fingerprint(key, [bad]))], 2)
+    approval = ApprovedText(key, (bad,), fingerprint(key, [bad]))
+    served, report = decide([unit_text(key, [bad], blocked=True)], [approval], 2, "es")
     assert key not in served
     assert report.blocked == 1
+    # Nor as the "last approved text" once the unit holds something else awaiting review.
+    served, report = decide([unit_text(key, ["Otra cosa"])], [approval], 2, "es")
+    assert key not in served and report.english == 1
 
 
 def test_a_slow_publish_never_replaces_a_newer_one(people, app, monkeypatch):
-    """Two approvals, each publishing. The first publish reads the approvals and is slow to
-    write; the second approval's publish must wait for it and then read both, so the catalog
-    left in place serves both texts (approving publishes at once, in every interleaving)."""
+    """Two approvals, each publishing. The first publish takes the locale's row, reads the units
+    and approvals, and is slow to write; the second approval's publish must wait for it and then
+    read both, so the catalog left in place serves both texts (approving publishes at once, in
+    every interleaving)."""
     import threading
 
-    from portal.review import operations
-    from portal.translation.identity import message_key as key_of
+    from portal.review import gate
 
     other = "Chest X-ray"
-    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
+    template = load_po(people.paths.template)
     assert any(e.msgid == other for e in template), "pick another medical message on the page"
     people.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
     people.translate("es", other, "Radiografía de tórax", author="tina")
 
-    real_publish = operations.publish
+    real_decide = gate.decide
     first_has_read, let_first_write = threading.Event(), threading.Event()
+    decided: dict[str, list[str]] = {}
 
-    def slow_first_publish(*args, **kwargs):
-        if threading.current_thread().name == "first":
+    def slow_first_decide(units, approvals, *args, **kwargs):
+        """Called by gate.publish after it took the row and read units and approvals."""
+        name = threading.current_thread().name
+        decided[name] = sorted(a.key[1] for a in approvals)
+        if name == "first":
             first_has_read.set()
             assert let_first_write.wait(10)
-        return real_publish(*args, **kwargs)
+        return real_decide(units, approvals, *args, **kwargs)
 
-    monkeypatch.setattr(operations, "publish", slow_first_publish)
-    first = threading.Thread(target=people.approve, args=("es", MEDICAL, "rita"), name="first")
+    errors = []
+
+    def approve(msgid, reviewer):
+        try:
+            people.approve("es", msgid, reviewer)
+        except Exception as error:  # reported below: a thread's exception would otherwise be lost
+            errors.append(error)
+
+    monkeypatch.setattr(gate, "decide", slow_first_decide)
+    first = threading.Thread(target=approve, args=(MEDICAL, "rita"), name="first")
     first.start()
     assert first_has_read.wait(10)
-    second = threading.Thread(target=people.approve, args=("es", other, "rob"), name="second")
+    second = threading.Thread(target=approve, args=(other, "rob"), name="second")
     second.start()
-    second.join(0.5)  # it must be waiting for the first publish, not writing over it afterwards
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the first publish, not writing over it afterwards
     let_first_write.set()
     first.join(10)
     second.join(10)
-    served = {key_of(e)[1]: e.msgstr for e in polib.mofile(str(published_mo(app.config["PUBLISHED_DIR"], "es")))}
+    assert not first.is_alive() and not second.is_alive()
+    assert errors == []
+    assert decided == {"first": [MEDICAL], "second": sorted([MEDICAL, other])}
+    served = {message_key(e)[1]: e.msgstr for e in people.served("es")}
     assert served.get(MEDICAL) == "Pruebas cuando la leucemia vuelve"
     assert served.get(other) == "Radiografía de tórax"
+    with people.session() as session:
+        assert session.get(PublishedCatalog, "es").version == 2

@@ -265,7 +265,7 @@ def test_a_fully_reviewed_page_has_no_notice(work, client):
         from portal.people.accounts import find_user
         from portal.review.operations import approve_messages
 
-        outcome = approve_messages(work.paths, session, "vi", find_user(session, "vic"), approve_all=True)
+        outcome = approve_messages(session, "vi", find_user(session, "vic"), approve_all=True)
     assert len(outcome.approved) == len(page.messages())
     main = client.get("/vi/questions").get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
     assert "not yet reviewed" not in main and 'lang="en"' not in main.split('class="page-meta"')[0]
@@ -310,7 +310,8 @@ def test_markup_in_a_translation_is_refused_at_approval_and_never_served(work, c
     with pytest.raises(NothingToApprove, match="raw HTML"):
         work.approve("es", msgid, "rita")
     with work.session() as session:  # written straight into the database, bypassing approve()
-        session.add(Approval(locale="es", fingerprint=fingerprint(("", msgid, ""), [evil]), msgctxt="",
+        session.add(Approval(locale="es", mid=work.unit("es", msgid).mid,
+                             fingerprint=fingerprint(("", msgid, ""), [evil]), msgctxt="",
                              msgid=msgid, msgid_plural="", translation_json=json.dumps([evil]), reviewer_id=rita))
         session.commit()
     report = work.publish("es")
@@ -323,12 +324,14 @@ def test_markup_in_a_translation_is_refused_at_approval_and_never_served(work, c
 def test_markup_that_reached_a_served_catalog_is_shown_as_text(app, client):
     """Defence in depth: if a served catalog ever held markup (content or site text), the page
     escapes it and makes no image."""
-    from portal.review.gate import build_mo, published_mo
-    from portal.translation.catalogs import atomic_write
+    from portal.review.gate import build_mo
+    from portal.review.models import PublishedCatalog
 
     served = {("", "Tests when leukemia comes back", ""): ['Pruebas <script>alert(1)</script> ![x](/admin/publish)'],
               ("", "Skip to main content", ""): ['<b onmouseover="x()">Saltar</b>']}
-    atomic_write(published_mo(app.config["PUBLISHED_DIR"], "es"), build_mo("es", served))
+    with app.extensions["db"]() as session:  # written into the served catalog's row, bypassing the gate
+        session.add(PublishedCatalog(locale="es", version=1, mo=build_mo("es", served), reviewed_json="{}"))
+        session.commit()
     html = client.get("/es/tests").get_data(as_text=True)
     assert "<script>" not in html and "<img" not in html and "<b " not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

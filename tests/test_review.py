@@ -15,17 +15,17 @@ from types import SimpleNamespace
 import polib
 import pytest
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import create_app
-from portal.models import Approval, Edit, Rejection, utcnow
+from portal.models import Approval, Edit, Rejection, Unit, utcnow
+from portal.paths import Paths
 from portal.people.accounts import find_user
-from portal.review.gate import published_mo
-from portal.review.operations import update_locales
-from portal.review.rules import reviewed_keys
-from portal.translation.catalogs import load_po, po_path, pot_path, save_po
-from portal.translation.identity import entry_fingerprint, fingerprint, message_id, message_key
-from tests.conftest import Workflow, add_role, csrf_token, person, signed_in
+from portal.translation import units
+from portal.translation.catalogs import load_po
+from portal.translation.identity import entry_fingerprint, fingerprint, message_id
+from portal.translation.template import reviewed_keys
+from tests.conftest import Workflow, add_role, csrf_token, person, served_mo, signed_in
 
 # Medical messages that appear on one page only (content/treatment.md), and are plain text:
 # no links, numbers or kept terms, so a natural translation raises no check warning.
@@ -154,13 +154,18 @@ def user_id(work, username: str) -> int:
 
 def set_edit_time(work, msgid: str, *whens: dt.datetime, code: str = "es") -> None:
     """Pretend a message's saved versions were saved at ``whens`` (in the order they were saved;
-    one time: every version)."""
+    one time: every version); and its unit's text last changed when the newest version that
+    changed it was saved (``Unit.changed_at``, what the queue waits from), as a save sets it."""
     with work.session() as session:
         edits = list(session.scalars(select(Edit).where(Edit.locale == code, Edit.msgid == msgid)
                                      .order_by(Edit.id)))
         assert len(whens) in (1, len(edits)), f"{len(edits)} saved versions of {msgid!r}"
         for edit, when in zip(edits, whens * len(edits) if len(whens) == 1 else whens):
             edit.created_at = when
+        changed = [e for e in edits if e.replaced_json is None or json.loads(e.replaced_json) != e.forms]
+        # A plain UPDATE: the unit's revision (what an open editor holds) stays as it is.
+        session.execute(update(Unit).where(Unit.locale == code, Unit.msgid == msgid, Unit.obsolete.is_(False))
+                        .values(changed_at=(changed or edits)[-1].created_at))
         session.commit()
 
 
@@ -170,10 +175,7 @@ def days_ago(days: float) -> dt.datetime:
 
 def served_text(app, msgid: str, code: str = "es") -> str | None:
     """What the published catalog serves for a message (None: English)."""
-    path = published_mo(app.config["PUBLISHED_DIR"], code)
-    if not path.exists():
-        return None
-    found = polib.mofile(str(path)).find(msgid)
+    found = served_mo(app, code).find(msgid)
     return found.msgstr if found else None
 
 
@@ -187,10 +189,14 @@ def test_queue_lists_exactly_the_reviewed_texts_without_an_approval(app, people,
     people.translate("es", NOT_WORKING, "Si el tratamiento no funciona", author="tom")
     with people.session() as session:  # rejected: still waiting (for a new text)
         entry = people.entry("es", NOT_WORKING)
-        session.add(Rejection(locale="es", fingerprint=entry_fingerprint(entry), msgctxt="", msgid=NOT_WORKING,
-                              msgid_plural="", translation_json='["Si el tratamiento no funciona"]',
+        session.add(Rejection(locale="es", mid=mid_of(NOT_WORKING), fingerprint=entry_fingerprint(entry),
+                              msgctxt="", msgid=NOT_WORKING, msgid_plural="",
+                              translation_json='["Si el tratamiento no funciona"]',
                               reviewer_id=user_id(people, "rob"), reason="Más claro, por favor."))
+        session.flush()
+        units.refresh_states(session, "es")  # as rules.reject does
         session.commit()
+    assert people.unit("es", NOT_WORKING).state == "rejected"
     people.translate("es", INTERFACE, "Saltar al contenido principal", author="tina")  # site text: waiting
     # NEWER stays untranslated.
     listed = queue_ids(rita)
@@ -234,15 +240,14 @@ def test_a_text_saved_again_waits_from_its_latest_save(people, rita):
 
 
 def test_queue_pages_hold_fifty_messages(app, people, rita):
-    template = load_po(pot_path(app.config["TRANSLATIONS_DIR"]))
-    medical = reviewed_keys(template)
-    path = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    catalog = load_po(path)
-    chosen = [e for e in catalog if message_key(e) in medical and not e.msgid_plural
-              and "](" not in e.msgid and not re.search(r"\d", e.msgid)][:51]
-    for entry in chosen:
-        entry.msgstr = "Traducción de prueba: " + entry.msgid
-    save_po(path, catalog)
+    with people.session() as session:  # 51 texts imported at once from a file edited outside the portal
+        reviewed = session.scalars(units.live("es").where(Unit.kind.is_not(None), Unit.msgid_plural == ""))
+        chosen = [u for u in reviewed if "](" not in u.msgid and not re.search(r"\d", u.msgid)][:51]
+        units.apply_changes(session, "es", [units.Change(u.mid, ["Traducción de prueba: " + u.msgid], None)
+                                            for u in chosen], None, app.extensions["terms"], origin="import",
+                            check=False)
+        session.commit()
+    assert len(chosen) == 51
     first, second = queue_ids(rita, page=1), queue_ids(rita, page=2)
     assert len(first) == 50 and len(second) == 1
     assert set(first) | set(second) == {mid_of(e.msgid) for e in chosen}
@@ -282,12 +287,7 @@ def test_source_change_is_its_own_kind_and_shows_the_old_english(app, people, ri
     new_english = "How well the treatment works"
     people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
     assert approve(rob, HOW_WELL).status_code == 302  # approved for the old English
-    template_file = pot_path(app.config["TRANSLATIONS_DIR"])
-    template = load_po(template_file)
-    template.find(HOW_WELL).msgid = new_english
-    save_po(template_file, template)
-    with people.session() as session:
-        update_locales(people.paths, session, ["es"])
+    people.change_template(lambda template: setattr(template.find(HOW_WELL), "msgid", new_english))
     entry = people.entry("es", new_english)
     assert "fuzzy" in entry.flags and entry.previous_msgid == HOW_WELL  # the merge kept the old English
     save_text(tina, new_english, "Qué tan bien funciona el tratamiento")
@@ -619,16 +619,15 @@ def dashboard_row(html: str, name: str = "Spanish", code: str = "es") -> dict:
 
 
 def medical_total(app, code: str = "es") -> int:
-    medical = reviewed_keys(load_po(pot_path(app.config["TRANSLATIONS_DIR"])))
-    catalog = load_po(po_path(app.config["TRANSLATIONS_DIR"], code))
-    return sum(1 for e in catalog if not e.obsolete and message_key(e) in medical)
+    """How many messages of the template are reviewed (each has a unit in every locale)."""
+    return len(reviewed_keys(load_po(Paths.from_config(app.config).template)))
 
 
 def test_dashboard_counts_match_a_known_setup(app, people, rita, rob):
     people.translate("es", RISKS, "Riesgos del tratamiento fuerte", author="tina")
     assert approve(rob, RISKS).status_code == 302  # approved
     people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")  # awaiting: saved 10 days ago,
-    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tom")  # and again 2 days ago
+    people.translate("es", HOW_WELL, "Qué tan bien funciona el tratamiento", author="tom")  # changed 2 days ago
     people.translate("es", CHEMO, "Medicamentos que su hijo puede recibir", author="tom")  # awaiting, now
     people.translate("es", NEWER, "Tipos de tratamiento más nuevos", author="tom")
     assert reject(rob, NEWER, "Use 'nuevos tipos'.").status_code == 302  # rejected
@@ -794,7 +793,7 @@ def test_approve_without_the_seen_fingerprint_is_refused(people, rita):
 def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_served(app, people, rita, runner):
     """Before: a translation whose numbers differ from the English (edited in the file) could be
     approved on the web and by `flask review approve --all`, and the gate served it."""
-    source = next(e.msgid for e in load_po(pot_path(app.config["TRANSLATIONS_DIR"])) if "85 out of 100" in e.msgid)
+    source = next(e.msgid for e in load_po(Paths.from_config(app.config).template) if "85 out of 100" in e.msgid)
     wrong = "1 a 2 de cada 1000 niños."
     people.translate("es", source, wrong)  # edited outside the portal: no save refused it
     html = html_of(rita, review_url(source))
@@ -810,7 +809,7 @@ def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_s
     # A forged approval of exactly that text still does not get it served.
     with people.session() as session:
         key = ("", source, "")
-        session.add(Approval(locale="es", fingerprint=fingerprint(key, [wrong]), msgctxt="", msgid=source,
+        session.add(Approval(locale="es", mid=mid_of(source), fingerprint=fingerprint(key, [wrong]), msgctxt="", msgid=source,
                              msgid_plural="", translation_json=json.dumps([wrong]),
                              reviewer_id=user_id(people, "rita")))
         session.commit()

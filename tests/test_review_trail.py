@@ -19,7 +19,7 @@ from sqlalchemy import select
 from portal.models import Approval, Rejection, User, utcnow
 from portal.people.accounts import find_user
 from portal.review import exports, operations, trail
-from portal.translation.catalogs import catalog_lock, load_po, save_po
+from portal.translation.catalogs import load_po
 from portal.translation.extract import MEDICAL_COMMENT
 from portal.translation.identity import entry_fingerprint, message_id, message_key
 from tests.conftest import login
@@ -52,13 +52,14 @@ def plural_msgid(work) -> str:
 def make_plural_medical(work) -> str:
     """The template has no medical plural message; mark this app's copy of its one plural
     message medical (as an author would by moving it into content), so it is reviewed."""
-    template = work.paths.template
-    with catalog_lock(template):
-        catalog = load_po(template)
+    def mark(catalog):
         entry = next(e for e in catalog if e.msgid_plural)
         entry.comment = MEDICAL_COMMENT + ("\n" + entry.comment if entry.comment else "")
-        save_po(template, catalog)
-    return entry.msgid
+
+    work.change_template(mark)
+    msgid = plural_msgid(work)
+    assert work.unit("ar", msgid).kind == "medical"
+    return msgid
 
 
 def key_of(work, locale: str, msgid: str):
@@ -67,17 +68,16 @@ def key_of(work, locale: str, msgid: str):
 
 def decide(work, locale: str, msgid: str, reviewer: str, decision: str, text: str = ""):
     """Approve or reject the current text, as the review page does (seen = the current text)."""
-    entry = work.entry(locale, msgid)
+    unit = work.unit(locale, msgid)
     with work.session() as session:
         person = find_user(session, reviewer)
-        outcome = operations.review_message(work.paths, session, locale, message_key(entry), person,
-                                            entry_fingerprint(entry), decision, text)
+        outcome = operations.review_message(session, locale, unit.mid, person, unit.fingerprint, decision, text)
         return outcome.record.id
 
 
 def revoke(work, locale: str, approval_id: int, reviewer: str, reason: str) -> None:
     with work.session() as session:
-        operations.revoke_approval(work.paths, session, locale, approval_id, find_user(session, reviewer), reason)
+        operations.revoke_approval(session, locale, approval_id, find_user(session, reviewer), reason)
 
 
 def set_display_name(work, username: str, name: str) -> None:
@@ -290,8 +290,8 @@ def test_a_single_known_author_is_named_and_several_are_said_to_be_several(peopl
     work = people
     work.translate("es", ANXIETY, "Ansiedad", author="tina")
     decide(work, "es", ANXIETY, "rita", "approve")
-    work.translate("es", BLOOD_TEST, "Análisis de sangre", author="tina")
-    work.translate("es", BLOOD_TEST, "Análisis de sangre", author="tomas")  # the same text, saved again
+    work.translate("es", BLOOD_TEST, "Análisis de sangre", author="tina", fuzzy=True)
+    work.translate("es", BLOOD_TEST, "Análisis de sangre", author="tomas")  # the same text, confirmed by tomas
     decide(work, "es", BLOOD_TEST, "rita", "approve")
 
     by_msgid = {e.msgid: e for e in events(work, "es")}
@@ -548,6 +548,7 @@ def test_export_refuses_a_socket(scenario, runner, tmp_path):
 
 
 def test_export_refuses_a_symlink_and_leaves_its_target(scenario, runner, tmp_path, app):
+    assert runner.invoke(args=["translate", "export", "es"]).exit_code == 0  # the repository's catalog
     catalog = tmp_path / "copy-of-messages.po"
     catalog.write_bytes((Path(app.config["TRANSLATIONS_DIR"]) / "es" / "LC_MESSAGES" / "messages.po").read_bytes())
     before = catalog.read_bytes()
@@ -583,6 +584,7 @@ def test_export_refuses_the_portals_own_folders(scenario, runner, app, tmp_path,
 def test_export_refuses_a_path_that_resolves_into_the_catalogs(scenario, runner, app, tmp_path):
     """A symlinked folder on the way is followed to see where the file would really land."""
     translations = Path(app.config["TRANSLATIONS_DIR"])
+    assert runner.invoke(args=["translate", "export", "es"]).exit_code == 0  # the repository's catalog
     catalog = translations / "es" / "LC_MESSAGES" / "messages.po"
     before = catalog.read_bytes()
     shortcut = tmp_path / "shortcut"
@@ -685,7 +687,8 @@ def test_locale_trail_links_only_messages_still_in_the_catalog(people, app):
     work = people
     with work.session() as session:
         rita = find_user(session, "rita")
-        session.add(Approval(locale="es", fingerprint="f" * 64, msgctxt="", msgid="An old sentence, since removed",
+        session.add(Approval(locale="es", mid=message_id(("", "An old sentence, since removed", "")),
+                             fingerprint="f" * 64, msgctxt="", msgid="An old sentence, since removed",
                              msgid_plural="", translation_json='["Una frase antigua"]', reviewer_id=rita.id,
                              author_known=False, created_at=utcnow(), note=""))
         session.commit()

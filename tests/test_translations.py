@@ -12,11 +12,12 @@ import yaml
 
 from portal.families.content import load_pages, plain_text
 from portal.locales import TRANSLATED_LOCALES
-from portal.review.gate import published_mo
-from portal.review.rules import reviewed_keys
+from portal.review.models import Approval, PublishedCatalog
+from portal.translation import units
 from portal.translation.checks import blocking_problems, kept_term_problems, number_problems
 from portal.translation.identity import forms_of, message_key
-from tests.conftest import ROOT, msgfmt_check
+from portal.translation.template import reviewed_keys
+from tests.conftest import ROOT, msgfmt_check, served_mo
 
 CODES = [loc.code for loc in TRANSLATED_LOCALES]
 TERMS = yaml.safe_load((ROOT / "content" / "terms.yml").read_text())
@@ -124,7 +125,8 @@ def test_arabic_uses_western_digits():
 
 def test_drafts_are_not_approved_in_shipped_data(shipped_app, work, runner):
     """A fresh install serves every reviewed string (medical and site text) in English: nothing
-    translated is served before a reviewer approves it."""
+    translated is served before a reviewer approves it. The drafts are in the units (taken over
+    from the repository's catalogs), waiting for review; the served catalogs are the database's."""
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert not re.search(r"\.(sqlite3?|db)$", tracked, re.MULTILINE), "no database ships with the code"
     result = runner.invoke(args=["translate", "publish"])
@@ -132,8 +134,14 @@ def test_drafts_are_not_approved_in_shipped_data(shipped_app, work, runner):
     template = polib.pofile(str(ROOT / "translations" / "messages.pot"))
     reviewed = reviewed_keys(template)
     assert len(reviewed) == len([e for e in template if e.msgid])  # every shipped string is reviewed
+    with work.session() as session:
+        assert session.query(Approval).count() == 0
+        for code in CODES:
+            progress = units.progress(session, code)
+            assert progress.strings["awaiting"] == len(reviewed) == progress.total_strings, code
+            assert session.get(PublishedCatalog, code).version >= 1
     for code in CODES:
-        served = polib.mofile(str(published_mo(shipped_app.config["PUBLISHED_DIR"], code)))
+        served = served_mo(shipped_app, code)
         keys = {message_key(e) for e in served if e.msgid}
         assert not keys, f"{code}: draft translations are served: {sorted(keys)[:3]}"
         page = shipped_app.test_client().get(f"/{code.replace('_', '-')}/treatment").get_data(as_text=True)

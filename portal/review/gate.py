@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 from babel.messages.plurals import get_plural
 from sqlalchemy import false, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -208,11 +209,7 @@ def publish(session: Session, locale: str) -> PublishReport:
     a newer catalog. Flushes; the caller commits.
     """
     started = time.perf_counter()
-    taken = session.execute(update(PublishedCatalog).where(PublishedCatalog.locale == locale)
-                            .values(version=PublishedCatalog.version).execution_options(synchronize_session=False))
-    if taken.rowcount == 0:
-        session.add(PublishedCatalog(locale=locale, version=0, mo=b"", reviewed_json="{}"))
-        session.flush()
+    _take_row(session, locale)
     served, report = decide(unit_texts(session, locale), standing_approvals(session, locale),
                             get_plural(locale).num_plurals, locale)
     row = session.get(PublishedCatalog, locale, populate_existing=True)
@@ -225,6 +222,25 @@ def publish(session: Session, locale: str) -> PublishReport:
     row.published_at = utcnow()
     session.flush()
     return report
+
+
+def _take_row(session: Session, locale: str) -> None:
+    """Hold the locale's row for this transaction (a no-op UPDATE), making it on the first publish.
+    Two first publishes at once on PostgreSQL: the second one's INSERT waits for the first to
+    commit, then fails on the key; it takes the row the first made instead (in a savepoint, so its
+    transaction goes on)."""
+    def take() -> int:
+        return session.execute(update(PublishedCatalog).where(PublishedCatalog.locale == locale)
+                               .values(version=PublishedCatalog.version)
+                               .execution_options(synchronize_session=False)).rowcount
+
+    if take():
+        return
+    try:
+        with session.begin_nested():
+            session.add(PublishedCatalog(locale=locale, version=0, mo=b"", reviewed_json="{}"))
+    except IntegrityError:
+        take()
 
 
 def published_version(session: Session, locale: str) -> int | None:

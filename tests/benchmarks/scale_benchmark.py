@@ -43,13 +43,11 @@ from sqlalchemy import insert, select  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.db import upgrade, utcnow  # noqa: E402
 from portal.locales import TRANSLATED_LOCALES  # noqa: E402
-from portal.paths import Paths  # noqa: E402
 from portal.people.accounts import create_user  # noqa: E402
 from portal.review.gate import publish  # noqa: E402
 from portal.review.models import Approval, Rejection  # noqa: E402
 from portal.translation import files, template  # noqa: E402
 from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT  # noqa: E402
-from portal.translation.identity import fingerprint, message_id, words_fingerprint  # noqa: E402
 from portal.translation.models import Edit, Unit  # noqa: E402
 from portal.translation.pofile import dumps  # noqa: E402
 from portal.translation.units import review_state, set_text  # noqa: E402
