@@ -240,6 +240,27 @@ def test_a_stale_save_is_not_a_conflict_when_the_unit_now_holds_exactly_what_it_
     assert (unit.forms, unit.fuzzy) == (["Pruebas revisadas"], True)
 
 
+def test_a_template_update_makes_no_open_editor_stale(app, ana, work):
+    """Before: `flask translate update` rewrote the template's side of a unit (its position, where
+    it appears) through the ORM, which raised its revision: every page opened before a deploy
+    that moved messages got a conflict for a text nobody had changed."""
+    import polib
+
+    work.translate("es", TITLE, "Pruebas")
+    old_base = page_base(ana)
+
+    def moved(template):
+        template.insert(0, polib.POEntry(msgid="A message new at the top", msgstr=""))
+        entry = template.find(TITLE)
+        entry.occurrences = [*entry.occurrences, ("content/new-page.md", "3")]
+
+    work.change_template(moved)
+    assert ("content/new-page.md", "3") in work.unit("es", TITLE).occurrences
+    assert work.unit("es", TITLE).revision == int(old_base)
+    assert save(ana, "Pruebas cuando vuelve", base=old_base).status_code == 302
+    assert work.unit("es", TITLE).forms == ["Pruebas cuando vuelve"]
+
+
 UK_STUDY = "A study in the United Kingdom tested 2 mixes of 4 drugs."
 UK_ES = ("Un estudio en el Reino Unido probó 2 mezclas de 4 medicamentos. La primera tenía "
          "[idarubicina](glossary:idarubicin). La segunda tenía mitoxantrona.")
