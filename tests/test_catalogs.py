@@ -1,4 +1,5 @@
-"""Extraction, the template, and the working catalogs as gettext tools and Poedit expect them."""
+"""Extraction, the template, its merge into the units of every locale, and the repository's
+catalogs as gettext tools and Poedit expect them."""
 from __future__ import annotations
 
 import os
@@ -8,11 +9,13 @@ from pathlib import Path
 import polib
 import pytest
 from babel.messages.plurals import get_plural
+from sqlalchemy import delete, select
 
 from portal.families.content import load_pages
 from portal.locales import TRANSLATED_LOCALES
-from portal.translation import catalogs
+from portal.translation import catalogs, files, units
 from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT
+from portal.translation.models import SourceChange, Unit
 from tests.conftest import msgfmt_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +95,7 @@ def test_committed_catalog_holds_every_template_message(code):
     template = {(e.msgctxt, e.msgid) for e in polib.pofile(str(TRANSLATIONS / "messages.pot"))}
     catalog = {(e.msgctxt, e.msgid) for e in polib.pofile(str(TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"))
                if not e.obsolete}
-    assert template == catalog, "run `flask translate update`"
+    assert template == catalog, "run `flask translate update`, then `flask translate export`"
 
 
 def test_plural_forms_for_arabic_and_chinese():
@@ -100,46 +103,83 @@ def test_plural_forms_for_arabic_and_chinese():
     assert get_plural("zh_Hans").num_plurals == 1
 
 
-def test_init_creates_a_catalog_gettext_accepts(app, runner, tmp_path):
-    shutil.rmtree(Path(app.config["TRANSLATIONS_DIR"]) / "ar")
-    result = runner.invoke(args=["translate", "init", "ar"])
+def test_update_creates_the_units_of_a_locale_and_its_export_passes_msgfmt(app, runner, work, tmp_path):
+    """`init` is gone: `flask translate update` creates the units a locale lacks, with one form per
+    plural category, and the locale's export is a catalog gettext accepts."""
+    with work.session() as session:
+        session.execute(delete(Unit).where(Unit.locale == "ar"))
+        session.commit()
+    result = runner.invoke(args=["translate", "update", "ar"])
     assert result.exit_code == 0, result.output
-    path = catalogs.po_path(app.config["TRANSLATIONS_DIR"], "ar")
+    live = [e for e in polib.pofile(str(work.paths.template)) if e.msgid and not e.obsolete]
+    assert f"ar: {len(live)} new" in result.output
+    with work.session() as session:
+        made = list(session.scalars(units.live("ar")))
+        assert [unit.key for unit in made] == [(e.msgctxt or "", e.msgid, e.msgid_plural) for e in live]
+        assert {len(unit.forms) for unit in made if unit.msgid_plural} == {6}
+        assert {unit.state for unit in made} == {"untranslated"}
+        path = tmp_path / "ar.po"
+        path.write_text(files.export(session, "ar"), encoding="utf-8")
+        before = [(u.mid, u.forms_json, u.position, u.revision) for u in session.scalars(units.live("ar"))]
     catalog = polib.pofile(str(path))
     assert catalog.metadata["Plural-Forms"].startswith("nplurals=6;")
     plural = next(e for e in catalog if e.msgid_plural)
     assert sorted(plural.msgstr_plural) == [0, 1, 2, 3, 4, 5]
     msgfmt_check(path)
-    again = runner.invoke(args=["translate", "init", "ar"])
-    assert again.exit_code == 1 and "already exists" in again.output
+    again = runner.invoke(args=["translate", "update", "ar"])  # nothing new: nothing changes
+    assert again.exit_code == 0 and "ar: 0 new, 0 carried over as fuzzy, 0 no longer" in again.output
+    with work.session() as session:
+        assert [(u.mid, u.forms_json, u.position, u.revision) for u in session.scalars(units.live("ar"))] == before
 
 
-def test_update_keeps_work_and_marks_changed_sources_fuzzy(app, runner):
-    translations = Path(app.config["TRANSLATIONS_DIR"])
-    po = catalogs.po_path(translations, "es")
-    catalog = polib.pofile(str(po))
+def test_update_keeps_work_and_marks_changed_sources_fuzzy(app, runner, work, tmp_path):
     kept, changed = "Skip to main content", "Tests when leukemia comes back"
-    catalog.find(kept).msgstr = "Saltar al contenido principal"
-    catalog.find(changed).msgstr = "Pruebas cuando la leucemia vuelve"
-    catalogs.save_po(po, catalog)
-    template = polib.pofile(str(translations / "messages.pot"))
+    work.user("tina", "translator", "es")
+    work.translate("es", kept, "Saltar al contenido principal", author="tina")
+    work.translate("es", changed, "Pruebas cuando la leucemia vuelve", author="tina")
+    template = polib.pofile(str(work.paths.template))
     template.find(changed).msgid = "Tests when leukemia comes back again"
-    catalogs.save_po(translations / "messages.pot", template)
+    catalogs.save_po(work.paths.template, template)
 
     result = runner.invoke(args=["translate", "update", "es"])
     assert result.exit_code == 0, result.output
-    updated = polib.pofile(str(po))
-    assert updated.find(kept).msgstr == "Saltar al contenido principal"
-    assert "fuzzy" not in updated.find(kept).flags
-    entry = updated.find("Tests when leukemia comes back again")
-    assert entry.msgstr == "Pruebas cuando la leucemia vuelve"
-    assert "fuzzy" in entry.flags
-    assert entry.previous_msgid == changed
-    msgfmt_check(po)
+    assert "es: 0 new, 1 carried over as fuzzy, 1 no longer in the template" in result.output
+    unit = work.unit("es", kept)
+    assert (unit.forms, unit.fuzzy) == (["Saltar al contenido principal"], False)
+    unit = work.unit("es", "Tests when leukemia comes back again")
+    assert unit.forms == ["Pruebas cuando la leucemia vuelve"]
+    assert (unit.fuzzy, unit.state, unit.previous_msgid) == (True, "fuzzy", changed)
+    entry = work.entry("es", "Tests when leukemia comes back again")
+    assert "fuzzy" in entry.flags and entry.previous_msgid == changed
+    with work.session() as session:
+        assert units.find(session, "es", changed) == []  # no longer live ...
+        gone = session.scalars(select(Unit).where(Unit.locale == "es", Unit.msgid == changed)).one()
+        assert gone.obsolete and gone.forms == ["Pruebas cuando la leucemia vuelve"]  # ... but its work is kept
+        assert [(c.msgid_before, c.msgid) for c in session.scalars(select(SourceChange))] == \
+            [(changed, "Tests when leukemia comes back again")]
+        assert units.find(session, "vi", changed) != []  # only the locale named was merged
+        path = tmp_path / "es.po"
+        path.write_text(files.export(session, "es"), encoding="utf-8")
+    msgfmt_check(path)
 
 
-def test_unknown_locale_is_refused_with_the_list(runner):
-    result = runner.invoke(args=["translate", "init", "fr"])
+def test_update_restates_a_message_whose_kind_the_template_changes(app, work):
+    """Whether a message is reviewed is the template's to say (invariant 2); the state stored
+    with the unit follows it. Before: a translated message made staff only stayed "awaiting"."""
+    text = "Skip to main content"
+    work.translate("es", text, "Saltar al contenido")
+    assert (work.unit("es", text).kind, work.unit("es", text).state) == ("site", "awaiting")
+    revision = work.unit("es", text).revision
+    work.mark_staff_only(text)
+    assert (work.unit("es", text).kind, work.unit("es", text).state) == (None, "translated")
+    work.change_template(lambda template: setattr(template.find(text), "comment", SITE_COMMENT))
+    assert (work.unit("es", text).kind, work.unit("es", text).state) == ("site", "awaiting")
+    assert work.unit("es", text).revision == revision  # not a change of the translation
+
+
+@pytest.mark.parametrize("command", ["update", "import", "export"])
+def test_unknown_locale_is_refused_with_the_list(runner, command):
+    result = runner.invoke(args=["translate", command, "fr"])
     assert result.exit_code == 1
     assert "Unknown locale 'fr'" in result.output and "zh_Hans" in result.output
 

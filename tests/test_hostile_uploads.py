@@ -1,28 +1,25 @@
 """A corpus of hostile and awkward .po files, built from the project's own Spanish catalog, each
 sent through the real upload endpoint with its expected result:
 
-* refused: a 400 with a clear message, and nothing changed (catalog, history, pending files);
+* refused: a 400 with a clear message, and nothing changed (units, history, pending uploads);
 * accepted without the dangerous entry: the preview lists it under failed checks, applying keeps
-  everything else, and the dangerous text is not in the catalog;
+  everything else, and the dangerous text is in no unit (nor in the locale's export);
 * accepted cleanly.
 
-Never a 500, never a changed catalog on refusal, and after a reviewer approves everything
+Never a 500, never a changed unit on refusal, and after a reviewer approves everything
 approvable, never unsafe markup on a family page.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from portal.models import Edit
-from portal.translation import pofile
-from portal.translation.catalogs import po_path
+from portal.translation import files, pofile, units
 from tests.conftest import ROOT, login
-from tests.test_uploads import apply, upload
+from tests.test_uploads import apply, pending, snapshot, upload
 
 TITLE = "Tests when leukemia comes back"  # a medical heading of content/tests.md
 HEADING = "Infections"  # another: the hostile texts go here
@@ -174,19 +171,15 @@ def test_the_corpus_has_every_kind_of_file():
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_file(shipped_app, translator, work, case):
     downloaded = translator.get("/translate/es/download").get_data(as_text=True)
-    catalog_file = po_path(shipped_app.config["TRANSLATIONS_DIR"], "es")
-    before = catalog_file.read_bytes()
-    pending = Path(shipped_app.config["UPLOAD_DIR"]) / "es"
+    before = snapshot(work)  # the units, the number of saved versions, the locale's revision
     response = upload(translator, case.make(downloaded), case.filename)
     html = response.get_data(as_text=True)
     assert response.status_code != 500
     if case.outcome == "refused":
         assert response.status_code == 400, html[-2000:]
         assert 'role="alert"' in html and case.says.lower() in html.lower(), html[-3000:]
-        assert catalog_file.read_bytes() == before
-        assert not list(pending.glob("*.po")) if pending.exists() else True
-        with work.session() as session:
-            assert session.query(Edit).count() == 0
+        assert snapshot(work) == before
+        assert pending(work) == []
         return
     assert response.status_code == 200, html[-3000:]
     failed = html.split("Not applied: failed checks", 1)[1].split("<h2>", 1)[0]
@@ -195,9 +188,12 @@ def test_hostile_file(shipped_app, translator, work, case):
     else:
         assert "failed checks (0)" in html
     assert apply(translator, html, mode="translations").status_code == 302
-    after = catalog_file.read_text(encoding="utf-8")
-    assert not UNSAFE.search(after), "a dangerous text reached the catalog"
-    assert GOOD in after  # the rest of the file was applied
+    with work.session() as session:
+        texts = [form for unit in session.scalars(units.live("es")) for form in unit.forms]
+        exported = files.export(session, "es")
+    assert not [text for text in texts if UNSAFE.search(text)], "a dangerous text reached a unit"
+    assert not UNSAFE.search(exported), "a dangerous text reached the catalog"
+    assert work.unit("es", TITLE).forms == [GOOD]  # the rest of the file was applied
     # A reviewer approves everything approvable; no family page may carry unsafe markup.
     result = shipped_app.test_cli_runner().invoke(args=["review", "approve", "es", "--reviewer", "rita", "--all"])
     assert result.exit_code == 0, result.output

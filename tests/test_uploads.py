@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import polib
 import pytest
+from sqlalchemy import func, select
 
-from portal.translation import pofile
-from portal.translation.catalogs import load_po, po_path
+from portal.translation import pofile, units
+from portal.translation.models import Edit, PendingUpload, Unit
 from tests.conftest import csrf_token, login
 
 TITLE = "Tests when leukemia comes back"
@@ -51,17 +53,37 @@ def apply(client, preview_html: str, **fields):
                        data={"csrf_token": csrf_token(client, "/translate/es/upload"), "digest": digest, **fields})
 
 
-def catalog_bytes(app) -> bytes:
-    return po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes()
+def snapshot(work, code: str = "es"):
+    """Everything an upload could change in a locale: each unit's text, mark, comment and revision,
+    the number of saved versions, and the locale's revision."""
+    with work.session() as session:
+        rows = [(u.mid, u.forms_json, u.fuzzy, u.translator_comment, u.revision)
+                for u in session.scalars(select(Unit).where(Unit.locale == code).order_by(Unit.id))]
+        return rows, session.scalar(select(func.count()).select_from(Edit)), units.current_revision(session, code)
 
 
-def test_download_carries_the_revision_signed(app, ana):
+def pending(work) -> list[PendingUpload]:
+    """The files waiting between preview and apply (the ``pending_uploads`` table)."""
+    with work.session() as session:
+        return list(session.scalars(select(PendingUpload)))
+
+
+def text_of(work, msgid: str, code: str = "es") -> str:
+    return work.unit(code, msgid).forms[0]
+
+
+def test_download_carries_the_revision_signed(app, ana, work):
     from portal.translation.uploads import stamped_revision
 
+    with work.session() as session:
+        revision = units.current_revision(session, "es")
     stamp = download(ana).metadata["X-Portal-Revision"]
-    assert stamp.startswith("es.0.")
-    assert stamped_revision(app.secret_key, "es", stamp) == 0
-    assert stamped_revision(app.secret_key, "es", stamp.replace("es.0.", "es.9.")) is None  # raised by hand
+    assert stamp.startswith(f"es.{revision}.")
+    assert stamped_revision(app.secret_key, "es", stamp) == revision
+    raised = stamp.replace(f"es.{revision}.", f"es.{revision + 9}.")
+    assert stamped_revision(app.secret_key, "es", raised) is None  # raised by hand
+    work.translate("es", TITLE, "Pruebas")
+    assert stamped_revision(app.secret_key, "es", download(ana).metadata["X-Portal-Revision"]) == revision + 1
     assert stamped_revision(app.secret_key, "vi", stamp) is None  # another language's file
     assert stamped_revision("another installation's secret", "es", stamp) is None
 
@@ -75,14 +97,15 @@ def test_download_carries_the_revision_signed(app, ana):
     (lambda po: po.encode("utf-8").replace(b"Spanish", b"Spanish \xff\xfe"), "messages.po", "not UTF-8"),
     (lambda po: b"hello", "messages.po", "no messages"),
 ])
-def test_bad_files_are_refused_clearly_and_change_nothing(app, ana, make, filename, message):
+def test_bad_files_are_refused_clearly_and_change_nothing(app, ana, work, make, filename, message):
     text = download(ana).__unicode__()
-    before = catalog_bytes(app)
+    before = snapshot(work)
     response = upload(ana, make(text), filename)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'role="alert"' in html and message in html
-    assert catalog_bytes(app) == before
+    assert snapshot(work) == before
+    assert pending(work) == []  # no file kept for a preview that never happened
 
 
 def test_broken_file_error_names_the_line(app, ana):
@@ -105,28 +128,33 @@ def test_preview_sorts_the_file_and_nothing_changes_until_apply(app, ana, work):
     bad = next(e for e in po if "100" in e.msgid and not e.msgid_plural)
     bad.msgstr = "sin el número"  # fails a blocking check
     po.append(polib.POEntry(msgid="A sentence the template does not have", msgstr="Una frase"))  # unknown
-    before = catalog_bytes(app)
+    before = snapshot(work)
     response = upload(ana, po.__unicode__().encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "New translations (1)" in html and "Changed translations (1)" in html
     assert "Not applied: failed checks (1)" in html and "Ignored: not in the template (1)" in html
     assert "Conflicts (0)" in html
-    assert catalog_bytes(app) == before
+    assert snapshot(work) == before
     assert apply(ana, html, mode="translations").status_code == 302
-    after = load_po(po_path(app.config["TRANSLATIONS_DIR"], "es"))
-    assert after.find(TITLE).msgstr == "Pruebas cuando vuelve la leucemia"
-    assert after.find("Infections").msgstr == "Las infecciones"
-    assert after.find(bad.msgid).msgstr == ""
-    assert after.find("A sentence the template does not have") is None
+    assert text_of(work, TITLE) == "Pruebas cuando vuelve la leucemia"
+    assert text_of(work, "Infections") == "Las infecciones"
+    assert text_of(work, bad.msgid) == ""
+    with work.session() as session:
+        assert units.find(session, "es", "A sentence the template does not have") == []
+        edits = session.scalars(select(Edit).order_by(Edit.id))
+        assert [(e.msgid, e.author and e.author.username, e.origin) for e in edits] == \
+            [("Infections", None, "import"), (TITLE, "ana", "upload"), ("Infections", "ana", "upload")]
+    assert pending(work) == []  # applied: its file is gone
 
 
-def test_apply_as_needing_edit_marks_fuzzy(app, ana):
+def test_apply_as_needing_edit_marks_fuzzy(app, ana, work):
     po = download(ana)
     po.find(TITLE).msgstr = "Pruebas"
     html = upload(ana, po.__unicode__().encode()).get_data(as_text=True)
     assert apply(ana, html, mode="fuzzy").status_code == 302
-    assert "fuzzy" in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+    unit = work.unit("es", TITLE)
+    assert (unit.forms, unit.fuzzy, unit.state) == (["Pruebas"], True, "fuzzy")
 
 
 def test_apply_is_refused_whole_if_the_catalog_changed_after_the_preview(app, ana, work):
@@ -135,11 +163,12 @@ def test_apply_is_refused_whole_if_the_catalog_changed_after_the_preview(app, an
     po.find("Infections").msgstr = "Infecciones del archivo"
     html = upload(ana, po.__unicode__().encode()).get_data(as_text=True)
     work.translate("es", "Infections", "Infecciones del servidor", author="ana")
-    before = catalog_bytes(app)
+    before = snapshot(work)
     response = apply(ana, html, mode="translations")
     assert response.status_code == 409
     assert "changed since this preview" in response.get_data(as_text=True)
-    assert catalog_bytes(app) == before
+    assert snapshot(work) == before
+    assert text_of(work, TITLE) == ""  # not even the message nobody else changed
 
 
 def test_nothing_to_apply_is_said_plainly(app, ana):
@@ -164,21 +193,25 @@ def test_upload_of_another_locales_workspace_is_forbidden(app, work):
     assert client.get("/translate/es/download").status_code == 403
 
 
-def test_pending_uploads_live_in_the_configured_folder_and_stale_ones_are_pruned(app, ana):
-    import os
-    import time
-    from pathlib import Path
+def test_pending_uploads_live_in_the_database_and_stale_ones_are_pruned(app, ana, work):
+    """The preview on one host can be applied on another: the file waits in ``pending_uploads``,
+    and nothing older than a day stays there."""
+    import datetime as dt
 
-    folder = Path(app.config["UPLOAD_DIR"]) / "es"
-    folder.mkdir(parents=True)
-    stale = folder / ("1-" + "0" * 32 + ".po")
-    stale.write_text("old preview")
-    os.utime(stale, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    from portal.db import utcnow
+
+    ana_id = work.user("ana")
+    with work.session() as session:
+        session.add(PendingUpload(token="0" * 32, locale="vi", user_id=ana_id, data=b"old preview",
+                                  created_at=utcnow() - dt.timedelta(days=2)))
+        session.commit()
     po = download(ana)
     po.find(TITLE).msgstr = "Pruebas"
-    assert upload(ana, po.__unicode__().encode()).status_code == 200
-    assert not stale.exists()
-    assert len(list(folder.glob("*.po"))) == 1
+    data = po.__unicode__().encode()
+    assert upload(ana, data).status_code == 200
+    waiting = pending(work)
+    assert [(row.locale, row.user_id, row.data) for row in waiting] == [("es", ana_id, data)]
+    assert not (Path(app.config["UPLOAD_DIR"]) / "es").exists()  # nothing on this host's disk
 
 
 # --- Conflicts judged against what was downloaded ---------------------------------------------------
@@ -197,7 +230,7 @@ def save(client, msgid: str, text: str):
 
     url = f"/translate/es/m/{message_id(('', msgid, ''))}"
     page = client.get(url).get_data(as_text=True)
-    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    base = re.search(r'name="base" value="(\d+)"', page).group(1)
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "base": base, "form0": text})
     assert response.status_code == 302
 
@@ -218,8 +251,7 @@ def test_a_message_changed_only_on_the_server_is_kept_not_called_a_conflict(app,
     kept = section(html, "Kept: changed only on the server since your download (1)")
     assert "Pruebas de Bob" in kept and "Pruebas del archivo" in kept
     assert apply(ana, html, mode="translations").status_code == 302
-    after = load_po(po_path(app.config["TRANSLATIONS_DIR"], "es"))
-    assert after.find(TITLE).msgstr == "Pruebas de Bob" and after.find("Infections").msgstr == "Infecciones"
+    assert text_of(work, TITLE) == "Pruebas de Bob" and text_of(work, "Infections") == "Infecciones"
 
 
 def test_a_message_changed_in_the_file_and_on_the_server_is_a_conflict(app, ana, bob, work):
@@ -232,7 +264,7 @@ def test_a_message_changed_in_the_file_and_on_the_server_is_a_conflict(app, ana,
 
 
 @pytest.mark.parametrize("forge", [
-    lambda stamp: stamp.replace("es.0.", "es.7."),  # the revision raised by hand
+    lambda stamp: re.sub(r"^es\.\d+\.", "es.700.", stamp),  # the revision raised by hand
     lambda stamp: "7",  # the old, unsigned form
     lambda stamp: "",  # removed
 ], ids=["raised", "unsigned", "removed"])
@@ -240,7 +272,7 @@ def test_a_forged_revision_header_cannot_skip_conflict_detection(app, ana, bob, 
     """Before: raising X-Portal-Revision in the file made every server change look older than the
     file, and applying it overwrote newer saves without a word."""
     po = download(ana)
-    save(bob, TITLE, "Pruebas de Bob")  # revision 1, after the download
+    save(bob, TITLE, "Pruebas de Bob")  # after the download
     po.find(TITLE).msgstr = "Pruebas de Ana"
     po.metadata["X-Portal-Revision"] = forge(po.metadata["X-Portal-Revision"])
     if not po.metadata["X-Portal-Revision"]:
@@ -249,7 +281,7 @@ def test_a_forged_revision_header_cannot_skip_conflict_detection(app, ana, bob, 
     assert "The portal cannot tell when this file was downloaded." in html
     assert "Conflicts (1)" in html
     assert apply(ana, html, mode="translations").status_code in (302, 409)  # the default keeps the server's
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Pruebas de Bob"
+    assert text_of(work, TITLE) == "Pruebas de Bob"
 
 
 def test_confirming_a_fuzzy_text_in_poedit_is_applied(app, ana, work):
@@ -259,22 +291,24 @@ def test_confirming_a_fuzzy_text_in_poedit_is_applied(app, ana, work):
     html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
     assert "Changed translations (1)" in html
     assert apply(ana, html, mode="translations").status_code == 302
-    assert "fuzzy" not in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+    unit = work.unit("es", TITLE)
+    assert (unit.forms, unit.fuzzy, unit.state) == (["Pruebas"], False, "awaiting")
 
 
 # --- Files refused with a clear message, and pending uploads --------------------------------------
 
-def test_duplicates_and_other_charsets_are_refused_with_the_line(app, ana):
+def test_duplicates_and_other_charsets_are_refused_with_the_line(app, ana, work):
     text = pofile.dumps(download(ana))
     lines = text.split("\n")
     first = lines.index('msgid "Infections"') + 1
     duplicated = text + '\nmsgid "Infections"\nmsgstr "Otra vez"\n'
-    before = catalog_bytes(app)
+    before = snapshot(work)
     html = upload(ana, duplicated.encode()).get_data(as_text=True)
     assert f"duplicate of the one at line {first}" in html and f"Line {len(lines) + 1}:" in html
     latin = text.replace("charset=utf-8", "charset=ISO-8859-1").replace("charset=UTF-8", "charset=ISO-8859-1")
     assert "charset is ISO-8859-1" in upload(ana, latin.encode()).get_data(as_text=True)
-    assert catalog_bytes(app) == before
+    assert snapshot(work) == before
+    assert pending(work) == []
 
 
 def test_a_file_over_the_request_limit_gets_the_staff_pages_message(app, ana):
@@ -286,24 +320,22 @@ def test_a_file_over_the_request_limit_gets_the_staff_pages_message(app, ana):
     assert "try again in a few minutes" not in html and 'role="alert"' in html
 
 
-def test_pending_uploads_are_capped_per_person_and_only_their_owner_applies_them(app, ana, bob):
-    from pathlib import Path
-
+def test_pending_uploads_are_capped_per_person_and_only_their_owner_applies_them(app, ana, bob, work):
     from portal.translation.uploads import PendingUploads
 
-    folder = Path(app.config["UPLOAD_DIR"]) / "es"
     previews = []
     for number in range(PendingUploads.PER_PERSON + 2):
         po = download(ana)
         po.find(TITLE).msgstr = f"Pruebas {'abcdefgh'[number]}"
         previews.append(upload(ana, pofile.dumps(po).encode()).get_data(as_text=True))
-    assert len(list(folder.glob("*.po"))) == PendingUploads.PER_PERSON
+    assert len(pending(work)) == PendingUploads.PER_PERSON
     oldest = apply(ana, previews[0], mode="translations")  # dropped: says so, applies nothing
     assert oldest.status_code == 302 and oldest.headers["Location"].endswith("/translate/es/upload")
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == ""
+    assert text_of(work, TITLE) == ""
     stolen = apply(bob, previews[-1], mode="translations")  # another translator, the newest token
     assert stolen.status_code == 302 and stolen.headers["Location"].endswith("/translate/es/upload")
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == ""
+    assert text_of(work, TITLE) == ""
+    assert len(pending(work)) == PendingUploads.PER_PERSON  # bob's attempt took nothing away
     assert apply(ana, previews[-1], mode="translations").status_code == 302
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == \
-        f"Pruebas {'abcdefgh'[PendingUploads.PER_PERSON + 1]}"
+    assert text_of(work, TITLE) == f"Pruebas {'abcdefgh'[PendingUploads.PER_PERSON + 1]}"
+    assert len(pending(work)) == PendingUploads.PER_PERSON - 1

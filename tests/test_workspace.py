@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.models import Edit, Rejection
-from portal.translation import workspace
-from portal.translation.catalogs import catalog_lock, load_po, po_path, pot_path, save_po
-from portal.translation.checks import Terms
+from portal.models import Edit, Unit
+from portal.people.accounts import find_user
+from portal.review import rules
+from portal.translation import units
 from portal.translation.identity import entry_fingerprint, fingerprint, message_id
 from tests.conftest import csrf_token, login
 
@@ -30,19 +30,35 @@ def ana(app, work):
     return client
 
 
-def views(app, work, code="es"):
+def states(work, code="es") -> dict[str, str]:
+    """The stored state of every live unit of a locale, by its English."""
     with work.session() as session:
-        return workspace.messages(pot_path(app.config["TRANSLATIONS_DIR"]), po_path(app.config["TRANSLATIONS_DIR"], code),
-                                  session, code, Terms.load(app.config["CONTENT_DIR"]))
+        return {unit.msgid: unit.state for unit in session.scalars(units.live(code))}
 
 
-def by_msgid(items, msgid):
-    return next(v for v in items if v.entry.msgid == msgid)
+def first_unit(work, where, code="es") -> Unit:
+    """The first live unit (template order) that ``where(unit)`` accepts."""
+    with work.session() as session:
+        return next(unit for unit in session.scalars(units.live(code)) if where(unit))
+
+
+def snapshot(work, code="es"):
+    """Everything a save could change: each unit's text, mark, comment and revision, the number of
+    saved versions, and the locale's revision."""
+    with work.session() as session:
+        rows = [(u.mid, u.forms_json, u.fuzzy, u.translator_comment, u.revision)
+                for u in session.scalars(select(Unit).where(Unit.locale == code).order_by(Unit.id))]
+        return rows, session.query(Edit).count(), units.current_revision(session, code)
+
+
+def page_base(client, mid=MID, code="es") -> str:
+    """The unit revision a message page's save form is based on."""
+    page = client.get(f"/translate/{code}/m/{mid}").get_data(as_text=True)
+    return re.search(r'name="base" value="(\d+)"', page).group(1)
 
 
 def save(client, text, base=None, mid=MID, code="es", **extra):
-    page = client.get(f"/translate/{code}/m/{mid}").get_data(as_text=True)
-    base = base or re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    base = base or page_base(client, mid, code)
     data = {"csrf_token": csrf_token(client, f"/translate/{code}/m/{mid}"), "base": base}
     if isinstance(text, list):
         data.update({f"form{i}": t for i, t in enumerate(text)})
@@ -54,7 +70,7 @@ def save(client, text, base=None, mid=MID, code="es", **extra):
 
 def test_states_cover_every_case(app, work):
     work.user("ana", "translator", "es")
-    rita = work.user("rita", "reviewer", "es")
+    work.user("rita", "reviewer", "es")
     work.translate("es", TITLE, "Pruebas", author="ana")
     work.translate("es", "Infections", "Infecciones", author="ana")
     work.translate("es", "Glossary", "Glosario", author="ana")
@@ -63,31 +79,34 @@ def test_states_cover_every_case(app, work):
     work.translate("es", "Page not found", "Página no encontrada", author="ana")  # site text: reviewed
     work.approve("es", "Infections", "rita")
     with work.session() as session:
-        entry = work.entry("es", "Glossary")
-        session.add(Rejection(locale="es", fingerprint=entry_fingerprint(entry), msgctxt="", msgid="Glossary",
-                              msgid_plural="", translation_json='["Glosario"]', reviewer_id=rita, reason="Use 'Glosario médico'"))
+        rules.reject(session, units.find(session, "es", "Glossary")[0], find_user(session, "rita"),
+                     "Use 'Glosario médico'")
         session.commit()
-    items = views(app, work)
-    assert by_msgid(items, TITLE).state == "awaiting"
-    assert by_msgid(items, "Infections").state == "approved"
-    assert by_msgid(items, "Glossary").state == "rejected"
-    assert by_msgid(items, INTERFACE).state == "translated"
-    assert by_msgid(items, "Page not found").state == "awaiting"
-    assert by_msgid(items, "Side effects and support").state == "untranslated"
-    progress = workspace.progress(items)
+    found = states(work)
+    assert found[TITLE] == "awaiting"
+    assert found["Infections"] == "approved"
+    assert found["Glossary"] == "rejected"
+    assert found[INTERFACE] == "translated"
+    assert found["Page not found"] == "awaiting"
+    assert found["Side effects and support"] == "untranslated"
+    with work.session() as session:
+        progress = units.progress(session, "es")
     assert progress.strings["approved"] == 1 and progress.strings["rejected"] == 1
-    assert progress.total_strings == len(items) == sum(progress.strings.values())
+    assert progress.total_strings == len(found) == sum(progress.strings.values())
     assert progress.words["awaiting"] == len(TITLE.split()) + len("Page not found".split())
 
 
 def test_fuzzy_state_and_filters(app, work):
     work.translate("es", TITLE, "Pruebas de LEUCEMIA", fuzzy=True)
-    items = views(app, work)
-    assert by_msgid(items, TITLE).state == "fuzzy"
-    assert [v.entry.msgid for v in workspace.select_messages(items, state="fuzzy")] == [TITLE]
-    assert by_msgid(items, TITLE) in workspace.select_messages(items, query="leucemia")  # translation, any case
-    assert by_msgid(items, TITLE) in workspace.select_messages(items, query="WHEN LEUKEMIA")  # source
-    assert workspace.select_messages(items, query="no such words anywhere") == []
+    assert states(work)[TITLE] == "fuzzy"
+    with work.session() as session:
+        def matching(**filters):
+            return [unit.msgid for unit in units.page(session, "es", limit=10**6, **filters)[0]]
+
+        assert matching(state="fuzzy") == [TITLE]
+        assert TITLE in matching(query="leucemia")  # translation, any case
+        assert TITLE in matching(query="WHEN LEUKEMIA")  # source
+        assert matching(query="no such words anywhere") == []
 
 
 def test_list_page_filters_search_and_pages(ana, work):
@@ -132,56 +151,114 @@ def test_arabic_plural_message_has_six_fields_with_example_numbers(app, work):
 
 
 def test_fuzzy_message_shows_what_changed_in_the_english(app, ana, work):
-    path = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    with catalog_lock(path):
-        catalog = load_po(path)
-        entry = catalog.find(TITLE)
-        entry.msgstr, entry.flags, entry.previous_msgid = "Pruebas si vuelve", ["fuzzy"], "Tests if leukemia is back"
-        save_po(path, catalog)
+    # As `flask translate update` leaves a translation carried over to a changed English.
+    work.translate("es", TITLE, "Pruebas si vuelve", fuzzy=True)
+    with work.session() as session:
+        units.find(session, "es", TITLE)[0].previous_msgid = "Tests if leukemia is back"
+        session.commit()
     html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
     assert "What changed in the English" in html
     assert re.search(r"<del><span class=\"visually-hidden\">removed: </span>if</del>", html)
     assert re.search(r"<ins><span class=\"visually-hidden\">added: </span>when</ins>", html)
 
 
-def test_save_writes_the_file_keeps_comments_and_records_history(app, ana, work):
-    path = po_path(app.config["TRANSLATIONS_DIR"], "es")
-    before = {e.msgid: (e.comment, e.occurrences, e.flags) for e in load_po(path)}
+def template_side(work, code="es"):
+    """What the template gives every unit of a locale (a save never changes it)."""
+    with work.session() as session:
+        return {u.mid: (u.kind, u.position, u.extracted, u.occurrences_json, u.template_flags_json, u.obsolete)
+                for u in session.scalars(select(Unit).where(Unit.locale == code))}
+
+
+def test_save_stores_the_unit_keeps_its_template_side_and_records_history(app, ana, work):
+    before = template_side(work)
+    with work.session() as session:
+        revision = units.current_revision(session, "es")
     response = save(ana, "Pruebas cuando la leucemia vuelve")
     assert response.status_code == 302
     assert "waits for review" in ana.get(response.headers["Location"]).get_data(as_text=True)
-    after = load_po(path)
-    assert after.find(TITLE).msgstr == "Pruebas cuando la leucemia vuelve"
-    assert {e.msgid: (e.comment, e.occurrences, e.flags) for e in after} == before
+    assert work.unit("es", TITLE).forms == ["Pruebas cuando la leucemia vuelve"]
+    assert template_side(work) == before
     with work.session() as session:
         edits = session.scalars(select(Edit)).all()
-        assert [(e.msgid, e.author.username, e.revision, e.origin) for e in edits] == [(TITLE, "ana", 1, "web")]
-        assert workspace.current_revision(session, "es") == 1
+        assert [(e.msgid, e.author.username, e.revision, e.origin) for e in edits] == \
+            [(TITLE, "ana", revision + 1, "web")]
+        assert units.current_revision(session, "es") == revision + 1
 
 
-def test_stale_save_is_a_conflict_showing_both_versions(app, ana, work):
-    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
-    old_base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+@pytest.fixture
+def bea(app, work):
     work.user("bea", "translator", "es")
-    bea = app.test_client()
-    login(bea, "bea")
+    client = app.test_client()
+    login(client, "bea")
+    return client
+
+
+def test_stale_save_is_a_conflict_showing_both_versions(app, ana, bea, work):
+    old_base = page_base(ana)
     assert save(bea, "Versión de Bea").status_code == 302
     response = save(ana, "Versión de Ana", base=old_base)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Versión de Bea" in html and "Versión de Ana" in html and "saved by bea" in html
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Versión de Bea"
-    # Choosing "save mine over theirs" posts the theirs fingerprint as the base.
-    theirs = re.search(r'name="base" value="([0-9a-f]+)"', html.split('id="conflict-heading"')[1]).group(1)
+    assert work.unit("es", TITLE).forms == ["Versión de Bea"]
+    # Choosing "save mine over theirs" posts their revision as the base.
+    theirs = re.search(r'name="base" value="(\d+)"', html.split('id="conflict-heading"')[1]).group(1)
+    assert int(theirs) == work.unit("es", TITLE).revision
     assert save(ana, "Versión de Ana", base=theirs).status_code == 302
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Versión de Ana"
+    assert work.unit("es", TITLE).forms == ["Versión de Ana"]
 
 
 def test_saving_the_same_text_someone_else_saved_is_not_a_conflict(app, ana, work):
-    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
-    old_base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    old_base = page_base(ana)
     work.translate("es", TITLE, "Pruebas")
-    assert save(ana, "Pruebas", base=old_base).status_code == 302
+    assert int(old_base) != work.unit("es", TITLE).revision  # the page is stale ...
+    assert save(ana, "Pruebas", base=old_base).status_code == 302  # ... but it wants what the unit holds
+    assert work.unit("es", TITLE).forms == ["Pruebas"] and not work.unit("es", TITLE).fuzzy
+
+
+def test_a_stale_save_is_a_conflict_when_only_the_fuzzy_mark_changed(app, ana, bea, work):
+    """Bea marks the text "needs edit"; Ana, from a page opened before, saves the same words
+    unmarked: that would silently undo Bea's mark, so it is a conflict and the mark stays."""
+    work.translate("es", TITLE, "Pruebas", author="ana")
+    old_base = page_base(ana)
+    assert save(bea, "Pruebas", fuzzy="1").status_code == 302
+    before = snapshot(work)
+    response = save(ana, "Pruebas", base=old_base)
+    assert response.status_code == 409
+    assert "Someone else changed this message" in response.get_data(as_text=True)
+    assert work.unit("es", TITLE).fuzzy and work.unit("es", TITLE).forms == ["Pruebas"]
+    assert snapshot(work) == before
+
+
+def test_a_stale_save_is_not_a_conflict_when_the_unit_now_holds_exactly_what_it_sends(app, ana, bea, work):
+    work.translate("es", TITLE, "Pruebas", author="ana")
+    old_base = page_base(ana)
+    assert save(bea, "Pruebas revisadas", fuzzy="1").status_code == 302
+    assert int(old_base) != work.unit("es", TITLE).revision
+    assert save(ana, "Pruebas revisadas", base=old_base, fuzzy="1").status_code == 302
+    unit = work.unit("es", TITLE)
+    assert (unit.forms, unit.fuzzy) == (["Pruebas revisadas"], True)
+
+
+def test_a_template_update_makes_no_open_editor_stale(app, ana, work):
+    """Before: `flask translate update` rewrote the template's side of a unit (its position, where
+    it appears) through the ORM, which raised its revision: every page opened before a deploy
+    that moved messages got a conflict for a text nobody had changed."""
+    import polib
+
+    work.translate("es", TITLE, "Pruebas")
+    old_base = page_base(ana)
+
+    def moved(template):
+        template.insert(0, polib.POEntry(msgid="A message new at the top", msgstr=""))
+        entry = template.find(TITLE)
+        entry.occurrences = [*entry.occurrences, ("content/new-page.md", "3")]
+
+    work.change_template(moved)
+    assert ("content/new-page.md", "3") in work.unit("es", TITLE).occurrences
+    assert work.unit("es", TITLE).revision == int(old_base)
+    assert save(ana, "Pruebas cuando vuelve", base=old_base).status_code == 302
+    assert work.unit("es", TITLE).forms == ["Pruebas cuando vuelve"]
 
 
 UK_STUDY = "A study in the United Kingdom tested 2 mixes of 4 drugs."
@@ -208,12 +285,11 @@ UK_ES = ("Un estudio en el Reino Unido probó 2 mezclas de 4 medicamentos. La pr
     (UK_STUDY, UK_ES.replace("Un estudio", "Un\x85estudio"), "U+0085"),
 ])
 def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgid, text, message):
-    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(msgid))
-    mid = message_id(("", entry.msgid, ""))
-    before = po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes()
+    mid = first_unit(work, lambda u: u.msgid.startswith(msgid)).mid
+    before = snapshot(work)
     response = save(ana, text, mid=mid)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
-    assert po_path(app.config["TRANSLATIONS_DIR"], "es").read_bytes() == before
+    assert snapshot(work) == before
     with work.session() as session:
         assert session.scalars(select(Edit)).all() == []
 
@@ -222,14 +298,14 @@ def test_blocking_check_refuses_the_save_and_writes_nothing(app, ana, work, msgi
                                   UK_ES.replace("Un estudio", "Un solo estudio"),
                                   UK_ES.replace("mezclas", "mez\u200dclas")])
 def test_numbers_as_words_and_script_joiners_are_accepted(app, ana, work, text):
-    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if e.msgid.startswith(UK_STUDY))
-    assert save(ana, text, mid=message_id(("", entry.msgid, ""))).status_code == 302
+    unit = first_unit(work, lambda u: u.msgid.startswith(UK_STUDY))
+    assert save(ana, text, mid=unit.mid).status_code == 302
+    assert work.unit("es", unit.msgid).forms == [text]
 
 
 def test_changed_link_refuses_the_save(app, ana, work):
-    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "](glossary:" in e.msgid)
-    mid = message_id(("", entry.msgid, ""))
-    response = save(ana, re.sub(r"\]\(glossary:[^)]+\)", "](https://example.org)", entry.msgid), mid=mid)
+    unit = first_unit(work, lambda u: "](glossary:" in u.msgid)
+    response = save(ana, re.sub(r"\]\(glossary:[^)]+\)", "](https://example.org)", unit.msgid), mid=unit.mid)
     assert response.status_code == 400 and "Keep each link" in response.get_data(as_text=True)
 
 
@@ -244,19 +320,20 @@ def test_plural_save_needs_every_form(app, work):
     client = app.test_client()
     work.user("ahmed", "translator", "ar")
     login(client, "ahmed")
-    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")) if e.msgid_plural)
-    mid = message_id(("", entry.msgid, entry.msgid_plural))
+    unit = first_unit(work, lambda u: u.msgid_plural, code="ar")
     forms = [f"%(num)s صيغة {word}" for word in ("صفر", "واحد", "اثنان", "قليل", "كثير", "أخرى")]
-    assert save(client, forms, mid=mid, code="ar").status_code == 302
-    saved = load_po(po_path(app.config["TRANSLATIONS_DIR"], "ar")).find(entry.msgid)
-    assert [saved.msgstr_plural[i] for i in range(6)] == forms
+    assert save(client, forms, mid=unit.mid, code="ar").status_code == 302
+    assert work.unit("ar", unit.msgid).forms == forms
+    assert work.entry("ar", unit.msgid).msgstr_plural == dict(enumerate(forms))
 
 
 def test_marking_fuzzy_and_clearing_it(app, ana, work):
     save(ana, "Pruebas", fuzzy="1")
-    assert "fuzzy" in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+    assert work.unit("es", TITLE).fuzzy and "fuzzy" in work.entry("es", TITLE).flags
+    assert work.unit("es", TITLE).state == "fuzzy"
     save(ana, "Pruebas")
-    assert "fuzzy" not in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).flags
+    assert not work.unit("es", TITLE).fuzzy and "fuzzy" not in work.entry("es", TITLE).flags
+    assert work.unit("es", TITLE).state == "awaiting"
 
 
 def test_revert_restores_an_earlier_version_as_a_new_edit(app, ana, work):
@@ -264,12 +341,11 @@ def test_revert_restores_an_earlier_version_as_a_new_edit(app, ana, work):
     save(ana, "Segunda versión")
     with work.session() as session:
         first = session.scalars(select(Edit).order_by(Edit.id)).first().id
-    page = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
-    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    base = page_base(ana)
     response = ana.post(f"/translate/es/m/{MID}/revert/{first}",
                         data={"csrf_token": csrf_token(ana, f"/translate/es/m/{MID}"), "base": base})
     assert response.status_code == 302
-    assert load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE).msgstr == "Primera versión"
+    assert work.unit("es", TITLE).forms == ["Primera versión"]
     with work.session() as session:
         origins = [e.origin for e in session.scalars(select(Edit).order_by(Edit.id))]
     assert origins == ["web", "web", "revert"]
@@ -282,21 +358,17 @@ def test_revert_refuses_a_version_of_another_message(app, ana, work):
     other = message_id(("", "Infections", ""))
     with work.session() as session:
         edit_id = session.scalars(select(Edit)).first().id
-    page = ana.get(f"/translate/es/m/{other}").get_data(as_text=True)
-    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)
+    base = page_base(ana, other)
     response = ana.post(f"/translate/es/m/{other}/revert/{edit_id}",
                         data={"csrf_token": csrf_token(ana, f"/translate/es/m/{other}"), "base": base})
     assert response.status_code == 400 and "does not belong" in response.get_data(as_text=True)
 
 
 def test_rejection_reason_is_shown_to_the_translator(app, ana, work):
-    rita = work.user("rita", "reviewer", "es")
     save(ana, "Pruebas")
-    entry = work.entry("es", TITLE)
     with work.session() as session:
-        session.add(Rejection(locale="es", fingerprint=entry_fingerprint(entry), msgctxt="", msgid=TITLE,
-                              msgid_plural="", translation_json='["Pruebas"]', reviewer_id=rita,
-                              reason="Say 'análisis', families know it better."))
+        rules.reject(session, units.get(session, "es", MID), find_user(session, "rita"),
+                     "Say 'análisis', families know it better.")
         session.commit()
     html = ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
     assert "Rejected by" in html and "Say &#39;análisis&#39;, families know it better." in html
@@ -321,8 +393,8 @@ def test_cli_status_and_check(app, runner, work):
     status = runner.invoke(args=["translate", "status"])
     assert status.exit_code == 0 and "awaiting" in status.output
     assert runner.invoke(args=["translate", "check", "es"]).exit_code == 0
-    entry = next(e for e in load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")) if "100" in e.msgid)
-    work.translate("es", entry.msgid, "sin números")
+    unit = first_unit(work, lambda u: "100" in u.msgid and not u.msgid_plural)
+    work.translate("es", unit.msgid, "sin números")
     result = runner.invoke(args=["translate", "check", "es"])
     assert result.exit_code == 1 and "BLOCKING" in result.output and "your translation does not" in result.output
 
@@ -333,4 +405,5 @@ def test_fingerprints_in_history_match_the_saved_text(app, ana, work):
         edit = session.scalars(select(Edit)).one()
         assert edit.fingerprint == fingerprint(("", TITLE, ""), ["Pruebas finales"])
         assert json.loads(edit.translation_json) == ["Pruebas finales"]
-    assert entry_fingerprint(load_po(po_path(app.config["TRANSLATIONS_DIR"], "es")).find(TITLE)) == edit.fingerprint
+    assert work.unit("es", TITLE).fingerprint == edit.fingerprint
+    assert entry_fingerprint(work.entry("es", TITLE)) == edit.fingerprint

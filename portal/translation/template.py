@@ -22,15 +22,16 @@ from pathlib import Path
 
 import polib
 from babel.messages.plurals import get_plural
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.db import utcnow
 from portal.translation.checks import Terms
 from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.translation.identity import MessageKey, message_id, message_key
 from portal.translation.models import SourceChange, Unit
-from portal.translation.units import refresh_state, set_text, take_revision
+from portal.translation.units import review_state, set_text, take_revision
 
 KIND_LABELS = {"medical": "Medical", "site": "Site text"}
 
@@ -80,14 +81,30 @@ class SyncReport:
     source_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (msgctxt, before, now)
 
 
+def _template_values(entry: polib.POEntry, position: int) -> dict:
+    """The columns of a unit that the template decides."""
+    return {
+        "kind": review_kind(entry), "position": position, "extracted": entry.comment or "",
+        "occurrences_json": json.dumps([list(pair) for pair in entry.occurrences]),
+        "template_flags_json": json.dumps([flag for flag in entry.flags if flag != "fuzzy"]),
+        "obsolete": False, "word_count": len(entry.msgid.split()),
+    }
+
+
 def _template_side(unit: Unit, entry: polib.POEntry, position: int) -> None:
-    unit.kind = review_kind(entry)
-    unit.position = position
-    unit.extracted = entry.comment or ""
-    unit.occurrences_json = json.dumps([list(pair) for pair in entry.occurrences])
-    unit.template_flags_json = json.dumps([flag for flag in entry.flags if flag != "fuzzy"])
-    unit.obsolete = False
-    unit.word_count = len(entry.msgid.split())
+    for name, value in _template_values(entry, position).items():
+        setattr(unit, name, value)
+
+
+def _quietly(session: Session, unit: Unit, values: dict) -> None:
+    """Write columns of an existing unit that are not its translation (the template's side, the
+    review state) with a plain UPDATE, as ``units.refresh_states`` does: the unit's revision, the
+    base of a translator's open editor, stays, so a deploy that moves or re-labels messages makes
+    no one's save a conflict. The loaded object is kept in step without being marked changed."""
+    session.execute(update(Unit).where(Unit.id == unit.id).values(**values)
+                    .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(unit, name, value)
 
 
 def sync(session: Session, template: polib.POFile, locale: str, terms: Terms = Terms()) -> SyncReport:
@@ -109,10 +126,13 @@ def sync(session: Session, template: polib.POFile, locale: str, terms: Terms = T
     for mid, (position, entry) in wanted.items():
         unit = units.get(mid)
         if unit is not None:
-            was_obsolete = unit.obsolete
-            _template_side(unit, entry, position)
-            if was_obsolete:
-                refresh_state(session, unit)
+            values = _template_values(entry, position)
+            if any(getattr(unit, name) != value for name, value in values.items()):
+                restate = unit.obsolete or unit.kind != values["kind"]  # reviewed or not decides the state
+                _quietly(session, unit, values)
+                state = review_state(session, unit) if restate else unit.state
+                if state != unit.state:
+                    _quietly(session, unit, {"state": state})
             continue
         key = message_key(entry)
         unit = Unit(locale=locale, mid=mid, msgctxt=key[0], msgid=key[1], msgid_plural=key[2], changed_at=None)
