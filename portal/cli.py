@@ -65,13 +65,13 @@ def update_command(locales):
 def import_command(locales, replace):
     """Read the repository's .po files (translations/<locale>/LC_MESSAGES/messages.po) into the
     units, through the same checks as an upload; texts that differ are reported, not applied."""
-    session = get_session()
-    for code in _locales(locales):
-        try:
-            report = translation_operations.import_locale(current_paths(), session, code, current_terms(),
-                                                          replace=replace)
-        except CatalogError as exc:
-            raise click.ClickException(f"{exc} Nothing of {code} was imported.") from None
+    try:
+        reports = translation_operations.import_locales(current_paths(), get_session(), _locales(locales),
+                                                        current_terms(), replace=replace)
+    except CatalogError as exc:
+        raise click.ClickException(f"{exc} Nothing was imported, in any locale.") from None
+    for report in reports:
+        code = report.locale
         if report.missing_file:
             click.echo(f"{code}: no file at {current_paths().po(code)}; nothing imported.")
             continue

@@ -328,5 +328,18 @@ def test_import_of_a_file_with_a_syntax_error_says_the_line_and_changes_nothing(
     assert result.exit_code == 1
     line = broken.split("\n").index('msgid "Infections') + 1
     assert f"Line {line}:" in result.output and "not closed with a double quote" in result.output
-    assert "Nothing of es was imported" in result.output and "Traceback" not in result.output
+    assert "Nothing was imported, in any locale" in result.output and "Traceback" not in result.output
     assert everything(work) == before
+
+
+def test_import_of_several_locales_is_all_or_nothing(app, runner, work):
+    """A good es file and a broken vi file: es is not half-imported before vi fails."""
+    write_po(work, "es", {TITLE: "Pruebas", "Infections": "Infecciones"})
+    data = write_po(work, "vi", {"Infections": "Nhiễm trùng"})
+    work.paths.po("vi").write_text(data.replace('msgid "Infections"', 'msgid "Infections', 1), encoding="utf-8")
+    before = everything(work)
+    result = runner.invoke(args=["translate", "import", "es", "vi"])
+    assert result.exit_code == 1
+    assert str(work.paths.po("vi")) in result.output and "Nothing was imported, in any locale" in result.output
+    assert everything(work) == before
+    assert work.unit("es", TITLE).forms == [""]

@@ -45,35 +45,51 @@ class ImportReport:
     missing_file: bool = False
 
 
-def import_locale(paths: Paths, session: Session, locale: str, terms: Terms, *, replace: bool = False) -> ImportReport:
-    """Read the repository's ``.po`` of a locale into its units (one transaction).
+def import_locales(paths: Paths, session: Session, locales: list[str], terms: Terms, *, replace: bool = False
+                   ) -> list[ImportReport]:
+    """Read the repository's ``.po`` files of these locales into their units, all in one
+    transaction: every file is read before any unit changes, so a file that cannot be read
+    (raises ``CatalogError`` naming it) leaves every locale as it was.
 
     A file has no download stamp, so a text that differs from a unit's non-empty text is a
     conflict: reported and left alone, unless ``replace``. New texts (the unit is empty) are
     applied, as written by an unknown author (edited outside the portal). Texts with a blocking
     problem are reported and never applied.
     """
-    report = ImportReport(locale)
+    for code in locales:
+        by_code(code)
+    catalogs = {code: _read_po(paths, code) for code in locales}
+    reports = []
+    for code, catalog in catalogs.items():
+        report = ImportReport(code)
+        reports.append(report)
+        if catalog is None:
+            report.missing_file = True
+            continue
+        preview = uploads.preview(session, code, catalog, terms, secret="")
+        report.conflicts = [item.msgid for item in preview.conflicts]
+        report.failures = [(item.msgid, item.problems) for item in preview.failures]
+        report.unknown = list(preview.unknown)
+        take = {item.id for item in preview.conflicts} if replace else set()
+        chosen = len(preview.new) + len(preview.changed) + len(take)
+        if chosen:
+            uploads.apply(session, code, preview, as_fuzzy=False, take_mine=take, author=None, terms=terms,
+                          origin="import")
+            report.applied = chosen
+    session.commit()
+    return reports
+
+
+
+def _read_po(paths: Paths, locale: str):
+    """A locale's repository ``.po``, parsed; None when there is none."""
     path = paths.po(locale)
     if not path.exists():
-        report.missing_file = True
-        return report
+        return None
     try:
-        catalog = parse(path.read_text(encoding="utf-8"))
+        return parse(path.read_text(encoding="utf-8"))
     except (PoSyntaxError, UnicodeDecodeError) as error:
         raise CatalogError(f"{path}: {error}") from None
-    preview = uploads.preview(session, locale, catalog, terms, secret="")
-    report.conflicts = [item.msgid for item in preview.conflicts]
-    report.failures = [(item.msgid, item.problems) for item in preview.failures]
-    report.unknown = list(preview.unknown)
-    take = {item.id for item in preview.conflicts} if replace else set()
-    chosen = len(preview.new) + len(preview.changed) + len(take)
-    if chosen:
-        uploads.apply(session, locale, preview, as_fuzzy=False, take_mine=take, author=None, terms=terms,
-                      origin="import")
-        report.applied = chosen
-    session.commit()
-    return report
 
 
 def export_locale(paths: Paths, session: Session, locale: str) -> bool:

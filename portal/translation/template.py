@@ -31,7 +31,7 @@ from portal.translation.checks import Terms
 from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.translation.identity import MessageKey, message_id, message_key
 from portal.translation.models import SourceChange, Unit
-from portal.translation.units import review_state, set_text, take_revision
+from portal.translation.units import queue_kind, review_state, set_text, take_revision
 
 KIND_LABELS = {"medical": "Medical", "site": "Site text"}
 
@@ -130,9 +130,10 @@ def sync(session: Session, template: polib.POFile, locale: str, terms: Terms = T
             if any(getattr(unit, name) != value for name, value in values.items()):
                 restate = unit.obsolete or unit.kind != values["kind"]  # reviewed or not decides the state
                 _quietly(session, unit, values)
-                state = review_state(session, unit) if restate else unit.state
-                if state != unit.state:
-                    _quietly(session, unit, {"state": state})
+                if restate:
+                    stands = {"state": review_state(session, unit), "queue_kind": queue_kind(session, unit)}
+                    if stands != {"state": unit.state, "queue_kind": unit.queue_kind}:
+                        _quietly(session, unit, stands)
             continue
         key = message_key(entry)
         unit = Unit(locale=locale, mid=mid, msgctxt=key[0], msgid=key[1], msgid_plural=key[2], changed_at=None)
