@@ -90,15 +90,21 @@ def make_app(tmp_path, translations_source, **config):
     an unknown author). ``config`` adds or overrides settings (e.g. TRUSTED_PROXIES=1)."""
     translations = tmp_path / "translations"
     shutil.copytree(translations_source, translations)
+    url = database_url(tmp_path)
+    built = _built_database(translations_source, config) if url.startswith("sqlite:") else None
+    if built is not None:
+        _copy_sqlite(built, tmp_path / "portal.sqlite3")
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url(tmp_path),
+        "DATABASE_URL": url,
         "TRANSLATIONS_DIR": str(translations),
         "PUBLISHED_DIR": str(tmp_path / "published"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         **config,
     })
+    if built is not None:
+        return app
     upgrade(app.config["DATABASE_URL"])
     paths, terms = Paths.from_config(app.config), app.extensions["terms"]
     with app.extensions["db"]() as session:
@@ -107,7 +113,46 @@ def make_app(tmp_path, translations_source, **config):
             if paths.po(loc.code).exists():
                 adopt_catalog(session, loc.code, load_po(paths.po(loc.code)), terms)
         session.commit()
+    if url.startswith("sqlite:"):
+        _remember_database(translations_source, config, tmp_path / "portal.sqlite3")
     return app
+
+
+# The database make_app builds depends only on the translations folder it starts from and the
+# settings: on SQLite, each process builds it once per (folder contents, settings) and copies it
+# (a second, not a second per test with the shipped drafts). PostgreSQL builds every time.
+_BUILT: dict[tuple, Path] = {}
+
+
+def _source_key(translations_source, config) -> tuple:
+    files = sorted((str(path.relative_to(translations_source)), path.stat().st_size, path.stat().st_mtime_ns)
+                   for path in Path(translations_source).rglob("*") if path.is_file())
+    return str(translations_source), tuple(files), repr(sorted(config.items()))
+
+
+def _built_database(translations_source, config) -> Path | None:
+    return _BUILT.get(_source_key(translations_source, config))
+
+
+def _remember_database(translations_source, config, database: Path) -> None:
+    import atexit
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="portal-test-db-"))
+    atexit.register(shutil.rmtree, folder, True)
+    copy = folder / "portal.sqlite3"
+    _copy_sqlite(database, copy)
+    _BUILT[_source_key(translations_source, config)] = copy
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (safe whatever the journal mode)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
 
 
 def close_app(app) -> None:

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.db import utcnow
 from portal.locales import by_code
 from portal.paths import Paths
 from portal.translation import files, template, uploads
 from portal.translation.catalogs import CatalogError, atomic_write, load_po
 from portal.translation.checks import Terms
+from portal.translation.identity import forms_of, message_key
+from portal.translation.models import Edit, SourceChange, Unit
 from portal.translation.pofile import PoSyntaxError, parse
+from portal.translation.units import current_revision, refresh_state, set_text
 
 
 def update_locales(paths: Paths, session: Session, locales: list[str], terms: Terms = Terms()
@@ -111,44 +116,46 @@ def adopt_catalog(session: Session, locale: str, po, terms: Terms = Terms()) -> 
     lost. A text no saved edit accounts for gets an edit by an unknown author, as an import
     would record it. Returns how many texts were taken over. Flushes only.
     """
-    from sqlalchemy import select
-
-    from portal.db import utcnow
-    from portal.translation.identity import forms_of, message_key
-    from portal.translation.models import Edit, SourceChange, Unit
-    from portal.translation.units import current_revision, refresh_state, set_text
-
     found = {unit.key: unit for unit in session.scalars(select(Unit).where(Unit.locale == locale))}
     revision, now, taken = current_revision(session, locale), utcnow(), 0
-    for entry in po:
-        unit = found.get(message_key(entry)) if entry.msgid and not entry.obsolete else None
-        if unit is None:
-            continue
-        forms = forms_of(entry)
-        size = len(unit.forms)
-        forms = (forms + [""] * size)[:size] if unit.msgid_plural else forms[:1]
-        set_text(unit, forms, locale, terms)
-        unit.fuzzy = "fuzzy" in entry.flags
-        unit.previous_msgctxt, unit.previous_msgid = entry.previous_msgctxt, entry.previous_msgid
-        unit.previous_msgid_plural = entry.previous_msgid_plural
-        unit.translator_comment = entry.tcomment or ""
-        if entry.previous_msgid and entry.previous_msgid != unit.msgid and not session.scalar(
-                select(SourceChange.id).where(SourceChange.locale == locale, SourceChange.msgctxt == unit.msgctxt,
-                                              SourceChange.msgid_before == entry.previous_msgid,
-                                              SourceChange.msgid == unit.msgid)):
-            session.add(SourceChange(locale=locale, msgctxt=unit.msgctxt, msgid_before=entry.previous_msgid,
-                                     msgid=unit.msgid))
-        edits = list(session.scalars(select(Edit).where(Edit.locale == locale, Edit.mid == unit.mid)
-                                     .order_by(Edit.id)))
-        same = [edit for edit in edits if edit.fingerprint == unit.fingerprint]
-        unit.source_before = next((e.previous_msgid for e in reversed(edits) if e.previous_msgid), "")
-        if unit.translated and not same:
-            session.add(Edit(locale=locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
-                             msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
-                             words=unit.words, author_id=None, origin="import", revision=revision,
-                             fuzzy=unit.fuzzy, warnings_json=unit.warnings_json, created_at=now))
-        unit.changed_at = same[-1].created_at if same else (now if unit.translated else None)
-        refresh_state(session, unit)
-        taken += unit.translated
+    saved: dict[str, list[Edit]] = {}
+    for edit in session.scalars(select(Edit).where(Edit.locale == locale).order_by(Edit.id)):
+        saved.setdefault(edit.mid, []).append(edit)
+    known = set(session.execute(select(SourceChange.msgctxt, SourceChange.msgid_before, SourceChange.msgid)
+                                .where(SourceChange.locale == locale)))
+    with session.no_autoflush:  # one flush at the end, not one per query
+        for entry in po:
+            unit = found.get(message_key(entry)) if entry.msgid and not entry.obsolete else None
+            if unit is not None:
+                taken += _adopt_entry(session, unit, entry, locale, terms, saved.get(unit.mid, []), known,
+                                      revision, now)
     session.flush()
     return taken
+
+
+def _adopt_entry(session: Session, unit: Unit, entry, locale: str, terms: Terms, edits: list[Edit],
+                 known: set, revision: int, now) -> int:
+    """One entry of ``adopt_catalog``; returns 1 when it gave its unit a text."""
+    forms = forms_of(entry)
+    size = len(unit.forms)
+    forms = (forms + [""] * size)[:size] if unit.msgid_plural else forms[:1]
+    set_text(unit, forms, locale, terms)
+    unit.fuzzy = "fuzzy" in entry.flags
+    unit.previous_msgctxt, unit.previous_msgid = entry.previous_msgctxt, entry.previous_msgid
+    unit.previous_msgid_plural = entry.previous_msgid_plural
+    unit.translator_comment = entry.tcomment or ""
+    change = (unit.msgctxt, entry.previous_msgid, unit.msgid)
+    if entry.previous_msgid and entry.previous_msgid != unit.msgid and change not in known:
+        known.add(change)
+        session.add(SourceChange(locale=locale, msgctxt=unit.msgctxt, msgid_before=entry.previous_msgid,
+                                 msgid=unit.msgid))
+    same = [edit for edit in edits if edit.fingerprint == unit.fingerprint]
+    unit.source_before = next((e.previous_msgid for e in reversed(edits) if e.previous_msgid), "")
+    if unit.translated and not same:
+        session.add(Edit(locale=locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
+                         msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
+                         words=unit.words, author_id=None, origin="import", revision=revision,
+                         fuzzy=unit.fuzzy, warnings_json=unit.warnings_json, created_at=now))
+    unit.changed_at = same[-1].created_at if same else (now if unit.translated else None)
+    refresh_state(session, unit)
+    return int(unit.translated)
