@@ -54,15 +54,18 @@ def approve_messages(session: Session, locale: str, reviewer: User, msgid: str |
     else:
         chosen = list(session.scalars(units.live(locale).where(Unit.kind.is_not(None))))
     approved, skipped = [], []
+    # Approving adds no edit, so the locale's edits, loaded once, stay valid for the whole loop.
+    authorship = rules.Authorship.load(session, locale) if approve_all else None
     for unit in chosen:
         if approve_all:
             if rules.current_approval(session, locale, unit.fingerprint):
                 continue
-            problem = rules.check_approvable(session, unit, reviewer)
+            authors = authorship.authors(unit.key, unit.forms, unit.previous_msgid or "")
+            problem = rules.check_approvable(session, unit, reviewer, authors)
             if problem:
                 skipped.append((unit.msgid, problem))
                 continue
-        rules.approve(session, unit, reviewer)
+        rules.approve(session, unit, reviewer, authorship=authorship)
         approved.append(unit.msgid)
     report = publish(session, locale) if approved else None
     session.commit()

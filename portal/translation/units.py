@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, false, func, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.db import utcnow
@@ -239,7 +240,8 @@ def refresh_states(session: Session, locale: str, fingerprints: set[str] | None 
         if (state, kind) != (unit.state, unit.queue_kind):
             session.execute(update(Unit).where(Unit.id == unit.id).values(state=state, queue_kind=kind)
                             .execution_options(synchronize_session=False))
-    session.expire_all()
+            set_committed_value(unit, "state", state)  # the loaded unit follows, not marked changed
+            set_committed_value(unit, "queue_kind", kind)
 
 
 # --- Changing units --------------------------------------------------------------------------------
