@@ -43,7 +43,7 @@ from portal.translation.catalogs import load_po, save_po
 from portal.translation.checks import blocking_problems, run_checks
 from portal.translation.extract import MEDICAL_COMMENT, STAFF_COMMENT
 from portal.translation.identity import fingerprint, forms_of, message_id, message_key, words_fingerprint
-from portal.translation.operations import import_locale, update_locales
+from portal.translation.operations import update_locales
 from portal.translation.pofile import dumps
 from portal.translation.template import review_kind, reviewed_keys
 from tests.conftest import close_app, csrf_token, database_url, login
@@ -370,12 +370,13 @@ class GateMachine(RuleBasedStateMachine):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dumps(catalog), encoding="utf-8")
         self._fresh()
-        report = import_locale(self.paths(host), self.session, LOCALE, self.terms, replace=True)
+        result = self.apps[host].test_cli_runner().invoke(args=["translate", "import", "--replace", LOCALE])
+        assert result.exit_code == 0, result.output
         after = self._unit(index)
         # Applied unless empty (a file never erases) or refused by a blocking check.
         applied = any(forms) and (forms, fuzzy) != before[:2] and \
             not run_checks(unit.msgid, unit.msgid_plural, forms, LOCALE, self.terms).blocking
-        assert (after.forms, after.fuzzy) == ((forms, fuzzy) if applied else before[:2]), report
+        assert (after.forms, after.fuzzy) == ((forms, fuzzy) if applied else before[:2]), result.output
         kind = "medical" if index < 3 else None  # as the template says
         assert after.kind == before[2] == kind, "an imported .po changed what the message is"
         event(f"import {'applied' if applied else 'refused or nothing'}")
