@@ -470,7 +470,7 @@ class GateMachine(RuleBasedStateMachine):
             expected = 302
         event(f"web_save {status}{' (nothing to change)' if same and status == 302 else ''}")
         assert status == expected, f"save by {person} on {host} answered {status}, expected {expected}"
-        if (index, variant) == CHANGED_LINK:
+        if (index, variant) == CHANGED_LINK and not same:  # (it may stand already: imported, or a raced edit)
             assert status != 302, "a translation with a changed link was saved"
         if status != 302 or same:
             assert (after.forms, after.fuzzy, after.revision, after.fingerprint) == before, "a refused save wrote"
