@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import polib
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import portal.models  # noqa: F401  (registers the tables on Base.metadata)
 from portal.db import Base, alembic_config, make_engine, upgrade
-from portal.models import Approval, Edit, LoginSession, Unit, User
+from portal.models import Approval, Edit, LoginSession, PublishedCatalog, Unit, User
 from tests.conftest import close_app, database_url
 
 
@@ -276,7 +277,7 @@ def test_0007_carries_an_installation_over_from_its_catalog_files_to_units(url, 
     from portal.translation import template, units
     from portal.translation.catalogs import load_po
     from portal.translation.identity import fingerprint, forms_of, message_id, message_key
-    from tests.conftest import ROOT, served_mo
+    from tests.conftest import ROOT
 
     translations = _installation_at_0006(url, engine, tmp_path)
     history_before = _edit_rows(engine)
@@ -317,8 +318,8 @@ def test_0007_carries_an_installation_over_from_its_catalog_files_to_units(url, 
         assert units.history(session, "es", FUZZY)[0].author_id is None
         # The approved text is what families read once the gate publishes; the others are not.
         publish_locale(session, "es")
-    served = {message_key(e): forms_of(e) for e in served_mo(SimpleNamespace(extensions={
-        "db": lambda: Session(engine)}), "es") if e.msgid}
+        published = session.get(PublishedCatalog, "es")
+        served = {message_key(e): forms_of(e) for e in polib.mofile(published.mo) if e.msgid}
     assert served == {APPROVED: TINAS}
 
 

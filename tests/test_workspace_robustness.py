@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from portal.db import make_engine
@@ -123,16 +123,13 @@ CONSISTENCY = text("""
            (SELECT revision FROM catalog_revisions WHERE locale = u.locale),
            (SELECT max(revision) FROM edits WHERE locale = u.locale)
     FROM units u WHERE u.locale = :locale AND u.mid IN :mids
-""").bindparams()
+""").bindparams(bindparam("mids", expanding=True))
 
 
 def consistent_view(connection, mids: list[str]) -> list[tuple]:
     """Each unit with its newest history row, the locale's revision and the newest edit's, read
     in one statement (so in one snapshot, on SQLite and PostgreSQL alike)."""
-    from sqlalchemy import bindparam
-
-    statement = CONSISTENCY.bindparams(bindparam("mids", expanding=True))
-    return [tuple(row) for row in connection.execute(statement, {"locale": LOCALE, "mids": list(mids)})]
+    return [tuple(row) for row in connection.execute(CONSISTENCY, {"locale": LOCALE, "mids": list(mids)})]
 
 
 def assert_unit_and_history_agree(rows: list[tuple], start_revision: int) -> None:
