@@ -1,4 +1,5 @@
-"""The app factory's configuration order, and a publish reaching every gunicorn worker."""
+"""The app factory's configuration order, and a publish reaching every gunicorn worker through
+the database (no folder of served catalogs: DESIGN invariant 8)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import select
+
 from portal import create_app
+from portal.people.accounts import find_user
+from portal.review.models import Approval
+from portal.review.operations import revoke_approval
 from tests.conftest import ROOT
 
 
@@ -19,7 +25,7 @@ def test_config_order_defaults_instance_file_environment_test(tmp_path, monkeypa
 
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text("PUBLISHED_DIR = 'from-instance'\nDATABASE_URL = 'sqlite:///instance.db'\n"
+    (instance / "config.py").write_text("TRANSLATIONS_DIR = 'from-instance'\nDATABASE_URL = 'sqlite:///instance.db'\n"
                                         "SECRET_KEY = 'instance-secret'\n")
     monkeypatch.setenv("FLASK_DATABASE_URL", "sqlite:///from-env.db")
     original = flask.Flask.__init__
@@ -30,7 +36,7 @@ def test_config_order_defaults_instance_file_environment_test(tmp_path, monkeypa
 
     monkeypatch.setattr(flask.Flask, "__init__", with_instance)
     app = create_app({"SECRET_KEY": "test-wins"})
-    assert app.config["PUBLISHED_DIR"] == "from-instance"  # instance/config.py over the default
+    assert app.config["TRANSLATIONS_DIR"] == "from-instance"  # instance/config.py over the default
     assert app.config["DATABASE_URL"] == "sqlite:///from-env.db"  # FLASK_* over instance/config.py
     assert app.config["SECRET_KEY"] == "test-wins"  # test_config over everything
     assert app.config["CONTENT_DIR"] == str(ROOT / "content")  # default kept
@@ -40,7 +46,6 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
     monkeypatch.delenv("FLASK_DATABASE_URL", raising=False)
     app = create_app({"SECRET_KEY": "x"})
     assert app.config["DATABASE_URL"] == f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
-    assert Path(app.config["PUBLISHED_DIR"]) == Path(app.instance_path) / "published"
 
 
 def _free_port() -> int:
@@ -67,11 +72,13 @@ def _fetch_from_both_workers(url: str) -> list[tuple[str, str]]:
 
 
 def test_publish_reaches_every_gunicorn_worker_without_restart(app, work, tmp_path):
-    """Two real worker processes; after a publish, every response from either serves the new text."""
+    """Two real worker processes on the test's database; after a publish, every response from
+    either serves the new text, and after a revocation (another publish) none does. The workers
+    share nothing but the database: they are told of no folder of served catalogs."""
     port = _free_port()
     env = dict(os.environ, FLASK_SECRET_KEY="x", FLASK_DATABASE_URL=app.config["DATABASE_URL"],
-               FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"],
-               FLASK_PUBLISHED_DIR=app.config["PUBLISHED_DIR"], PORTAL_WORKER_HEADER="1")
+               FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"], PORTAL_WORKER_HEADER="1")
+    env.pop("FLASK_PUBLISHED_DIR", None)
     work.publish("es")
     # The production configuration (threaded workers), with two workers on a port of our own.
     server = subprocess.Popen(
@@ -92,10 +99,18 @@ def test_publish_reaches_every_gunicorn_worker_without_restart(app, work, tmp_pa
         work.user("tina", "translator", "es")
         work.user("rita", "reviewer", "es")
         work.translate("es", "Skip to main content", "Saltar al contenido principal", author="tina")
-        work.approve("es", "Skip to main content", "rita")  # site text is reviewed; approving publishes
+        outcome = work.approve("es", "Skip to main content", "rita")  # site text is reviewed; approving publishes
         after = _fetch_from_both_workers(url)
         assert len({worker for worker, _ in after}) == 2
         assert all("Saltar al contenido principal" in body for _, body in after)
+        assert outcome.report is not None
+        # A publish that takes a text back reaches them as well: English again, on every worker.
+        with work.session() as session:
+            approval = session.scalars(select(Approval).where(Approval.msgid == "Skip to main content")).one()
+            revoke_approval(session, "es", approval.id, find_user(session, "rita"), "Wrong register.")
+        revoked = _fetch_from_both_workers(url)
+        assert len({worker for worker, _ in revoked}) == 2
+        assert not any("Saltar al contenido principal" in body for _, body in revoked)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)

@@ -60,6 +60,21 @@ def test_reverting_to_an_impossible_version_is_a_404(ana, work, number):
     assert count(work, Edit) == 0
 
 
+@pytest.mark.parametrize("base", IMPOSSIBLE_IDS + ["", "-1", "1e9", "1.0", " 1", "x", "9" * 5000])
+def test_a_save_based_on_an_impossible_revision_is_a_conflict_and_changes_nothing(ana, work, base):
+    """The editor's base is the unit revision it showed; anything else names no revision the unit
+    ever had, so the save is taken as based on a text since changed: a conflict (409) showing
+    both versions, never a 500 and never an overwrite."""
+    before = work.unit("es", MEDICAL)
+    response = ana.post(f"/translate/es/m/{MID}", data={"csrf_token": csrf_token(ana, "/account"), "base": base,
+                                                       "form0": "Pruebas cuando la leucemia vuelve"})
+    assert response.status_code == 409
+    assert "Someone else changed this message" in response.get_data(as_text=True)
+    after = work.unit("es", MEDICAL)
+    assert (after.forms_json, after.revision, after.fuzzy) == (before.forms_json, before.revision, before.fuzzy)
+    assert count(work, Edit) == 0
+
+
 @pytest.mark.parametrize("number", IMPOSSIBLE_IDS)
 def test_revoking_an_impossible_approval_is_a_404(rita, work, number):
     url = f"/review/es/m/{MID}"
@@ -277,7 +292,7 @@ def staff_forms(draw, staff):
     if kind in ("save", "revert"):
         client, _ = staff.clients["ana"]
         url = f"/translate/es/m/{mid}"
-        base = current(client, url, BASE_RE) if real else draw(FORM_TEXT)
+        base = current(client, url, BASE_RE) if real else draw(st.one_of(FORM_TEXT, NUMBERS))
         data = {"base": base, "fuzzy": draw(st.sampled_from(["", "1", "yes", "\x00"]))}
         data.update({f"form{i}": draw(FORM_TEXT) for i in range(draw(st.integers(0, 7)))})
         if kind == "revert":
@@ -366,7 +381,9 @@ def test_a_next_address_in_any_script_is_sent_as_ascii(app, work):
 
 
 def test_an_upload_token_too_long_for_a_file_name_is_a_404(staff):
-    """Found by test_no_staff_form_gets_a_500: the pending upload's path was too long (OSError)."""
+    """Found by test_no_staff_form_gets_a_500 when pending uploads were files: the path was too long
+    (OSError). They are rows now, keyed by a 32-character token: a longer one names none (404),
+    and never reaches the database (PostgreSQL's varchar(32))."""
     client, token = staff.clients["ana"]
     response = client.post("/translate/es/upload/" + "9" * 300, data={"csrf_token": token, "digest": "x"})
     assert response.status_code == 404

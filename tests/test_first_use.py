@@ -1,20 +1,24 @@
 """The first command or request on a database that is not at the newest migration.
 
-The embedded SQLite default is upgraded on first use; any other database (PostgreSQL, or
-SQLite with SQLITE_AUTO_UPGRADE off, which stands in for it on the SQLite run) is left
-alone, with one line saying to run `flask db upgrade` (commands) or a 503 page (the web).
+The embedded SQLite default is upgraded on first use, and the upgrade carries the translations
+folder into the database (units from the template for every locale, each working ``.po`` taken
+over as it is); any other database (PostgreSQL, or SQLite with SQLITE_AUTO_UPGRADE off, which
+stands in for it on the SQLite run) is left alone, with one line saying to run
+`flask db upgrade` (commands) or a 503 page (the web).
 """
 from __future__ import annotations
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import case, func, inspect, select, text
 
 from portal import create_app
 from portal.db import current_revisions, head_revisions, upgrade
-from tests.conftest import PASSWORD, close_app, csrf_token, database_url
+from portal.locales import TRANSLATED_LOCALES
+from tests.conftest import PASSWORD, ROOT, close_app, csrf_token, database_url
 from tests.test_pages import assert_security_headers
 
 HEAD = ", ".join(head_revisions())
@@ -22,11 +26,12 @@ FIRST_COMMANDS = [["users", "list"], ["translate", "status"], ["translate", "pub
                   ["review", "export"], ["users", "create", "ana", "--password", PASSWORD]]
 
 
-def app_on(tmp_path, empty_catalogs, url: str, **config):
-    """An app on its own folders and ``url``, its database left exactly as it is."""
+def app_on(tmp_path, catalogs, url: str, **config):
+    """An app on its own folders and ``url`` (``catalogs`` copied as its translations folder), its
+    database left exactly as it is."""
     translations = tmp_path / "translations"
     if not translations.exists():
-        shutil.copytree(empty_catalogs, translations)
+        shutil.copytree(catalogs, translations)
     return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": url,
                        "TRANSLATIONS_DIR": str(translations), "PUBLISHED_DIR": str(tmp_path / "published"),
                        "UPLOAD_DIR": str(tmp_path / "uploads"), **config})
@@ -35,6 +40,23 @@ def app_on(tmp_path, empty_catalogs, url: str, **config):
 def tables(app) -> set[str]:
     with app.extensions["db_engine"].connect() as connection:
         return set(inspect(connection).get_table_names())
+
+
+def units_by_locale(app) -> dict[str, tuple[int, int]]:
+    """Per locale: how many live units, and how many of them hold a translation."""
+    from portal.translation.models import Unit
+
+    with app.extensions["db"]() as session:
+        rows = session.execute(select(Unit.locale, func.count(), func.sum(case((Unit.translated, 1), else_=0)))
+                               .where(Unit.obsolete.is_(False)).group_by(Unit.locale)).all()
+    return {locale: (count, translated) for locale, count, translated in rows}
+
+
+def template_size(app) -> int:
+    from portal.translation.catalogs import load_po
+    from portal.translation.template import live_entries
+
+    return len(live_entries(load_po(Path(app.config["TRANSLATIONS_DIR"]) / "messages.pot")))
 
 
 @pytest.fixture
@@ -67,6 +89,37 @@ def test_the_first_command_on_a_fresh_clone_upgrades_the_database(fresh_sqlite, 
     assert result.exception is None
     assert "Traceback" not in result.output
     assert current_revisions(fresh_sqlite.extensions["db_engine"]) == head_revisions()
+    # ... and every locale has its units: the template merged in, none translated yet.
+    size = template_size(fresh_sqlite)
+    assert units_by_locale(fresh_sqlite) == {loc.code: (size, 0) for loc in TRANSLATED_LOCALES}
+
+
+def test_the_first_request_after_an_upgrade_takes_the_working_catalogs_over(tmp_path):
+    """An installation that kept its translations in .po files and runs this code for the first
+    time: its embedded database is upgraded by the first request, and every text of its catalogs
+    is in the units (as written outside the portal), the repository's drafts served to nobody."""
+    from portal.translation.catalogs import load_po
+    from portal.translation.identity import is_translated
+
+    app = app_on(tmp_path, ROOT / "translations", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    try:
+        upgrade(app.config["DATABASE_URL"], "0006")  # the installation as the previous release left it
+        response = app.test_client().get("/es/tests")
+        assert response.status_code == 200
+        assert current_revisions(app.extensions["db_engine"]) == head_revisions()
+        size = template_size(app)
+        expected = {}
+        for loc in TRANSLATED_LOCALES:
+            catalog = load_po(Path(app.config["TRANSLATIONS_DIR"]) / loc.code / "LC_MESSAGES" / "messages.po")
+            expected[loc.code] = (size, sum(1 for e in catalog if e.msgid and not e.obsolete and is_translated(e)))
+        assert units_by_locale(app) == expected
+        assert all(translated > 0 for _, translated in expected.values())
+        # Nobody approved the drafts: the page is English, and says parts are not yet reviewed.
+        html = response.get_data(as_text=True)
+        assert "Pruebas cuando la leucemia vuelve" not in html and "Tests when leukemia comes back" in html
+        assert "not yet reviewed in this language" in html
+    finally:
+        close_app(app)
 
 
 def test_the_factory_itself_never_touches_the_database(fresh_sqlite, tmp_path):

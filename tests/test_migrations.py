@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import polib
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import portal.models  # noqa: F401  (registers the tables on Base.metadata)
 from portal.db import Base, alembic_config, make_engine, upgrade
-from portal.models import Approval, Edit, LoginSession, User
+from portal.models import Approval, Edit, LoginSession, PublishedCatalog, Unit, User
 from tests.conftest import close_app, database_url
 
 
@@ -45,13 +46,14 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0005", "0004", "0003", "0002", "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0006", "0005", "0004", "0003", "0002",
+                                                                  "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -95,11 +97,10 @@ def _check_rows(engine) -> None:
         edit = session.execute(select(Edit.author_id, Edit.revision, Edit.translation_json, Edit.msgid,
                                       Edit.previous_msgid).where(Edit.id == 7)).one()
         assert tuple(edit) == (1, 3, '["Antibiótico"]', "Antibiotic", "")
-        approval = session.get(Approval, 9)
-        assert (approval.reviewer_id, approval.fingerprint, approval.forms) == (1, "a" * 64, ["Antibiótico"])
-        assert approval.created_at == dt.datetime(2026, 1, 2, 3, 6, 0)
-        assert approval.revoked_at is None and approval.author_known is False
-        assert approval.note == ""
+        approval = session.execute(select(Approval.reviewer_id, Approval.fingerprint, Approval.translation_json,
+                                          Approval.created_at, Approval.revoked_at, Approval.author_known,
+                                          Approval.note).where(Approval.id == 9)).one()
+        assert tuple(approval) == (1, "a" * 64, '["Antibiótico"]', dt.datetime(2026, 1, 2, 3, 6, 0), None, False, "")
 
 
 def test_0004_keeps_existing_rows_and_downgrades_and_upgrades_again(url, engine):
@@ -179,9 +180,9 @@ def test_0006_fingerprints_the_words_of_existing_edits_and_downgrades(url, engin
     _insert_at_0003(engine)
     upgrade(url, "0005")
     upgrade(url, "0006")
-    with Session(engine) as session:
-        edit = session.get(Edit, 7)
-        assert edit.words == words_fingerprint(["Antibiótico"]) and edit.replaced_json is None
+    with Session(engine) as session:  # the columns 0006 has (the models know later ones)
+        words, replaced = session.execute(select(Edit.words, Edit.replaced_json).where(Edit.id == 7)).one()
+        assert words == words_fingerprint(["Antibiótico"]) and replaced is None
     command.downgrade(alembic_config(url), "0005")
     engine.dispose()
     assert "words" not in {c["name"] for c in inspect(engine).get_columns("edits")}
@@ -190,3 +191,167 @@ def test_0006_fingerprints_the_words_of_existing_edits_and_downgrades(url, engin
     engine.dispose()
     _check_rows(engine)
     assert differences(engine) == []
+
+
+# --- 0007: an installation that kept its translations in files, carried over to units -------------
+
+APPROVED = ("", "Tests when leukemia comes back", "")  # approved in the portal (history: tom, then tina)
+OUTSIDE = ("", "Antibiotic", "")  # edited in the file outside the portal: no edit accounts for it
+FUZZY = ("", "Anxiety", "")  # carried over from an earlier English by the old `update`: fuzzy, with #|
+TOMS, TINAS = ["Pruebas si la leucemia regresa"], ["Pruebas cuando la leucemia vuelve"]
+FILE_TEXT = {APPROVED: TINAS, OUTSIDE: ["Antibiótico"], FUZZY: ["Ansiedad"]}
+EARLIER_ENGLISH = "Worry"
+
+
+def _installation_at_0006(url, engine, tmp_path):
+    """A database at 0006 with people, an edit history, an approval and the locale's revision, and
+    the translations folder it worked on: the repository's, with an es catalog that holds
+    exactly three translations (approved, edited outside the portal, fuzzy)."""
+    import json
+    import shutil
+
+    from portal.translation.catalogs import load_po, save_po
+    from portal.translation.identity import fingerprint, message_key, words_fingerprint
+    from tests.conftest import ROOT
+
+    upgrade(url, "0006")
+    translations = tmp_path / "old-install" / "translations"
+    shutil.copytree(ROOT / "translations", translations)
+    path = translations / "es" / "LC_MESSAGES" / "messages.po"
+    catalog = load_po(path)
+    for entry in catalog:
+        entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+        entry.previous_msgid = None
+        if entry.msgid_plural:
+            entry.msgstr_plural = {index: "" for index in entry.msgstr_plural}
+        else:
+            entry.msgstr = FILE_TEXT.get(message_key(entry), [""])[0]
+    fuzzy = catalog.find(FUZZY[1])
+    fuzzy.flags.append("fuzzy")
+    fuzzy.previous_msgid = EARLIER_ENGLISH
+    save_po(path, catalog)
+    people = [(1, "rita"), (2, "tina"), (3, "tom")]
+    # Rows get their ids from the database (PostgreSQL's sequences must know them): tom's edit, then
+    # tina's, then rita's approval of tina's text.
+    edits = [(3, TOMS, None, 1, dt.datetime(2026, 3, 1, 9, 0)), (2, TINAS, TOMS, 2, dt.datetime(2026, 3, 2, 9, 0))]
+    with engine.begin() as connection:
+        for user_id, name in people:
+            connection.execute(text(
+                "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at) "
+                "VALUES (:id, :name, :name, 'x', false, true, :at)"),
+                {"id": user_id, "name": name, "at": dt.datetime(2026, 1, 1)})
+        connection.execute(text("INSERT INTO roles (id, user_id, locale, role) VALUES (1, 1, 'es', 'reviewer'), "
+                                "(2, 2, 'es', 'translator'), (3, 3, 'es', 'translator')"))
+        for author, forms, replaced, revision, at in edits:
+            connection.execute(text(
+                "INSERT INTO edits (author_id, origin, created_at, locale, fingerprint, msgctxt, msgid, "
+                "msgid_plural, translation_json, revision, fuzzy, warnings_json, previous_msgid, words, replaced_json) "
+                "VALUES (:author, 'web', :at, 'es', :print, '', :msgid, '', :forms, :revision, false, '[]', '', "
+                ":words, :replaced)"),
+                {"author": author, "at": at, "print": fingerprint(APPROVED, forms),
+                 "msgid": APPROVED[1], "forms": json.dumps(forms, ensure_ascii=False), "revision": revision,
+                 "words": words_fingerprint(forms), "replaced": json.dumps(replaced or [""], ensure_ascii=False)})
+        connection.execute(text(
+            "INSERT INTO approvals (reviewer_id, author_id, author_known, created_at, revoked_at, revoked_by_id, "
+            "revoke_reason, locale, fingerprint, msgctxt, msgid, msgid_plural, translation_json, note) VALUES "
+            "(1, 2, true, :at, NULL, NULL, '', 'es', :print, '', :msgid, '', :forms, 'Checked.')"),
+            {"at": dt.datetime(2026, 3, 3, 9, 0), "print": fingerprint(APPROVED, TINAS), "msgid": APPROVED[1],
+             "forms": json.dumps(TINAS, ensure_ascii=False)})
+        connection.execute(text("INSERT INTO catalog_revisions (locale, revision) VALUES ('es', 2)"))
+    return translations
+
+
+def _edit_rows(engine) -> list[tuple]:
+    """The history as 0006 stores it (the columns every revision from 0006 on has)."""
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(
+            "SELECT id, author_id, origin, created_at, locale, fingerprint, msgid, translation_json, revision, "
+            "fuzzy, words, replaced_json FROM edits ORDER BY id"))]
+
+
+def test_0007_carries_an_installation_over_from_its_catalog_files_to_units(url, engine, tmp_path):
+    from portal.locales import TRANSLATED_LOCALES
+    from portal.review.models import Approval
+    from portal.review.operations import publish_locale
+    from portal.review.rules import unit_authors
+    from portal.translation import template, units
+    from portal.translation.catalogs import load_po
+    from portal.translation.identity import fingerprint, forms_of, message_id, message_key
+    from tests.conftest import ROOT
+
+    translations = _installation_at_0006(url, engine, tmp_path)
+    history_before = _edit_rows(engine)
+    upgrade(url, "head", translations_dir=translations, content_dir=ROOT / "content")
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    assert differences(engine) == []
+    live = template.live_entries(load_po(translations / "messages.pot"))
+    with Session(engine) as session:
+        # Every locale has a unit for each message of the template, and holds its catalog's texts.
+        for loc in TRANSLATED_LOCALES:
+            found = {u.key: u for u in session.scalars(units.live(loc.code))}
+            assert set(found) == {message_key(e) for e in live}, loc.code
+            for entry in load_po(translations / loc.code / "LC_MESSAGES" / "messages.po"):
+                if entry.msgid and not entry.obsolete and message_key(entry) in found:
+                    unit = found[message_key(entry)]
+                    assert unit.forms == forms_of(entry), (loc.code, entry.msgid)
+                    assert unit.fuzzy == ("fuzzy" in entry.flags), (loc.code, entry.msgid)
+        # es: exactly the three texts of its file, nothing else.
+        es = {u.key: u for u in session.scalars(units.live("es"))}
+        assert {key: u.forms for key, u in es.items() if u.translated} == FILE_TEXT
+        approved, outside, fuzzy = es[APPROVED], es[OUTSIDE], es[FUZZY]
+        assert approved.state == "approved" and approved.fingerprint == fingerprint(APPROVED, TINAS)
+        assert approved.changed_at == dt.datetime(2026, 3, 2, 9, 0)  # when tina saved it, not the upgrade
+        assert outside.state == "awaiting" and not outside.fuzzy
+        assert (fuzzy.state, fuzzy.fuzzy, fuzzy.previous_msgid) == ("fuzzy", True, EARLIER_ENGLISH)
+        # The history is intact, each row now knowing its message; the approval too.
+        assert _edit_rows(engine)[:2] == history_before
+        assert [(e.id, e.author_id) for e in units.history(session, "es", APPROVED)] == [
+            (history_before[1][0], 2), (history_before[0][0], 3)]
+        assert unit_authors(session, approved) == {2}  # tina wrote it: four eyes still knows
+        (approval,) = session.scalars(select(Approval))
+        assert (approval.mid, approval.reviewer_id, approval.note) == (message_id(APPROVED), 1, "Checked.")
+        # A text no save accounts for: written by an unknown author, as an import records it.
+        (imported,) = units.history(session, "es", OUTSIDE)
+        assert (imported.author_id, imported.origin, imported.forms) == (None, "import", ["Antibiótico"])
+        assert unit_authors(session, outside) == {None}
+        assert units.history(session, "es", FUZZY)[0].author_id is None
+        # The approved text is what families read once the gate publishes; the others are not.
+        publish_locale(session, "es")
+        published = session.get(PublishedCatalog, "es")
+        served = {message_key(e): forms_of(e) for e in polib.mofile(published.mo) if e.msgid}
+    assert served == {APPROVED: TINAS}
+
+
+def test_0007_downgrades_to_0006_keeping_the_history_and_upgrades_again(url, engine, tmp_path):
+    from tests.conftest import ROOT
+
+    translations = _installation_at_0006(url, engine, tmp_path)
+    upgrade(url, "head", translations_dir=translations, content_dir=ROOT / "content")
+    history = _edit_rows(engine)
+    es = [row for row in history if row[4] == "es"]
+    assert len(es) == 2 + 2  # the two saves, and one edit for each text no save accounts for
+
+    command.downgrade(alembic_config(url), "0006")
+    assert current_revision(engine) == "0006"
+    engine.dispose()
+    inspector = inspect(engine)
+    assert not {"units", "published_catalogs", "pending_uploads"} & set(inspector.get_table_names())
+    for table in ("edits", "approvals", "rejections"):
+        assert "mid" not in {c["name"] for c in inspector.get_columns(table)}, table
+    assert not {"replaced_fuzzy", "comment"} & {c["name"] for c in inspector.get_columns("edits")}
+    assert _edit_rows(engine) == history
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT reviewer_id, fingerprint FROM approvals")).all() == [
+            (1, history[1][5])]
+
+    # Upgraded again from the same files: the same units, and no second edit for the same texts.
+    upgrade(url, "head", translations_dir=translations, content_dir=ROOT / "content")
+    engine.dispose()
+    assert current_revision(engine) == HEAD
+    assert differences(engine) == []
+    assert _edit_rows(engine) == history
+    with Session(engine) as session:
+        states = dict(session.execute(select(Unit.msgid, Unit.state).where(
+            Unit.locale == "es", Unit.msgid.in_([APPROVED[1], OUTSIDE[1], FUZZY[1]]))).all())
+    assert states == {APPROVED[1]: "approved", OUTSIDE[1]: "awaiting", FUZZY[1]: "fuzzy"}

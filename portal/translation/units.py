@@ -321,7 +321,8 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
         if text_changed or unit.changed_at is None:
             unit.changed_at = now
         unit.catalog_revision = revision
-        refresh_state(session, unit)
+        with session.no_autoflush:  # its query must not write the unit early: one save, one UPDATE, one revision
+            refresh_state(session, unit)
         session.add(Edit(locale=locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
                          msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
                          words=unit.words, replaced_json=json.dumps(replaced, ensure_ascii=False),
