@@ -216,6 +216,29 @@ def test_saving_the_same_text_someone_else_saved_is_not_a_conflict(app, ana, wor
     assert work.unit("es", TITLE).forms == ["Pruebas"] and not work.unit("es", TITLE).fuzzy
 
 
+def test_saving_exactly_what_stands_records_nothing_and_keeps_the_locale_revision(app, ana, work):
+    """A second click on Save (or a page sent again) is no save: no history row, no new author,
+    and the locale's revision (every download's stamp) stays, so no upload becomes stale by it."""
+    assert save(ana, "Pruebas").status_code == 302
+    before = snapshot(work)
+    response = save(ana, "Pruebas")
+    assert response.status_code == 302
+    assert snapshot(work) == before
+
+
+def test_sending_again_an_imported_text_that_fails_a_check_is_refused_not_saved(app, ana, work):
+    """A file edited outside the portal brought in a text with a blocking problem (kept, never
+    served). A translator who sends it back unchanged is told what is wrong, not "Saved."."""
+    unit = first_unit(work, lambda u: u.msgid.startswith(UK_STUDY))
+    mid = unit.mid
+    work.translate("es", unit.msgid, UK_ES.replace("2 mezclas", "3 mezclas"))  # no author: as an import
+    before = snapshot(work)
+    response = save(ana, UK_ES.replace("2 mezclas", "3 mezclas"), mid=mid)
+    assert response.status_code == 400
+    assert "The English has 2; your translation has 3" in response.get_data(as_text=True)
+    assert snapshot(work) == before
+
+
 def test_a_stale_save_is_a_conflict_when_only_the_fuzzy_mark_changed(app, ana, bea, work):
     """Bea marks the text "needs edit"; Ana, from a page opened before, saves the same words
     unmarked: that would silently undo Bea's mark, so it is a conflict and the mark stays."""

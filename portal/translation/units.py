@@ -304,10 +304,14 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
                  (unit.forms, unit.fuzzy, unit.translator_comment) != wanted):
             raise Conflict(unit, list(change.forms), _author_name(session, locale, unit))
         planned.append((unit, change, comment))
+    recorded = 0
     for unit, change, comment in planned:
         replaced, replaced_fuzzy, previous_msgid = unit.forms, unit.fuzzy, unit.previous_msgid or ""
         if (replaced, unit.fuzzy, unit.translator_comment) == (list(change.forms), change.fuzzy, comment):
+            if check and unit.blocking:  # a text kept from an import: sending it again does not make it fine
+                raise BlockedByChecks(unit.blocking)
             continue  # exactly this already: nothing to record
+        recorded += 1
         blocking = set_text(unit, change.forms, locale, terms)
         if blocking and check:
             raise BlockedByChecks(blocking)
@@ -336,6 +340,10 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
         session.rollback()
         unit = get(session, locale, planned[0][1].mid)
         raise Conflict(unit, list(planned[0][1].forms), None) from None
+    if not recorded:  # nothing changed: the locale keeps its revision (download stamps stay valid)
+        session.execute(update(CatalogRevision).where(CatalogRevision.locale == locale)
+                        .values(revision=revision - 1))
+        return revision - 1
     return revision
 
 
