@@ -1,11 +1,11 @@
 """Gettext catalogs on disk: the template and the working ``.po`` files.
 
-Every catalog is read by ``pofile.parse`` and written by ``pofile.dumps`` (the one
-reader and writer, exact for any text), through ``atomic_write`` under
-``catalog_lock`` (DESIGN invariant 5): a temporary file in the same folder,
-``fsync``, then ``os.replace``, so a crash leaves the old file or the new one,
-never half of one. Extraction and the merge of ``init`` and ``update`` use
-Babel's own API, as ``pybabel`` would, without shelling out, on objects only.
+The working texts live in the database (``units``); files are the template, written by
+extraction, and ``.po`` files in and out (``operations``). Every catalog is read by
+``pofile.parse`` and written by ``pofile.dumps`` (the one reader and writer, exact for any
+text), through ``atomic_write`` (DESIGN invariant 5): a temporary file in the same folder,
+``fsync``, then ``os.replace``, so a crash leaves the old file or the new one, never half of
+one. Extraction uses Babel's own API, as ``pybabel extract`` would, on objects only.
 
 Pure domain code: no Flask.
 """
@@ -16,7 +16,6 @@ import os
 import tempfile
 import textwrap
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polib
@@ -37,16 +36,6 @@ COMMENT_TAGS = ("TRANSLATORS:",)
 
 class CatalogError(Exception):
     """A catalog problem a person can fix; the message says how."""
-
-
-class CatalogMissing(CatalogError):
-    def __init__(self, path: Path, locale: str):
-        super().__init__(f"No catalog for {locale} at {path}. Create it with "
-                         f"`flask translate init {locale}`.")
-
-
-def po_path(translations_dir: Path, locale: str) -> Path:
-    return Path(translations_dir) / locale / "LC_MESSAGES" / "messages.po"
 
 
 def pot_path(translations_dir: Path) -> Path:
@@ -128,7 +117,7 @@ def _babel_entry(message: Message, nplurals: int, obsolete: bool = False) -> pol
 
 
 def from_babel(catalog: Catalog) -> polib.POFile:
-    """A Babel catalog (extraction, init, the merge of update) as the portal's in-memory catalog,
+    """A Babel catalog (extraction) as the portal's in-memory catalog,
     written only by ``pofile.dumps``."""
     po = polib.POFile(wrapwidth=WIDTH)
     header = []
@@ -148,7 +137,7 @@ def from_babel(catalog: Catalog) -> polib.POFile:
 
 
 def to_babel(po: polib.POFile, locale: str | None = None) -> Catalog:
-    """The portal's catalog as a Babel one, for Babel's merge (``update``); strings unchanged."""
+    """The portal's catalog as a Babel one (to compare a template with extraction); strings unchanged."""
     catalog = Catalog(locale=locale, fuzzy=po.metadata_is_fuzzy)
     for entry in po:
         if entry.obsolete or not entry.msgid:
@@ -204,100 +193,6 @@ def write_template(root: Path, mapping_file: Path, template_file: Path) -> bool:
     with catalog_lock(template_file):
         atomic_write(template_file, dumps(from_babel(fresh)).encode("utf-8"))
     return True
-
-
-def init_catalog(template_file: Path, translations_dir: Path, locale: str) -> Path:
-    """Create a new working catalog from the template, with Babel's CLDR plural rules."""
-    target = po_path(translations_dir, locale)
-    if target.exists():
-        raise CatalogError(f"{target} already exists; use `flask translate update` to bring it "
-                           "up to date with the template.")
-    template = to_babel(load_po(template_file))
-    # A fresh catalog for the locale gets CLDR's Plural-Forms; update() copies the messages in.
-    catalog = Catalog(locale=locale, project=PROJECT, version=VERSION, msgid_bugs_address=BUGS_ADDRESS,
-                      copyright_holder=COPYRIGHT, last_translator=TEAM, language_team=TEAM,
-                      charset="utf-8", fuzzy=False)
-    catalog.update(template, no_fuzzy_matching=True, update_creation_date=True)
-    catalog.revision_date = catalog.creation_date
-    with catalog_lock(target):
-        atomic_write(target, dumps(from_babel(catalog)).encode("utf-8"))
-    return target
-
-
-@dataclass
-class Merged:
-    """One catalog merged with the template, ready to write."""
-
-    locale: str
-    path: Path
-    text: str
-    added: int
-    obsolete: int
-    fuzzy: int
-    # (msgctxt, English before, English now) for each translation carried over to a changed source
-    source_changes: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def merge(template: polib.POFile, working: polib.POFile, locale: str, path: Path) -> Merged:
-    """Babel's merge of the template into a working catalog, keeping every translation.
-
-    Messages whose source changed keep their old translation marked fuzzy, with the previous
-    source (``#| msgid``) so translators see what changed. The working catalog's header is kept.
-    Texts are never serialised by Babel: they go from our reader, through Babel's objects, to
-    our writer unchanged.
-    """
-    catalog = to_babel(working, locale)
-    before = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
-    catalog.update(to_babel(template), no_fuzzy_matching=False, update_header_comment=False,
-                   keep_user_comments=True, update_creation_date=False)
-    after = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalog if m.id}
-    merged = from_babel(catalog)
-    merged.header, merged.metadata, merged.metadata_is_fuzzy = working.header, working.metadata, \
-        working.metadata_is_fuzzy
-    for obsolete in working:  # messages obsolete before stay as they were
-        if obsolete.obsolete and not any(e.obsolete and e.msgid == obsolete.msgid and e.msgctxt == obsolete.msgctxt
-                                         for e in merged):
-            merged.append(obsolete)
-    changes = [(e.msgctxt or "", e.previous_msgid, e.msgid) for e in merged
-               if not e.obsolete and "fuzzy" in e.flags and e.previous_msgid and e.previous_msgid != e.msgid
-               and (e.msgid, e.msgctxt) not in before]
-    return Merged(locale, path, dumps(merged), added=len(after - before), obsolete=sum(e.obsolete for e in merged),
-                  fuzzy=sum(1 for e in merged if not e.obsolete and "fuzzy" in e.flags), source_changes=changes)
-
-
-def merge_catalogs(template_file: Path, translations_dir: Path, locales: list[str]) -> list[Merged]:
-    """Merge the template into the working catalogs of ``locales``, in memory: every catalog is
-    read and merged, or the error names the one that cannot be (missing, or a syntax error)."""
-    template = load_po(template_file)
-    results = []
-    for locale in locales:
-        target = po_path(translations_dir, locale)
-        if not target.exists():
-            raise CatalogMissing(target, locale)
-        results.append(merge(template, load_po(target), locale, target))
-    return results
-
-
-def write_merged(results: list[Merged]) -> None:
-    """Write merged catalogs: each fully on disk (fsynced) before any replaces its file."""
-    staged = []
-    try:
-        for result in results:
-            handle = tempfile.NamedTemporaryFile(dir=result.path.parent, prefix=f".{result.path.name}.",
-                                                 suffix=".tmp", delete=False)
-            staged.append((result, handle.name))
-            with handle:
-                handle.write(result.text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(handle.name, result.path.stat().st_mode & 0o777)
-        for result, tmp in staged:
-            with catalog_lock(result.path):
-                os.replace(tmp, result.path)
-    finally:
-        for _, tmp in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
 
 def load_po(path: Path) -> polib.POFile:
