@@ -19,14 +19,10 @@ from babel.messages.plurals import get_plural
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.translation.catalogs import BUGS_ADDRESS, COPYRIGHT, PROJECT, TEAM, VERSION
 from portal.translation.models import Unit
 from portal.translation.pofile import dumps
 
-PROJECT = "relapse-portal"
-VERSION = "1.0"
-BUGS_ADDRESS = "translators@relapse-portal.invalid"
-COPYRIGHT = "Relapse portal contributors"
-TEAM = f"Relapse portal translators <{BUGS_ADDRESS}>"
 EPOCH = dt.datetime(2026, 1, 1)  # the date of a catalog nothing was saved to yet
 
 
