@@ -19,7 +19,10 @@ import datetime as dt
 import fcntl
 import functools
 import logging
+import os
+import socket
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,10 +31,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as DBTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,26 +59,196 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record):
     cursor.close()
 
 
-def make_engine(url: str):
-    """An engine for ``url``; SQLite gets foreign keys and a busy timeout for several workers."""
+def _sqlite_write_ahead_log(dbapi_connection, _record):
+    """Readers never wait for a writer, nor a writer for readers (only writers queue): a family
+    page or a staff list is not held up by a save or a publish in another process."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+# Every database call ends well before a worker is given up on (gunicorn's timeout is 30 s), so a
+# request that cannot finish gets the portal's own answer, not a killed worker. Seconds; set in the
+# config (DB_LOCK_TIMEOUT, DB_STATEMENT_TIMEOUT, DB_CONNECT_TIMEOUT) where needed.
+TIMEOUTS = {"DB_LOCK_TIMEOUT": 10.0, "DB_STATEMENT_TIMEOUT": 20.0, "DB_CONNECT_TIMEOUT": 3.0}
+
+
+class Watchdog:
+    """A client-side deadline for every PostgreSQL call.
+
+    ``statement_timeout`` and ``lock_timeout`` are enforced by the server: a server that is frozen
+    (a stopped process, a hung host) enforces nothing, and libpq waits on its socket for ever,
+    holding the request's thread. So each statement (and each check-out ping) is registered here
+    with a deadline a little past the server's own; one thread per process shuts down the socket
+    of any call past its deadline, which ends the wait with an error the request turns into the
+    portal's "the database is not answering" page. The connection is then discarded by the pool.
+    """
+
+    def __init__(self):
+        self._running: dict[int, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_connection, seconds: float) -> None:
+        try:
+            fd = dbapi_connection.pgconn.socket
+        except Exception:  # closed or broken already: nothing to watch
+            return
+        with self._lock:
+            self._running[id(dbapi_connection)] = (time.monotonic() + seconds, fd)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, daemon=True, name="db-watchdog")
+                self._thread.start()
+
+    def disarm(self, dbapi_connection) -> None:
+        with self._lock:
+            self._running.pop(id(dbapi_connection), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                late = [key for key, (deadline, _fd) in self._running.items() if deadline < now]
+                fds = [self._running.pop(key)[1] for key in late]
+            for fd in fds:
+                log.error("the database did not answer a call in time; closing its connection")
+                try:
+                    _shutdown(fd)
+                except OSError:
+                    pass
+
+
+def _shutdown(fd: int) -> None:
+    """End every wait on this socket (the descriptor stays libpq's to close)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    finally:
+        sock.close()
+
+
+WATCHDOG = Watchdog()
+
+
+def _postgresql_deadlines(engine, timeouts: dict) -> None:
+    """Arm the watchdog for each statement and each check-out ping; a dead connection found at
+    check-out is replaced (what ``pool_pre_ping`` does, but with a deadline)."""
+    statement = timeouts["DB_STATEMENT_TIMEOUT"] + 2
+    ping = min(statement, timeouts["DB_CONNECT_TIMEOUT"])
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn, _cursor, _statement, _parameters, _context, _many):
+        WATCHDOG.arm(conn.connection.dbapi_connection, statement)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _disarm(conn, _cursor, _statement, _parameters, _context, _many):
+        WATCHDOG.disarm(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context):
+        if context.connection is not None and context.connection.connection is not None:
+            try:
+                WATCHDOG.disarm(context.connection.connection.dbapi_connection)
+            except Exception:
+                pass
+
+    @event.listens_for(engine, "commit")
+    def _arm_commit(conn):
+        WATCHDOG.arm(conn.connection.dbapi_connection, statement)
+
+    @event.listens_for(engine, "checkin")
+    def _disarm_returned(dbapi_connection, _record):
+        WATCHDOG.disarm(dbapi_connection)
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, _record, _proxy):
+        WATCHDOG.arm(dbapi_connection, ping)
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:
+            raise DisconnectionError(f"the connection did not answer a ping: {error}") from error
+        finally:
+            WATCHDOG.disarm(dbapi_connection)
+
+
+def make_engine(url: str, config=None):
+    """An engine for ``url`` whose every call is bounded (``TIMEOUTS``, overridable in ``config``).
+
+    SQLite: the busy timeout (how long a write waits for another's lock), write-ahead logging,
+    foreign keys. PostgreSQL: connect, statement, lock and idle-in-transaction timeouts on the
+    server, a pool that does not wait longer than a lock would, and the watchdog for a server that
+    cannot enforce its own timeouts."""
+    timeouts = {key: float((config or {}).get(key, default)) for key, default in TIMEOUTS.items()}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": timeouts["DB_LOCK_TIMEOUT"]})
+        event.listen(engine, "commit", _note_commit)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        if make_url(url).database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _sqlite_write_ahead_log)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    ms = {key: int(value * 1000) for key, value in timeouts.items()}
+    options = (f"-c statement_timeout={ms['DB_STATEMENT_TIMEOUT']} -c lock_timeout={ms['DB_LOCK_TIMEOUT']} "
+               f"-c idle_in_transaction_session_timeout={ms['DB_STATEMENT_TIMEOUT'] * 3}")
+    engine = create_engine(url, pool_timeout=timeouts["DB_LOCK_TIMEOUT"],
+                           connect_args={"connect_timeout": max(1, round(timeouts["DB_CONNECT_TIMEOUT"])),
+                                         "options": options})
+    event.listen(engine, "commit", _note_commit)
+    if engine.dialect.driver == "psycopg":
+        _postgresql_deadlines(engine, timeouts)
+    return engine
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], app.config)
     app.extensions["db_engine"] = engine
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
     app.cli.add_command(db_cli)
 
 
+class DatabaseNotAnswering(OperationalError):
+    """Refused at once: the database failed to answer moments ago (``database_trouble``)."""
+
+    def __init__(self, seconds: float):
+        super().__init__("(the portal did not try)", None, Exception(
+            f"the database did not answer a moment ago; the portal waits {seconds:.0f} s before trying again"))
+
+
+# After a connection to the database failed or timed out, this app (in this process) does not try
+# again for a few seconds (DB_RETRY_PAUSE): every request in that time gets its answer (the portal's
+# 503 page) at once, instead of each waiting out its own connect timeout while the database is down.
+PAUSE_KEY = "db_paused_until"
+
+
+def database_trouble(error: Exception) -> None:
+    """Called with each database error a request ends with: a connection that could not be made,
+    was lost or timed out pauses this process's attempts (a locked table or a failed statement
+    does not: the database answered)."""
+    reason = str(getattr(error, "orig", error) or "").lower()
+    if (isinstance(error, (DisconnectionError, DBTimeoutError)) or getattr(error, "connection_invalidated", False)
+            or any(word in reason for word in ("timeout expired", "could not connect", "connection refused",
+                                               "server closed the connection", "connection is lost"))):
+        pause = float(current_app.config.get("DB_RETRY_PAUSE", 5.0))
+        current_app.extensions[PAUSE_KEY] = time.monotonic() + pause
+
+
+def _note_commit(_conn) -> None:
+    """The request reached its commit: an error from here on may come after the database kept it."""
+    if has_app_context():
+        g.db_commit_started = True
+
+
 def get_session() -> Session:
-    """The session for this request or CLI command (the schema checked on first use)."""
+    """The session for this request or CLI command (the schema checked on first use).
+
+    Refused at once (DatabaseNotAnswering) while this process pauses after a connection failure."""
     if "db_session" not in g:
+        paused_until = current_app.extensions.get(PAUSE_KEY, 0.0)
+        if time.monotonic() < paused_until:
+            raise DatabaseNotAnswering(paused_until - time.monotonic())
         require_schema()
         g.db_session = current_app.extensions["db"]()
     return g.db_session

@@ -11,10 +11,12 @@ import functools
 import logging
 
 from flask import Flask, Response, g, make_response, render_template, request
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
 
-from portal.db import DatabaseNotReady
+from portal.db import DatabaseNotReady, database_trouble
 from portal.families.i18n import preferred_locale
 from portal.web import RefusedInput, security_headers
 
@@ -97,6 +99,40 @@ def _guard_error_handlers(app: Flask) -> None:
             handlers[exception] = _never_failing(handler)
 
 
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+
+
+def _typed_fields() -> list[tuple[str, str]]:
+    """What a translator sent with a save, to give back when it could not be saved."""
+    if request.method != "POST" or request.endpoint not in ("translate.message",):
+        return []
+    return [(name, value) for name, value in request.form.items(multi=True)]
+
+
+def database_not_answering(error: Exception):
+    """The database is down, frozen, locked or out of connections: 503 with the portal's own page,
+    rendered without asking the database anything (no current_user: ``offline``). A save sent
+    when it failed is shown again, so nothing the translator typed is lost; a failure during the
+    commit itself says that the save may have been kept, since it may have."""
+    log.error("the database did not answer: %s", str(getattr(error, "orig", error)).splitlines()[0:1])
+    database_trouble(error)
+    try:
+        if request.blueprint == "public":
+            response = error_page(ServiceUnavailable())
+        else:
+            typed = _typed_fields()
+            response = make_response(render_template(
+                "staff/unavailable.html", offline=True, typed=typed,
+                typed_forms=sum(1 for name, _ in typed if name.startswith("form")),
+                uncertain=bool(g.get("db_commit_started"))), 503)
+    except Exception:
+        log.exception("the database-unavailable page could not be rendered; answering in plain text")
+        response = _plain_error(503)
+    response.headers["Retry-After"] = "60"
+    response.headers["Cache-Control"] = "no-store"
+    return security_headers(response)
+
+
 def database_not_ready(error: DatabaseNotReady):
     """The schema is behind and is not migrated from here: 503, saying what to run."""
     log.error("%s", error.message)
@@ -107,5 +143,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers last, then make every handler on the app (CSRF's too) never fail."""
     app.register_error_handler(HTTPException, error_page)
     app.register_error_handler(DatabaseNotReady, database_not_ready)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_not_answering)
     app.register_error_handler(Exception, server_error)
     _guard_error_handlers(app)

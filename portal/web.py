@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.db import get_session, require_schema
+from portal.families.i18n import forget_current_catalog
 from portal.paths import Paths
 from portal.review.operations import publish_locale
 from portal.translation.checks import Terms
@@ -55,6 +56,7 @@ def ensure_published(locale: str) -> None:
     except Exception:  # a failed publish must not break the families' pages: they get English
         get_session().rollback()
         log.exception("could not publish %s on demand; serving English", locale)
+    forget_current_catalog()
 
 
 def security_headers(response):
@@ -70,8 +72,10 @@ def security_headers(response):
 
 def schema_before_request() -> None:
     """The schema is checked (and the embedded SQLite upgraded) before a worker's first request
-    touches the database; a 503 says what to do when it cannot be. Static files need no database."""
-    if request.endpoint != "static":
+    touches the database; a 503 says what to do when it cannot be. Static files need no database,
+    and families' pages need only the served catalog, whose lookup checks the schema in its own
+    bounded thread (``portal.families.served``): a family never waits on a database that is down."""
+    if request.endpoint != "static" and request.blueprint != "public":
         require_schema()
 
 

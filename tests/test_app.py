@@ -77,7 +77,8 @@ def test_publish_reaches_every_gunicorn_worker_without_restart(app, work, tmp_pa
     share nothing but the database: they are told of no folder of served catalogs."""
     port = _free_port()
     env = dict(os.environ, FLASK_SECRET_KEY="x", FLASK_DATABASE_URL=app.config["DATABASE_URL"],
-               FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"], PORTAL_WORKER_HEADER="1")
+               FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"], PORTAL_WORKER_HEADER="1",
+               FLASK_INSTANCE_PATH=str(tmp_path / "instance"))  # its own: nothing in the repository's
     env.pop("FLASK_PUBLISHED_DIR", None)
     work.publish("es")
     # The production configuration (threaded workers), with two workers on a port of our own.

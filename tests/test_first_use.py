@@ -228,13 +228,27 @@ def test_after_flask_db_upgrade_the_same_process_carries_on(not_embedded):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("url", ["/login", "/es/tests", "/", "/review/"])
+@pytest.mark.parametrize("url", ["/login", "/review/", "/translate/es/"])
 def test_a_request_on_a_database_behind_gets_a_503_that_says_what_to_do(not_embedded, url):
     response = not_embedded.test_client().get(url, headers={"Accept-Language": "es"})
     assert response.status_code == 503
     html = response.get_data(as_text=True)
     assert "Run `flask db upgrade`" in html and f"needs {HEAD}" in html
     assert_security_headers(response)
+    assert tables(not_embedded) == set()
+
+
+def test_families_keep_reading_in_english_while_the_database_is_behind(not_embedded, caplog):
+    """A family page needs only the served catalog: with a database nobody migrated, families get
+    the page (English, with the usual notice) and the log says what to run; nothing is created."""
+    client = not_embedded.test_client()
+    assert client.get("/", headers={"Accept-Language": "es"}).status_code == 302
+    response = client.get("/es/tests")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'lang="es"' in html and "Tests when leukemia comes back" in html  # English, in the Spanish page
+    assert_security_headers(response)
+    assert "Run `flask db upgrade`" in caplog.text
     assert tables(not_embedded) == set()
 
 

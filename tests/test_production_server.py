@@ -80,7 +80,8 @@ def gunicorn_server(app, tmp_path, args: list[str], env: dict[str, str]):
     environment = dict(os.environ, PYTHONPATH=str(ROOT), FLASK_SECRET_KEY="x",
                        FLASK_DATABASE_URL=app.config["DATABASE_URL"],
                        FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"],
-                       FLASK_PUBLISHED_DIR=app.config["PUBLISHED_DIR"], **env)
+                       FLASK_PUBLISHED_DIR=app.config["PUBLISHED_DIR"],
+                       FLASK_INSTANCE_PATH=str(tmp_path / "instance"), **env)
     for name in SETTINGS_ENV:
         if name not in env:
             environment.pop(name, None)

@@ -16,6 +16,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain
 from markupsafe import Markup, escape
 
+from portal.db import require_schema
 from portal.families.served import EMPTY, ServedCatalog, ServedCatalogs
 from portal.locales import LOCALES, PortalLocale, accepted_tags, by_tag, negotiate
 
@@ -27,10 +28,20 @@ def current_locale() -> PortalLocale:
 
 
 def current_catalog() -> ServedCatalog:
+    """The request's served catalog: looked up once per request (a bounded wait on the database,
+    see ``portal.families.served``), then the same for every string of the page."""
     loc = current_locale()
     if loc.is_source:
         return EMPTY
-    return current_app.extensions["served"].get(loc.code)
+    memo = g.setdefault("served_catalogs", {})
+    if loc.code not in memo:
+        memo[loc.code] = current_app.extensions["served"].get(loc.code)
+    return memo[loc.code]
+
+
+def forget_current_catalog() -> None:
+    """After a publish within the request: the next lookup reads the new catalog."""
+    g.pop("served_catalogs", None)
 
 
 def preferred_locale() -> PortalLocale:
@@ -64,7 +75,13 @@ def _ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["served"] = ServedCatalogs(lambda: app.extensions["db"]())
+    def schema_ready():
+        with app.app_context():
+            require_schema()
+
+    app.extensions["served"] = ServedCatalogs(
+        lambda: app.extensions["db"](), app.config["PUBLISHED_DIR"], prepare=schema_ready,
+        wait=float(app.config.get("FAMILY_DB_WAIT", 0.1)), patience=float(app.config.get("FAMILY_DB_PATIENCE", 2.0)))
     PortalBabel(app, locale_selector=lambda: current_locale().code, configure_jinja=False)
     env = app.jinja_env
     env.add_extension("jinja2.ext.i18n")

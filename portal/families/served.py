@@ -1,19 +1,41 @@
-"""Served catalogs: what the gate published for each locale, reloaded when its version changes.
+"""Served catalogs: what the gate published for each locale, reloaded when its version changes,
+and served without waiting on a database that does not answer.
 
 Flask-Babel caches catalogs for the life of the process; a portal that publishes while it
 runs, on several hosts, cannot use that cache. The gate stores each locale's catalog in the
 database with a version; each lookup here checks the version and reloads only when it changed.
+
+A family page needs nothing from the database but that version (and, after a publish, the new
+catalog). So the check runs in a thread of its own, and the request waits for it a bounded time:
+
+* a new check: up to ``patience`` (2 s by default). A database that answers at all answers in
+  milliseconds, so a publish or a revocation is served on the very next request (DESIGN invariant
+  8) whenever the database is up;
+* a check already running for longer than ``wait`` (100 ms by default): the database is late
+  (stopped, frozen, locked), and the request waits at most ``wait`` more before serving the last
+  catalog this worker loaded.
+
+One check per locale is in flight at a time, so a frozen database holds at most one thread per
+locale and per process, never the request threads, and only the first request of a freeze waits
+``patience``; when the database answers again, the next request catches up.
+
+Every catalog loaded is also written to this host's local copy (``local_dir``, one file per
+locale holding the catalog and its review dates together), so a worker that starts while the
+database is down serves what was last published instead of English.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import json
 import logging
 import threading
+import time
+from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from portal.review.models import PublishedCatalog
 
@@ -48,58 +70,151 @@ class ServedCatalog:
     def __len__(self) -> int:
         return len(self._catalog)
 
+    @classmethod
+    def from_bytes(cls, mo: bytes, reviewed: dict) -> ServedCatalog:
+        return cls(Translations(io.BytesIO(mo)) if mo else NullTranslations(),
+                   {str(k): str(v) for k, v in reviewed.items()})
+
 
 EMPTY = ServedCatalog(NullTranslations())
 
+UNPUBLISHED = "unpublished"  # the database answered: nothing was ever published for the locale
+
+
+class _Check:
+    """One look at the database for a locale, in its own thread."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.version: int | None | str = None  # a version, UNPUBLISHED, or None (no answer)
+
 
 class ServedCatalogs:
-    """Per-process cache of the published catalogs, by version.
+    """Per-process cache of the published catalogs, by version (see the module docstring).
 
-    Each lookup asks the database for the locale's version (one indexed query) and loads the
-    catalog and its review dates again only when the version changed, so every worker on every
-    host serves a new publish on its next request, without a restart (DESIGN invariant 8).
     ``session_factory`` gives a short-lived session of its own: a family page never holds the
-    request's session on a publish.
+    request's session on a publish. ``prepare`` runs in the checking thread before its first
+    query (the app's schema check). ``wait`` and ``patience``: see the module docstring.
     """
 
-    def __init__(self, session_factory):
+    def __init__(self, session_factory, local_dir: str | Path | None = None, *, prepare=None,
+                 wait: float = 0.1, patience: float = 2.0):
         self._sessions = session_factory
+        self._local_dir = Path(local_dir) if local_dir else None
+        self._prepare = prepare
+        self.wait, self.patience = wait, patience
         self._cache: dict[str, tuple[int, ServedCatalog]] = {}
+        self._checks: dict[str, _Check] = {}
+        self._tried_local: set[str] = set()
+        self._from_database: set[str] = set()  # locales whose cached catalog the database gave
         self._lock = threading.Lock()
 
-    def version(self, locale: str) -> int | None:
-        with self._sessions() as session:
-            return session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
-
-    def exists(self, locale: str) -> bool:
-        try:
-            return self.version(locale) is not None
-        except SQLAlchemyError:
-            return True  # the database cannot say: do not try to publish now
+    # -- what requests call ------------------------------------------------------------------
 
     def get(self, locale: str) -> ServedCatalog:
-        """The locale's served catalog; the last one this worker had (or none: English) when the
-        database cannot say, so a family page never fails with the database."""
+        """The locale's served catalog: the newest one when the database answers in time, else the
+        last one this worker had (or its local copy; or none: English). Never raises."""
+        self.check(locale)
+        cached = self._cache.get(locale)
+        return cached[1] if cached else EMPTY
+
+    def exists(self, locale: str) -> bool:
+        """False only when the database answered that nothing was ever published for the locale
+        (a fresh install publishes then); True when it was, or the database cannot say in time."""
+        return self.check(locale) != UNPUBLISHED
+
+    def check(self, locale: str) -> int | str | None:
+        """Bring the cache up to the database, waiting at most the bound. The version the database
+        gave (or UNPUBLISHED), or None when it did not answer in time."""
+        self._local(locale)
+        with self._lock:
+            check = self._checks.get(locale)
+            if check is None:
+                check = self._checks[locale] = _Check()
+                threading.Thread(target=self._run, args=(locale, check), daemon=True,
+                                 name=f"served-catalog-{locale}").start()
+        late = time.monotonic() - check.started > self.wait
+        bound = self.wait if late and locale in self._cache else self.patience
+        if not check.done.wait(bound):
+            log.warning("the database did not say in %.2f s which catalog of %s is published; serving "
+                        "what this worker has", bound, locale)
+            return None
+        return check.version
+
+    # -- the checking thread ---------------------------------------------------------------
+
+    def _run(self, locale: str, check: _Check) -> None:
         try:
-            return self._get(locale)
-        except SQLAlchemyError:
+            check.version = self._load(locale)
+        except Exception:  # the database is down, locked, not migrated: serve what we have
             log.warning("the served catalog of %s could not be read; serving what this worker has", locale,
                         exc_info=True)
-            cached = self._cache.get(locale)
-            return cached[1] if cached else EMPTY
+        finally:
+            with self._lock:
+                if self._checks.get(locale) is check:
+                    del self._checks[locale]
+            check.done.set()
 
-    def _get(self, locale: str) -> ServedCatalog:
+    def _load(self, locale: str) -> int | str:
+        if self._prepare is not None:
+            self._prepare()
         with self._sessions() as session:
             version = session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
             if version is None:
-                return EMPTY
+                return UNPUBLISHED
             cached = self._cache.get(locale)
-            if cached and cached[0] == version:
-                return cached[1]
+            if cached and cached[0] == version and locale in self._from_database:
+                return version
             row = session.get(PublishedCatalog, locale)
-            catalog = ServedCatalog(Translations(io.BytesIO(row.mo)) if row.mo else NullTranslations(),
-                                    {str(k): str(v) for k, v in row.reviewed.items()})
-            version = row.version  # the catalog read, which may be newer than the version asked first
+            mo, reviewed, version = row.mo or b"", dict(row.reviewed), row.version  # may be newer than asked
+        catalog = ServedCatalog.from_bytes(mo, reviewed)
         with self._lock:
-            self._cache[locale] = (version, catalog)
-        return catalog
+            # Never replace a newer load with an older one (two checks that raced); a local copy is
+            # always replaced: its version may be from another database altogether.
+            if locale not in self._from_database or self._cache[locale][0] <= version:
+                self._cache[locale] = (version, catalog)
+                self._from_database.add(locale)
+        self._save_local(locale, version, mo, reviewed)
+        return version
+
+    # -- this host's local copy ------------------------------------------------------------
+
+    def local_path(self, locale: str) -> Path | None:
+        return self._local_dir / f"{locale}.json" if self._local_dir else None
+
+    def _save_local(self, locale: str, version: int, mo: bytes, reviewed: dict) -> None:
+        """Write the catalog and its review dates to one file (one atomic replace: never one without
+        the other). A full or read-only disk only costs the copy: logged, and the page is served."""
+        path = self.local_path(locale)
+        if path is None:
+            return
+        from portal.translation.catalogs import atomic_write
+
+        data = json.dumps({"locale": locale, "version": version, "mo": base64.b64encode(mo).decode("ascii"),
+                           "reviewed": reviewed}, ensure_ascii=False).encode()
+        try:
+            atomic_write(path, data)
+        except OSError:
+            log.warning("could not write the local copy of the served catalog of %s to %s", locale, path,
+                        exc_info=True)
+
+    def _local(self, locale: str) -> None:
+        """Once per locale and process, before the first check: start from the local copy."""
+        if locale in self._cache or locale in self._tried_local:
+            return
+        self._tried_local.add(locale)
+        path = self.local_path(locale)
+        if path is None or not path.is_file():
+            return
+        try:
+            saved = json.loads(path.read_bytes())
+            if saved.get("locale") != locale:
+                raise ValueError("the file is for another locale")
+            catalog = ServedCatalog.from_bytes(base64.b64decode(saved["mo"]), saved.get("reviewed") or {})
+            version = int(saved["version"])
+        except Exception:  # a damaged copy is no copy: the database (or English) it is
+            log.warning("the local copy %s of the served catalog is unreadable; ignoring it", path, exc_info=True)
+            return
+        with self._lock:
+            self._cache.setdefault(locale, (version, catalog))

@@ -58,9 +58,13 @@ def _message_context(loc, unit: Unit):
     view = workspace.view(unit)
     entry = view.entry
     diff = source_diff(entry.previous_msgid, entry.msgid) if entry.previous_msgid else None
+    history = units.history(session, loc.code, unit.key)
+    # The newest save is this person's: say it was kept, so a save whose answer never reached them
+    # (a lost connection, a worker that was stopped) is not typed again, or feared lost.
+    last_save = history[0] if history and history[0].author_id == current_user.id else None
     return dict(loc=loc, view=view, entry=entry, where=where_used(unit.occurrences, pages),
-                glossary=glossary_for(unit.msgid, pages), diff=diff,
-                history=units.history(session, loc.code, unit.key),
+                glossary=glossary_for(unit.msgid, pages), diff=diff, last_save=last_save,
+                history=history,
                 objections=[e for e in reversed(trail.events(session, loc.code, unit.key)) if e.kind != "approved"],
                 trail=trail.events(session, loc.code, unit.key),
                 examples=plural_examples(loc.code) if unit.msgid_plural else None,
