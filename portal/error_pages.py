@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Flask, Response, g, make_response, render_template, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, ServiceUnavailable
@@ -116,6 +116,8 @@ def database_not_answering(error: Exception):
     commit itself says that the save may have been kept, since it may have."""
     log.error("the database did not answer: %s", str(getattr(error, "orig", error)).splitlines()[0:1])
     database_trouble(error)
+    if "_login_user" not in g:  # Flask-Login's template context would load the person from the database
+        g._login_user = current_app.login_manager.anonymous_user()
     try:
         if request.blueprint == "public":
             response = error_page(ServiceUnavailable())
