@@ -192,6 +192,9 @@ def make_engine(url: str, config=None):
     ms = {key: int(value * 1000) for key, value in timeouts.items()}
     options = (f"-c statement_timeout={ms['DB_STATEMENT_TIMEOUT']} -c lock_timeout={ms['DB_LOCK_TIMEOUT']} "
                f"-c idle_in_transaction_session_timeout={ms['DB_STATEMENT_TIMEOUT'] * 3}")
+    given = make_url(url).query.get("options")  # the URL's own (e.g. a search_path) are kept, and win
+    if given:
+        options = " ".join([options, *([given] if isinstance(given, str) else given)])
     engine = create_engine(url, pool_timeout=timeouts["DB_LOCK_TIMEOUT"],
                            connect_args={"connect_timeout": max(1, round(timeouts["DB_CONNECT_TIMEOUT"])),
                                          "options": options})

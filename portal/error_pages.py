@@ -109,6 +109,13 @@ def _typed_fields() -> list[tuple[str, str]]:
     return [(name, value) for name, value in request.form.items(multi=True)]
 
 
+def _disk_full(error: Exception) -> bool:
+    """The database answered, but has no room to write (SQLite: "database or disk is full";
+    PostgreSQL: "No space left on device")."""
+    reason = str(getattr(error, "orig", error)).lower()
+    return "disk is full" in reason or "no space left" in reason
+
+
 def database_not_answering(error: Exception):
     """The database is down, frozen, locked or out of connections: 503 with the portal's own page,
     rendered without asking the database anything (no current_user: ``offline``). A save sent
@@ -124,7 +131,7 @@ def database_not_answering(error: Exception):
         else:
             typed = _typed_fields()
             response = make_response(render_template(
-                "staff/unavailable.html", offline=True, typed=typed,
+                "staff/unavailable.html", offline=True, typed=typed, disk_full=_disk_full(error),
                 typed_forms=sum(1 for name, _ in typed if name.startswith("form")),
                 uncertain=bool(g.get("db_commit_started"))), 503)
     except Exception:

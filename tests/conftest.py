@@ -90,8 +90,9 @@ def make_app(tmp_path, translations_source, **config):
     an unknown author). ``config`` adds or overrides settings (e.g. TRUSTED_PROXIES=1)."""
     translations = tmp_path / "translations"
     shutil.copytree(translations_source, translations)
-    url = database_url(tmp_path)
-    built = _built_database(translations_source, config) if url.startswith("sqlite:") else None
+    given = config.pop("DATABASE_URL", None)  # a server of the test's own
+    url = given or database_url(tmp_path)
+    built = _built_database(translations_source, config) if url.startswith("sqlite:") and not given else None
     if built is not None:
         _copy_sqlite(built, tmp_path / "portal.sqlite3")
     app = create_app({
@@ -113,7 +114,7 @@ def make_app(tmp_path, translations_source, **config):
             if paths.po(loc.code).exists():
                 adopt_catalog(session, loc.code, load_po(paths.po(loc.code)), terms)
         session.commit()
-    if url.startswith("sqlite:"):
+    if url.startswith("sqlite:") and not given:
         _remember_database(translations_source, config, tmp_path / "portal.sqlite3")
     return app
 

@@ -1,0 +1,167 @@
+"""Real servers for fault tests and benchmarks: a PostgreSQL server of the test's own (to stop and
+freeze without disturbing anyone else's), the portal under gunicorn, and a full disk.
+
+Everything listens on 127.0.0.1 and is stopped by the PID (or process group) it was started with.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: p.parent.parent.name)
+    return found[-1].parent if found else None
+
+
+def why_no_postgres() -> str | None:
+    """None when this process can run a PostgreSQL server of its own; else the reason."""
+    if postgres_bin() is None:
+        return "PostgreSQL is not installed (Debian: apt-get install postgresql; `make test` does it as root)"
+    if os.geteuid() != 0:
+        return "starting a PostgreSQL server of the test's own needs root (to run it as the postgres user)"
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "there is no postgres user"
+    return None
+
+
+class OwnPostgres:
+    """A throwaway PostgreSQL server on a free port of 127.0.0.1, in a folder of its own."""
+
+    def __init__(self):
+        self.bin = postgres_bin()
+        self.folder = Path(tempfile.mkdtemp(prefix="portal-faults-pg-"))
+        self.port = free_port()
+        shutil.chown(self.folder, "postgres", "postgres")
+        self._as_postgres([str(self.bin / "initdb"), "-D", str(self.folder / "db"), "-A", "trust", "-U", "postgres",
+                           "-E", "UTF8"])
+        self.start()
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc",
+                        "CREATE DATABASE portal"], check=True, capture_output=True)
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/portal"
+
+    def _as_postgres(self, args: list[str]) -> None:
+        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{a}'" for a in args)], check=True,
+                       capture_output=True)
+
+    def start(self) -> None:
+        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.folder / "db"), "-l",
+                           str(self.folder / "server.log"), "-w", "-o",
+                           f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off", "start"])
+
+    def stop(self) -> None:
+        """Stopped at once, as a crash or a power cut would (connections are cut)."""
+        self.thaw()
+        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.folder / "db"), "-m", "immediate", "-w", "stop"])
+
+    def pids(self) -> list[int]:
+        main = int((self.folder / "db" / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
+        return [main, *map(int, children)]
+
+    def freeze(self) -> list[int]:
+        """Every process of the server stopped (SIGSTOP): connections stay open, nothing answers."""
+        self._frozen = self.pids()
+        for pid in self._frozen:
+            os.kill(pid, signal.SIGSTOP)
+        return self._frozen
+
+    def thaw(self) -> None:
+        for pid in getattr(self, "_frozen", []):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self._frozen = []
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path, workers: int = 2):
+    """The portal as production runs it (gunicorn.conf.py) on a free port; yields its URL."""
+    port = free_port()
+    environment = dict(os.environ, PORTAL_BIND=f"127.0.0.1:{port}", PORTAL_WORKERS=str(workers), **env)
+    with open(log, "wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
+                                   "app:app"], cwd=ROOT, env=environment, start_new_session=True, stdout=output,
+                                  stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(url + "/static/portal.css", timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+            yield url
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+def why_no_small_disk() -> str | None:
+    if os.geteuid() != 0:
+        return "mounting a small tmpfs needs root"
+    if shutil.which("mount") is None:
+        return "there is no mount command"
+    return None
+
+
+@contextmanager
+def small_disk(size_kb: int = 256):
+    """A folder on a tmpfs of ``size_kb`` KiB, mounted for the test and unmounted after."""
+    folder = Path(tempfile.mkdtemp(prefix="portal-faults-disk-"))
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        folder.rmdir()
+        raise RuntimeError(f"could not mount a tmpfs: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fill(folder: Path) -> None:
+    """Fill the disk under ``folder`` to the last byte."""
+    for name, chunk in (("filler", 65536), ("filler-tail", 1)):
+        try:
+            with open(folder / name, "wb") as handle:
+                while True:
+                    handle.write(b"\0" * chunk)
+                    handle.flush()
+        except OSError:
+            pass
