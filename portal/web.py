@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.db import get_session, require_schema
-from portal.families.i18n import forget_current_catalog
+from portal.families.i18n import forget_current_catalog, remember_catalog
 from portal.paths import Paths
 from portal.review.operations import publish_locale
 from portal.translation.checks import Terms
@@ -50,6 +50,7 @@ def ensure_published(locale: str) -> None:
     """Publish a locale the first time it is read, if nothing was published yet (a fresh install)."""
     served = current_app.extensions["served"]
     if served.exists(locale):
+        remember_catalog(locale, served.cached(locale))  # one bounded look at the database per request
         return
     try:
         publish_locale(get_session(), locale)

@@ -103,19 +103,21 @@ class OwnPostgres:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path, workers: int = 2):
-    """The portal as production runs it (gunicorn.conf.py) on a free port; yields its URL."""
+def gunicorn(env: dict[str, str], log: Path, workers: int = 2, app_module: str = "app:app"):
+    """The portal (or ``app_module``) as production runs it (gunicorn.conf.py) on a free port;
+    yields its URL."""
     port = free_port()
     environment = dict(os.environ, PORTAL_BIND=f"127.0.0.1:{port}", PORTAL_WORKERS=str(workers), **env)
     with open(log, "wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
-                                   "app:app"], cwd=ROOT, env=environment, start_new_session=True, stdout=output,
+                                   app_module], cwd=ROOT, env=environment, start_new_session=True, stdout=output,
                                   stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
                 try:
-                    urllib.request.urlopen(url + "/static/portal.css", timeout=2).read()
+                    urllib.request.urlopen(url + ("/static/portal.css" if app_module == "app:app" else "/"),
+                                           timeout=2).read()
                     break
                 except OSError:
                     time.sleep(0.1)

@@ -365,3 +365,25 @@ def test_login_still_works_for_people_after_the_database_returns(app, people, tm
     assert client.get("/translate/es/").status_code == 302  # not signed in: to the login page
     mend()
     assert login(client, "tina").status_code == 302
+
+
+def test_a_stale_save_conflicts_when_only_the_translators_comment_changed(app, people):
+    """Anything of the unit changed since the editor loaded it (here only the comment, from a
+    Poedit upload) makes a stale save a conflict: the change is never silently carried over."""
+    from portal.people.accounts import find_user
+    from portal.translation import units
+
+    people.translate("es", "Infections", "Infecciones", author="tina")
+    base = people.unit("es", "Infections").revision
+    terms = app.extensions["terms"]
+    with people.session() as session:
+        mid = people.unit("es", "Infections").mid
+        units.apply_changes(session, "es", [units.Change(mid, ["Infecciones"], base, comment="Check the term")],
+                            find_user(session, "tom"), terms)
+        session.commit()
+    with people.session() as session:
+        with pytest.raises(units.Conflict):
+            units.save(session, "es", mid, ["Las infecciones"], base, find_user(session, "tina"), terms)
+        session.rollback()
+    unit = people.unit("es", "Infections")
+    assert (unit.forms, unit.translator_comment) == (["Infecciones"], "Check the term")

@@ -39,6 +39,11 @@ def current_catalog() -> ServedCatalog:
     return memo[loc.code]
 
 
+def remember_catalog(locale: str, catalog: ServedCatalog) -> None:
+    """The catalog this request found for ``locale`` (``portal.web.ensure_published`` looked)."""
+    g.setdefault("served_catalogs", {})[locale] = catalog
+
+
 def forget_current_catalog() -> None:
     """After a publish within the request: the next lookup reads the new catalog."""
     g.pop("served_catalogs", None)

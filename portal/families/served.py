@@ -13,7 +13,8 @@ catalog). So the check runs in a thread of its own, and the request waits for it
   8) whenever the database is up;
 * a check already running for longer than ``wait`` (100 ms by default): the database is late
   (stopped, frozen, locked), and the request waits at most ``wait`` more before serving the last
-  catalog this worker loaded.
+  catalog this worker loaded; once it has run past the patience, the database is not answering,
+  and requests serve that catalog without waiting at all.
 
 One check per locale is in flight at a time, so a frozen database holds at most one thread per
 locale and per process, never the request threads, and only the first request of a freeze waits
@@ -116,6 +117,10 @@ class ServedCatalogs:
         """The locale's served catalog: the newest one when the database answers in time, else the
         last one this worker had (or its local copy; or none: English). Never raises."""
         self.check(locale)
+        return self.cached(locale)
+
+    def cached(self, locale: str) -> ServedCatalog:
+        """The catalog this worker has now, without asking the database (after a ``check``)."""
         cached = self._cache.get(locale)
         return cached[1] if cached else EMPTY
 
@@ -134,8 +139,13 @@ class ServedCatalogs:
                 check = self._checks[locale] = _Check()
                 threading.Thread(target=self._run, args=(locale, check), daemon=True,
                                  name=f"served-catalog-{locale}").start()
-        late = time.monotonic() - check.started > self.wait
-        bound = self.wait if late and locale in self._cache else self.patience
+        running = time.monotonic() - check.started
+        if locale not in self._cache or running <= self.wait:
+            bound = self.patience  # a new check, or nothing to serve without it
+        elif running <= self.patience:
+            bound = self.wait  # late: the database may still answer
+        else:
+            bound = 0.0  # past the patience: the database is not answering; do not wait on it
         if not check.done.wait(bound):
             log.warning("the database did not say in %.2f s which catalog of %s is published; serving "
                         "what this worker has", bound, locale)
