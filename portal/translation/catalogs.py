@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import tempfile
 import textwrap
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import polib
@@ -55,6 +57,45 @@ def catalog_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_written: ContextVar[list[Path] | None] = ContextVar("catalogs_written", default=None)
+
+
+@contextmanager
+def recording_writes():
+    """Collect the paths ``atomic_write`` replaces inside the block (a list, filled as they are):
+    a command that fails half-way can then say which files it had already written."""
+    written: list[Path] = []
+    token = _written.set(written)
+    try:
+        yield written
+    finally:
+        _written.reset(token)
+
+
+def _temporary_name(target: str) -> re.Pattern:
+    """The names ``atomic_write`` gives its temporary files for ``target``: tempfile.mkstemp's
+    ``.<target>.<8 random characters>.tmp``."""
+    return re.compile(rf"\.{re.escape(target)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+def _names_no_other_file(exc: OSError, path: Path) -> bool:
+    """Whether ``exc`` (raised while writing ``path``) names nothing, or only a temporary file of it."""
+    if exc.filename is None:
+        return True
+    name = Path(os.fsdecode(exc.filename))
+    return (exc.filename2 is None or Path(os.fsdecode(exc.filename2)) == path) and name.parent == path.parent \
+        and _temporary_name(path.name).fullmatch(name.name) is not None
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders that do not exist yet on the way to ``folder``, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
@@ -64,11 +105,14 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
     The caller holds the catalog's lock when the file is a catalog.
     ``mode`` sets the new file's permissions; by default an existing file keeps its own (a new
     one gets 0644).
+    An OSError names ``path`` (not the temporary file, and not nothing, as a failed ``write``
+    would), so whoever reports it can say which file could not be written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp, made = None, _missing_folders(path.parent)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -82,10 +126,23 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:  # gone already, or cannot go: report what failed the write, not this
+                pass
+        for folder in made:  # a failed write leaves no trace, not even the folders made for it
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError) and exc.errno is not None and _names_no_other_file(exc, path):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the same subclass, e.g. PermissionError
         raise
+    written = _written.get()
+    if written is not None:
+        written.append(path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # make the rename itself durable
