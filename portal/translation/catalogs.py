@@ -12,10 +12,13 @@ Pure domain code: no Flask.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
+import stat
 import tempfile
 import textwrap
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -34,6 +37,11 @@ COPYRIGHT = "Relapse portal contributors"
 TEAM = f"Relapse portal translators <{BUGS_ADDRESS}>"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
+# A temporary file of ``atomic_write`` untouched for this long belongs to a write that was killed
+# (a live one is written, fsynced and renamed within moments), and is removed.
+ORPHAN_AGE = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class CatalogError(Exception):
@@ -78,6 +86,60 @@ def _temporary_name(target: str) -> re.Pattern:
     return re.compile(rf"\.{re.escape(target)}\.[a-z0-9_]{{8}}\.tmp")
 
 
+ANY_TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def _remove_old(folder: Path, pattern: re.Pattern, age: float) -> int:
+    """Remove the regular files in ``folder`` whose whole name matches ``pattern`` and that nobody
+    wrote for ``age`` seconds. Never raises OSError: a file that cannot go is logged and left."""
+    cutoff, removed = time.time() - age, 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        log.warning("could not look for temporary files of interrupted writes in %s: %s", folder, exc.strerror)
+        return 0
+    for entry in entries:
+        if pattern.fullmatch(entry.name) is None:
+            continue
+        try:
+            found = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(found.st_mode) or found.st_mtime > cutoff:
+                continue  # not a file we made (a symlink, a folder), or a write still under way
+            os.unlink(entry.path)
+            removed += 1
+        except FileNotFoundError:
+            continue  # another process removed it first
+        except OSError as exc:
+            log.warning("could not remove %s, left by an interrupted write: %s", entry.path, exc.strerror)
+    if removed:
+        log.info("removed %d temporary file(s) of interrupted writes in %s", removed, folder)
+    return removed
+
+
+def remove_orphans(path: Path, age: float = ORPHAN_AGE) -> int:
+    """Remove the temporary files that earlier writes of ``path`` left when they were killed
+    (``.<name>.<8 random characters>.tmp`` next to it, untouched for ``age`` seconds); a
+    concurrent write's own file is younger and stays. Returns how many went."""
+    path = Path(path)
+    return _remove_old(path.parent, _temporary_name(path.name), age)
+
+
+def remove_orphans_under(folder: Path, age: float = ORPHAN_AGE) -> int:
+    """``remove_orphans`` for every target in ``folder`` and its subfolders (symlinks not
+    followed): the app's start, for the folders whose files it writes. Returns how many went."""
+    def unreadable(exc: OSError) -> None:
+        if not isinstance(exc, FileNotFoundError):  # a folder not made yet holds nothing to remove
+            log.warning("could not look for temporary files of interrupted writes in %s: %s", exc.filename,
+                        exc.strerror)
+
+    removed = 0
+    for place, _folders, _files in os.walk(folder, onerror=unreadable):
+        removed += _remove_old(Path(place), ANY_TEMPORARY_NAME, age)
+    return removed
+
+
 def _names_no_other_file(exc: OSError, path: Path) -> bool:
     """Whether ``exc`` (raised while writing ``path``) names nothing, or only a temporary file of it."""
     if exc.filename is None:
@@ -106,10 +168,13 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
     ``mode`` sets the new file's permissions; by default an existing file keeps its own (a new
     one gets 0644).
     An OSError names ``path`` (not the temporary file, and not nothing, as a failed ``write``
-    would), so whoever reports it can say which file could not be written.
+    would), so whoever reports it can say which file could not be written. A write that is
+    killed leaves its temporary file: the next write of ``path`` removes it (``remove_orphans``).
     """
     path = Path(path)
     tmp, made = None, _missing_folders(path.parent)
+    if not made:
+        remove_orphans(path)  # what killed writes of this file left behind (never fails the write)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
