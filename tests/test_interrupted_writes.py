@@ -1,17 +1,19 @@
 """Temporary files of interrupted writes (issue 12): a save that is killed leaves its
-``.messages.po.<random>.tmp``; the next write of that file removes it once nobody has written
-it for ``ORPHAN_AGE``. A concurrent writer's file (younger) and every other file stay; a file
-that cannot be removed never fails the write.
+``.messages.po.<random>.tmp``; the next write of that file, or the next start of the portal,
+removes it once nobody has written it for ``ORPHAN_AGE``. A concurrent writer's file (younger)
+and every other file stay; a file that cannot be removed never fails the write or the start.
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from portal import create_app
 from portal.translation import catalogs
 from tests.conftest import ROOT
 
@@ -112,3 +114,88 @@ def test_a_temporary_file_that_cannot_be_removed_does_not_fail_the_write(tmp_pat
     assert target.read_bytes() == b"new"
     assert stuck.exists() and not removable.exists()
     assert f"could not remove {stuck}" in caplog.text
+
+
+def start(tmp_path, **config):
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+                       "TRANSLATIONS_DIR": str(tmp_path / "translations"), "PUBLISHED_DIR": str(tmp_path / "published"),
+                       "UPLOAD_DIR": str(tmp_path / "uploads"), **config})
+
+
+def folders_with_orphans(tmp_path) -> tuple[list[Path], list[Path], dict[Path, bytes]]:
+    """The app's translations and published folders with old orphans, fresh ones and other files."""
+    shutil.copytree(ROOT / "translations", tmp_path / "translations")
+    published = tmp_path / "published"
+    published.mkdir()
+    places = [tmp_path / "translations", tmp_path / "translations" / "es" / "LC_MESSAGES", published]
+    old, fresh = [], []
+    for index, place in enumerate(places):
+        place.mkdir(parents=True, exist_ok=True)
+        name = "messages.pot" if index == 0 else "messages.po" if index == 1 else "es.mo"
+        old.append(place / f".{name}.old{index}wxyz.tmp")
+        old[-1].write_bytes(b"killed")
+        aged(old[-1])
+        fresh.append(place / f".{name}.new{index}wxyz.tmp")
+        fresh[-1].write_bytes(b"being written")
+        (place / "notes.txt.tmp").write_text("someone's")
+        aged(place / "notes.txt.tmp")
+    others = {path: path.read_bytes() for path in (tmp_path / "translations").rglob("*")
+              if path.is_file() and path not in old + fresh}
+    others.update({path: path.read_bytes() for path in published.iterdir() if path not in old + fresh})
+    return old, fresh, others
+
+
+def test_the_start_removes_what_killed_writes_left(tmp_path):
+    old, fresh, others = folders_with_orphans(tmp_path)
+    start(tmp_path)
+    assert [path for path in old if path.exists()] == []
+    assert all(path.exists() for path in fresh)
+    assert {path: path.read_bytes() for path in others} == others
+
+
+def test_a_clean_up_that_fails_never_stops_the_start(tmp_path, monkeypatch, caplog):
+    """One folder's clean-up fails outright; the other is still cleaned, and the app starts."""
+    old, _fresh, _others = folders_with_orphans(tmp_path)
+    real = catalogs.remove_orphans_under
+
+    def failing(folder, *args, **kwargs):
+        if Path(folder).name == "translations":
+            raise RuntimeError("a clean-up that breaks")
+        return real(folder, *args, **kwargs)
+
+    monkeypatch.setattr(catalogs, "remove_orphans_under", failing)
+    with caplog.at_level(logging.WARNING):
+        app = start(tmp_path)
+    assert app.extensions["content"]
+    assert not old[2].exists(), "the published folder was still cleaned"
+    assert old[0].exists() and old[1].exists()
+    assert "could not remove temporary files of interrupted writes" in caplog.text
+
+
+def test_a_folder_that_cannot_be_listed_never_stops_the_start(tmp_path, monkeypatch):
+    old, _fresh, _others = folders_with_orphans(tmp_path)
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args, **kwargs):
+        if Path(path).name == "LC_MESSAGES":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    app = start(tmp_path)
+    assert app.extensions["content"]
+    assert old[1].exists() and not old[0].exists() and not old[2].exists()
+
+
+def test_a_published_folder_that_does_not_exist_yet_is_no_problem(tmp_path, caplog):
+    """A fresh install has no published folder yet: nothing to clean there, nothing to warn about."""
+    shutil.copytree(ROOT / "translations", tmp_path / "translations")
+    orphan = tmp_path / "translations" / ".messages.pot.abcd1234.tmp"
+    orphan.write_bytes(b"killed")
+    aged(orphan)
+    with caplog.at_level(logging.INFO):
+        app = start(tmp_path, PUBLISHED_DIR=str(tmp_path / "not-yet"))
+    assert app.extensions["content"] and not (tmp_path / "not-yet").exists()
+    assert not orphan.exists()
+    assert [r.levelname for r in caplog.records if r.name == "portal.translation.catalogs"] == ["INFO"]
