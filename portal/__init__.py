@@ -19,6 +19,20 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _remove_interrupted_writes(app: Flask) -> None:
+    """Remove the temporary files that killed writes left in the folders this portal writes
+    (``catalogs.remove_orphans_under``): its local copy of what was published, and the
+    translations folder. Cheap (a few folders) and never fails the start: a problem is logged."""
+    from portal.translation import catalogs
+
+    for key in ("PUBLISHED_DIR", "TRANSLATIONS_DIR"):
+        try:
+            catalogs.remove_orphans_under(Path(app.config[key]))
+        except Exception:  # a clean-up must not stop the portal from starting
+            app.logger.warning("could not remove temporary files of interrupted writes in %s", app.config[key],
+                               exc_info=True)
+
+
 class ConfigurationError(RuntimeError):
     """The portal cannot start as configured; the message says what to set."""
 
@@ -71,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _shared_secret_required(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    _remove_interrupted_writes(app)
 
     from portal import cli, db, web
     from portal.families import i18n

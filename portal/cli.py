@@ -2,7 +2,8 @@
 
 Thin: each command parses its arguments, calls one domain operation and
 prints the outcome. Errors a person can cause exit with status 1 and say what
-to do.
+to do; so do the machine's (a full disk, a read-only folder, a database that does not
+answer), for every command at once (``portal.faults``, applied in ``init_app``).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
+from portal import faults
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
 from portal.models import ROLES
@@ -91,6 +93,8 @@ def export_command(locales):
         try:
             changed = translation_operations.export_locale(current_paths(), session, code)
         except OSError as exc:
+            if faults.is_fault(exc):
+                raise  # a full disk, a read-only folder: reported with the files already written
             raise click.ClickException(f"Could not write {current_paths().po(code)}: {exc.strerror}.") from None
         click.echo(f"{current_paths().po(code)}: {'written' if changed else 'already current'}.")
 
@@ -308,6 +312,8 @@ def review_export(locales, fmt, output):
     except exports.UnsafeOutput as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
+        if faults.is_fault(exc):
+            raise  # a full disk, a read-only folder: reported as every command does
         raise click.ClickException(f"Could not write {output}: {exc.strerror}. Choose another path.") from None
     click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
 
@@ -353,3 +359,7 @@ def init_app(app: Flask) -> None:
     for group in (translate_cli, users_cli, review_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    # Every command of the portal (these, and `flask db` added by portal.db before) reports a full
+    # disk, a read-only folder or a database that does not answer in one line: one place, not each.
+    for command in app.cli.commands.values():
+        faults.report_faults(command)

@@ -196,3 +196,25 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
         catalogs.atomic_write(target, b"new content")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["messages.po"]  # no temporary file left
+
+
+def test_a_failed_atomic_write_names_its_target_and_leaves_no_trace(tmp_path, monkeypatch):
+    """A full disk fails the write with no file name (``write``, ``fsync``): the error names the
+    target, and the folders made for a new file are gone with its temporary file."""
+    import errno
+
+    target = tmp_path / "vi" / "LC_MESSAGES" / "messages.po"
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with catalogs.recording_writes() as written:
+        with pytest.raises(OSError) as raised:
+            catalogs.atomic_write(target, b"new content")
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == [] and written == []
+    monkeypatch.undo()
+    with catalogs.recording_writes() as written:
+        catalogs.atomic_write(target, b"new content")
+    assert written == [target] and target.read_bytes() == b"new content"

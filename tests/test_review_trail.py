@@ -512,7 +512,8 @@ def test_a_failed_export_leaves_the_existing_file_unchanged(scenario, runner, tm
     monkeypatch.setattr(os, "replace", disk_full)
     result = runner.invoke(args=["review", "export", "--output", str(out)])
     assert result.exit_code == 1, result.output
-    assert f"Could not write {out}: No space left on device" in result.output
+    assert result.output == (f"Error: the disk is full ({out}). Nothing was changed. Free some space and run the "
+                             "command again.\n")  # worded as every command words it (portal.faults)
     assert out.read_text() == "last week's export\n"
     assert [p.name for p in folder.iterdir()] == ["trail.csv"], "no temporary file left behind"
 

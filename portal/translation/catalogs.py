@@ -12,10 +12,15 @@ Pure domain code: no Flask.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import re
+import stat
 import tempfile
 import textwrap
+import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import polib
@@ -32,6 +37,11 @@ COPYRIGHT = "Relapse portal contributors"
 TEAM = f"Relapse portal translators <{BUGS_ADDRESS}>"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
+# A temporary file of ``atomic_write`` untouched for this long belongs to a write that was killed
+# (a live one is written, fsynced and renamed within moments), and is removed.
+ORPHAN_AGE = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class CatalogError(Exception):
@@ -55,6 +65,99 @@ def catalog_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_written: ContextVar[list[Path] | None] = ContextVar("catalogs_written", default=None)
+
+
+@contextmanager
+def recording_writes():
+    """Collect the paths ``atomic_write`` replaces inside the block (a list, filled as they are):
+    a command that fails half-way can then say which files it had already written."""
+    written: list[Path] = []
+    token = _written.set(written)
+    try:
+        yield written
+    finally:
+        _written.reset(token)
+
+
+def _temporary_name(target: str) -> re.Pattern:
+    """The names ``atomic_write`` gives its temporary files for ``target``: tempfile.mkstemp's
+    ``.<target>.<8 random characters>.tmp``."""
+    return re.compile(rf"\.{re.escape(target)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+ANY_TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def _remove_old(folder: Path, pattern: re.Pattern, age: float) -> int:
+    """Remove the regular files in ``folder`` whose whole name matches ``pattern`` and that nobody
+    wrote for ``age`` seconds. Never raises OSError: a file that cannot go is logged and left."""
+    cutoff, removed = time.time() - age, 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        log.warning("could not look for temporary files of interrupted writes in %s: %s", folder, exc.strerror)
+        return 0
+    for entry in entries:
+        if pattern.fullmatch(entry.name) is None:
+            continue
+        try:
+            found = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(found.st_mode) or found.st_mtime > cutoff:
+                continue  # not a file we made (a symlink, a folder), or a write still under way
+            os.unlink(entry.path)
+            removed += 1
+        except FileNotFoundError:
+            continue  # another process removed it first
+        except OSError as exc:
+            log.warning("could not remove %s, left by an interrupted write: %s", entry.path, exc.strerror)
+    if removed:
+        log.info("removed %d temporary file(s) of interrupted writes in %s", removed, folder)
+    return removed
+
+
+def remove_orphans(path: Path, age: float = ORPHAN_AGE) -> int:
+    """Remove the temporary files that earlier writes of ``path`` left when they were killed
+    (``.<name>.<8 random characters>.tmp`` next to it, untouched for ``age`` seconds); a
+    concurrent write's own file is younger and stays. Returns how many went."""
+    path = Path(path)
+    return _remove_old(path.parent, _temporary_name(path.name), age)
+
+
+def remove_orphans_under(folder: Path, age: float = ORPHAN_AGE) -> int:
+    """``remove_orphans`` for every target in ``folder`` and its subfolders (symlinks not
+    followed): the app's start, for the folders whose files it writes. Returns how many went."""
+    def unreadable(exc: OSError) -> None:
+        if not isinstance(exc, FileNotFoundError):  # a folder not made yet holds nothing to remove
+            log.warning("could not look for temporary files of interrupted writes in %s: %s", exc.filename,
+                        exc.strerror)
+
+    removed = 0
+    for place, _folders, _files in os.walk(folder, onerror=unreadable):
+        removed += _remove_old(Path(place), ANY_TEMPORARY_NAME, age)
+    return removed
+
+
+def _names_no_other_file(exc: OSError, path: Path) -> bool:
+    """Whether ``exc`` (raised while writing ``path``) names nothing, or only a temporary file of it."""
+    if exc.filename is None:
+        return True
+    name = Path(os.fsdecode(exc.filename))
+    return (exc.filename2 is None or Path(os.fsdecode(exc.filename2)) == path) and name.parent == path.parent \
+        and _temporary_name(path.name).fullmatch(name.name) is not None
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders that do not exist yet on the way to ``folder``, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
@@ -64,11 +167,17 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
     The caller holds the catalog's lock when the file is a catalog.
     ``mode`` sets the new file's permissions; by default an existing file keeps its own (a new
     one gets 0644).
+    An OSError names ``path`` (not the temporary file, and not nothing, as a failed ``write``
+    would), so whoever reports it can say which file could not be written. A write that is
+    killed leaves its temporary file: the next write of ``path`` removes it (``remove_orphans``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp, made = None, _missing_folders(path.parent)
+    if not made:
+        remove_orphans(path)  # what killed writes of this file left behind (never fails the write)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -82,10 +191,23 @@ def atomic_write(path: Path, data: bytes, before_replace=None, mode: int | None 
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:  # gone already, or cannot go: report what failed the write, not this
+                pass
+        for folder in made:  # a failed write leaves no trace, not even the folders made for it
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError) and exc.errno is not None and _names_no_other_file(exc, path):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the same subclass, e.g. PermissionError
         raise
+    written = _written.get()
+    if written is not None:
+        written.append(path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # make the rename itself durable
