@@ -193,6 +193,12 @@ def test_a_full_disk_under_the_database_and_the_local_copies(tmp_path, empty_cat
         for _ in range(5):
             response = family.get(PAGE)
             assert response.status_code == 200 and SPANISH in response.get_data(as_text=True)
+        # A command that writes to the full disk: one line, exit 1, no traceback, nothing half-written.
+        target = disk / "review-export.csv"
+        result = app.test_cli_runner().invoke(args=["review", "export", "-o", str(target)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.strip().count("\n") == 0 and "disk is full" in result.output, result.output
+        assert not target.exists()
         (disk / "filler").unlink()
         (disk / "filler-tail").unlink(missing_ok=True)
         assert work.unit("es", "Infections").forms == unit.forms
