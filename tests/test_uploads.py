@@ -524,3 +524,47 @@ def test_an_upload_is_applied_while_others_keep_saving(app, ana, bob, work):
         uploaded = session.scalars(select(Edit.msgid).where(Edit.origin == "upload")).all()
     assert sorted(uploaded) == sorted([TITLE, "Infections"])
 
+
+def test_a_save_that_comes_while_the_apply_compares_waits_for_it(app, ana, bob, work, monkeypatch):
+    """The apply compares the server with its preview, then writes. A save of one of its messages in
+    between would have made the write refuse the whole file (the batch's Conflict). The apply takes the
+    locale's lock before it compares: bob's save waits, and is then refused as any save from a page
+    older than the text is; ana's apply is whole, and nothing bob saved was overwritten unseen."""
+    import threading
+
+    from portal.people.accounts import find_user
+    from portal.translation import uploads
+
+    po = download(ana)
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    po.find("Infections").msgstr = "Infecciones de Ana"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    real_preview, outcome = uploads.preview, {}
+
+    def bob_saves():
+        with work.session() as other:
+            unit = units.find(other, "es", "Infections")[0]
+            try:
+                units.save(other, "es", unit.mid, ["Infecciones de Bob"], unit.revision, find_user(other, "bob"),
+                           app.extensions["terms"])
+                other.commit()
+                outcome["bob"] = "saved"
+            except units.Conflict:
+                outcome["bob"] = "refused: his page is older than the text"
+
+    def preview_then_a_save(*args, **kwargs):
+        monkeypatch.setattr(uploads, "preview", real_preview)
+        compared = real_preview(*args, **kwargs)
+        outcome["thread"] = threading.Thread(target=bob_saves)
+        outcome["thread"].start()
+        outcome["thread"].join(timeout=2.0)  # saved by now, unless the apply holds a lock it waits for
+        return compared
+
+    monkeypatch.setattr(uploads, "preview", preview_then_a_save)
+    response = apply(ana, html, mode="translations")
+    outcome["thread"].join(timeout=60)
+    assert not outcome["thread"].is_alive()
+    assert response.status_code == 302, alert(response)
+    assert text_of(work, TITLE) == "Pruebas de Ana" and text_of(work, "Infections") == "Infecciones de Ana"
+    assert outcome["bob"] == "refused: his page is older than the text"
+    assert "Applied 2 translations from the file" in flashed(ana, response)

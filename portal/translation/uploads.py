@@ -13,9 +13,9 @@ conflict the translator decides.
 
 The preview's page is not the last word: others keep saving while a translator reads it. The
 pending file remembers what its preview showed of each message it would apply (``Preview.seen``);
-the apply compares the server again and applies exactly the chosen messages that are still as
-shown. Each other one is left as it is on the server and named, for the translator to decide on a
-new upload: all or nothing holds per message, not per file.
+the apply compares the server again, under the locale's lock, and applies exactly the chosen
+messages that are still as shown. Each other one is left as it is on the server and named, for the
+translator to decide on a new upload: all or nothing holds per message, not per file.
 
 Files are read by the portal's one strict reader (``pofile.parse``): syntax
 errors, duplicates and a charset other than UTF-8 are refused with the line.
@@ -44,7 +44,7 @@ from portal.translation.checks import Terms, check_translation
 from portal.translation.identity import MessageKey, forms_of, message_id, message_key
 from portal.translation.models import Edit, PendingUpload, Unit
 from portal.translation.pofile import PoSyntaxError, dumps, parse
-from portal.translation.units import Change, WorkspaceError, apply_changes, current_revision
+from portal.translation.units import Change, WorkspaceError, apply_changes, current_revision, lock_locale
 
 MAX_BYTES = 5 * 1024 * 1024
 REVISION_HEADER = "X-Portal-Revision"
@@ -315,13 +315,15 @@ def apply_as_previewed(session: Session, locale: str, uploaded: polib.POFile, se
     the ones still in the same list with the same server text and mark. The others are left as
     they are on the server, and named.
 
-    The preview is made again; each change is still bound to the server text it replaces. One
-    transaction, which the caller commits. Raises UploadError when nothing was chosen, NothingApplied when everything
+    The preview is made again under the locale's lock, so nothing changes between the comparison
+    and the save; each change is still bound to the server text it replaces. One transaction, which
+    the caller commits. Raises UploadError when nothing was chosen, NothingApplied when everything
     chosen changed since the preview.
     """
     wanted = {mid for mid, (name, _, _) in seen.items() if name != "conflicts" or mid in take_mine}
     if not wanted:
         raise UploadError(NOTHING_TO_APPLY)
+    lock_locale(session, locale)  # until the commit: what is compared is what is written over
     result = preview(session, locale, uploaded, terms, secret)
     now = result.seen()
     chosen = [item for name in APPLICABLE for item in getattr(result, name)
