@@ -46,13 +46,13 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0006", "0005", "0004", "0003", "0002",
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002",
                                                                   "0001"]
 
 
@@ -355,3 +355,38 @@ def test_0007_downgrades_to_0006_keeping_the_history_and_upgrades_again(url, eng
         states = dict(session.execute(select(Unit.msgid, Unit.state).where(
             Unit.locale == "es", Unit.msgid.in_([APPROVED[1], OUTSIDE[1], FUZZY[1]]))).all())
     assert states == {APPROVED[1]: "approved", OUTSIDE[1]: "awaiting", FUZZY[1]: "fuzzy"}
+
+
+# --- 0008: what an upload's preview showed ----------------------------------------------------------
+
+def test_0008_keeps_waiting_uploads_without_a_record_and_downgrades(url, engine):
+    upgrade(url, "0007")
+    at = dt.datetime(2026, 4, 1, 9, 0)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at) "
+            "VALUES (1, 'ana', 'Ana', 'x', false, true, :at)"), {"at": at})
+        connection.execute(text(
+            "INSERT INTO pending_uploads (token, locale, user_id, filename, data, created_at) "
+            "VALUES (:token, 'es', 1, 'messages.po', :data, :at)"), {"token": "a" * 32, "data": b"po", "at": at})
+
+    def waiting():
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT token, user_id, data FROM pending_uploads")).all()
+
+    upgrade(url, "0008")
+    engine.dispose()
+    assert differences(engine) == []
+    with engine.connect() as connection:  # waiting from before: no record of its preview
+        assert connection.execute(text("SELECT seen_json FROM pending_uploads")).scalar_one() is None
+    assert waiting() == [("a" * 32, 1, b"po")]
+
+    command.downgrade(alembic_config(url), "0007")
+    assert current_revision(engine) == "0007"
+    engine.dispose()
+    assert "seen_json" not in {c["name"] for c in inspect(engine).get_columns("pending_uploads")}
+    assert waiting() == [("a" * 32, 1, b"po")]
+    upgrade(url, "head")
+    engine.dispose()
+    assert current_revision(engine) == HEAD
+    assert differences(engine) == []

@@ -157,18 +157,43 @@ def test_apply_as_needing_edit_marks_fuzzy(app, ana, work):
     assert (unit.forms, unit.fuzzy, unit.state) == (["Pruebas"], True, "fuzzy")
 
 
-def test_apply_is_refused_whole_if_the_catalog_changed_after_the_preview(app, ana, work):
+def flashed(client, response) -> str:
+    """The note shown on the page a redirect leads to (the flashed message), as plain text."""
+    import html as html_
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    found = re.search(r'<div class="flash" role="status">(.*?)</div>', page, re.S)
+    return html_.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def alert(response) -> str:
+    """The error summary of a page, as plain text."""
+    import html as html_
+
+    found = re.search(r'<div class="error-summary" role="alert">(.*?)</div>', response.get_data(as_text=True), re.S)
+    return html_.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def test_apply_takes_what_did_not_change_since_the_preview_and_names_the_rest(app, ana, work):
+    """Before: one message saved by someone else after the preview refused the whole file (409,
+    "changed since this preview"), the message nobody else touched included."""
+    work.user("bob", "translator", "es")
     po = download(ana)
     po.find(TITLE).msgstr = "Pruebas del archivo"
     po.find("Infections").msgstr = "Infecciones del archivo"
     html = upload(ana, po.__unicode__().encode()).get_data(as_text=True)
-    work.translate("es", "Infections", "Infecciones del servidor", author="ana")
-    before = snapshot(work)
+    assert "New translations (2)" in html
+    work.translate("es", "Infections", "Infecciones de Bob", author="bob")
     response = apply(ana, html, mode="translations")
-    assert response.status_code == 409
-    assert "changed since this preview" in response.get_data(as_text=True)
-    assert snapshot(work) == before
-    assert text_of(work, TITLE) == ""  # not even the message nobody else changed
+    assert response.status_code == 302
+    assert text_of(work, TITLE) == "Pruebas del archivo"
+    assert text_of(work, "Infections") == "Infecciones de Bob"  # kept as bob wrote it
+    note = flashed(ana, response)
+    assert "Applied 1 translation from the file" in note
+    assert "1 was not applied because someone changed it after your preview: \u201cInfections\u201d." in note
+    assert "Upload the file again to decide it." in note
+    assert TITLE not in note
+    assert pending(work) == []  # applied: its file is gone
 
 
 def test_nothing_to_apply_is_said_plainly(app, ana):
@@ -339,3 +364,207 @@ def test_pending_uploads_are_capped_per_person_and_only_their_owner_applies_them
     assert apply(ana, previews[-1], mode="translations").status_code == 302
     assert text_of(work, TITLE) == f"Pruebas {'abcdefgh'[PendingUploads.PER_PERSON + 1]}"
     assert len(pending(work)) == PendingUploads.PER_PERSON - 1
+
+
+# --- Applying while others keep saving --------------------------------------------------------------
+
+def conflict_choice(msgid: str, choice: str = "mine") -> dict:
+    from portal.translation.identity import message_id
+
+    return {f"conflict-{message_id(('', msgid, ''))}": choice}
+
+
+def test_a_conflict_taken_as_mine_that_changed_again_after_the_preview_is_not_applied(app, ana, bob, work):
+    """ana chose her file's version over the bob's text the preview showed; bob changed it again
+    before she applied: his newer text was never shown to her, so it stays, and she is told."""
+    po = download(ana)
+    save(bob, TITLE, "Pruebas de Bob")
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    po.find("Infections").msgstr = "Infecciones de Ana"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "Conflicts (1)" in html and "New translations (1)" in html
+    save(bob, TITLE, "Pruebas de Bob, corregidas")
+    response = apply(ana, html, mode="translations", **conflict_choice(TITLE))
+    assert response.status_code == 302
+    assert text_of(work, TITLE) == "Pruebas de Bob, corregidas"
+    assert text_of(work, "Infections") == "Infecciones de Ana"
+    note = flashed(ana, response)
+    assert "Applied 1 translation" in note
+    assert f"1 was not applied because someone changed it after your preview: \u201c{TITLE}\u201d." in note
+
+
+def test_a_conflict_taken_as_mine_that_did_not_change_again_is_applied(app, ana, bob, work):
+    po = download(ana)
+    save(bob, TITLE, "Pruebas de Bob")
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    save(bob, "Infections", "Infecciones de Bob")  # another message: ana's file has it as downloaded
+    response = apply(ana, html, mode="translations", **conflict_choice(TITLE))
+    assert response.status_code == 302
+    assert text_of(work, TITLE) == "Pruebas de Ana" and text_of(work, "Infections") == "Infecciones de Bob"
+    note = flashed(ana, response)
+    assert "Applied 1 translation from the file" in note and "not applied" not in note
+
+
+def test_when_nothing_could_be_applied_the_new_preview_is_shown_to_decide_again(app, ana, bob, work):
+    po = download(ana)
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    first = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    save(bob, TITLE, "Pruebas de Bob")
+    before = snapshot(work)
+    response = apply(ana, first, mode="translations")
+    assert response.status_code == 409
+    assert snapshot(work) == before
+    message = alert(response)
+    assert f"Nothing was applied: someone changed \u201c{TITLE}\u201d after your preview." in message
+    assert "Check the new preview below, then apply again." in message
+    second = response.get_data(as_text=True)
+    assert "Conflicts (1)" in second and "Pruebas de Bob" in section(second, "Conflicts (1)")
+    # The first page's choices were made against what it showed: it cannot be applied any more.
+    stale = apply(ana, first, mode="translations", **conflict_choice(TITLE))
+    assert stale.status_code == 409 and "This preview is out of date" in alert(stale)
+    assert snapshot(work) == before
+    again = apply(ana, second, mode="translations", **conflict_choice(TITLE))
+    assert again.status_code == 302
+    assert text_of(work, TITLE) == "Pruebas de Ana"
+    assert pending(work) == []
+
+
+def test_a_preview_made_before_the_upgrade_is_shown_again_to_apply(app, ana, work):
+    """A file waiting from before the portal remembered what its preview showed (no seen_json)."""
+    po = download(ana)
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    first = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    with work.session() as session:
+        for row in session.scalars(select(PendingUpload)):
+            row.seen_json = None
+        session.commit()
+    response = apply(ana, first, mode="translations")
+    assert response.status_code == 409 and "This preview is out of date" in alert(response)
+    assert text_of(work, TITLE) == ""
+    assert apply(ana, response.get_data(as_text=True), mode="translations").status_code == 302
+    assert text_of(work, TITLE) == "Pruebas de Ana"
+
+
+def test_an_upload_is_applied_while_others_keep_saving(app, ana, bob, work):
+    """The issue: with translators saving continuously, no upload could ever be applied. Here two
+    translators keep saving while ana applies: the two conflicts she chose to leave as they are on
+    the server, and messages her file does not change. Her apply takes all of her own changes, and
+    every save they made is kept."""
+    import threading
+    import time
+
+    from portal.people.accounts import find_user
+
+    po = download(ana)
+    save(bob, "Anxiety", "Ansiedad")  # after ana's download: conflicts, which she leaves to the server
+    save(bob, "Depression", "Depresión")
+    po.find("Anxiety").msgstr = "La ansiedad"
+    po.find("Depression").msgstr = "La depresión"
+    po.find(TITLE).msgstr = "Pruebas del archivo"  # her own changes
+    po.find("Infections").msgstr = "Infecciones del archivo"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    assert "Conflicts (2)" in html and "New translations (2)" in html
+    work.user("cora", "translator", "es")
+    terms = app.extensions["terms"]
+    stop = threading.Event()
+    saved: dict[str, list[str]] = {}  # msgid: every text a saver committed, in order
+    errors: list[BaseException] = []
+
+    def keep_saving(name: str, msgids: list[str]):
+        number = 0
+        try:
+            while not stop.is_set():
+                number += 1
+                for msgid in msgids:
+                    forms = [f"{msgid} {name} " + "".join("abcdefghij"[int(d)] for d in str(number))]
+                    with work.session() as session:
+                        unit = units.find(session, "es", msgid)[0]
+                        units.save(session, "es", unit.mid, forms, unit.revision, find_user(session, name), terms)
+                        session.commit()
+                    saved.setdefault(msgid, []).append(forms[0])
+                time.sleep(0.002)
+        except BaseException as error:  # reported by the test, not lost in the thread
+            errors.append(error)
+
+    savers = [threading.Thread(target=keep_saving, args=("bob", ["Anxiety", "Depression"])),
+              threading.Thread(target=keep_saving, args=("cora", ["Constipation", "Donor"]))]
+    for thread in savers:
+        thread.start()
+
+    def saves() -> int:
+        return sum(len(texts) for texts in saved.values())
+
+    try:
+        deadline = time.monotonic() + 60
+        while saves() < 8 and time.monotonic() < deadline and not errors:
+            time.sleep(0.01)
+        assert saves() >= 8, "the savers did not get going"
+        response = apply(ana, html, mode="translations")
+        during = saves()
+        while saves() < during + 8 and time.monotonic() < deadline and not errors:
+            time.sleep(0.01)  # and they go on saving after it
+    finally:
+        stop.set()
+        for thread in savers:
+            thread.join(timeout=60)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in savers)
+    assert response.status_code == 302, alert(response)
+    assert text_of(work, TITLE) == "Pruebas del archivo"
+    assert text_of(work, "Infections") == "Infecciones del archivo"
+    note = flashed(ana, response)
+    assert "Applied 2 translations from the file" in note and "not applied" not in note
+    # No save was lost: each message holds its saver's last text, and the history has every save.
+    with work.session() as session:
+        for msgid, texts in saved.items():
+            assert text_of(work, msgid) == texts[-1]
+            history = [edit.forms[0] for edit in reversed(units.history(session, "es", ("", msgid, "")))]
+            assert history[-len(texts):] == texts, msgid
+        uploaded = session.scalars(select(Edit.msgid).where(Edit.origin == "upload")).all()
+    assert sorted(uploaded) == sorted([TITLE, "Infections"])
+
+
+def test_a_save_that_comes_while_the_apply_compares_waits_for_it(app, ana, bob, work, monkeypatch):
+    """The apply compares the server with its preview, then writes. A save of one of its messages in
+    between would have made the write refuse the whole file (the batch's Conflict). The apply takes the
+    locale's lock before it compares: bob's save waits, and is then refused as any save from a page
+    older than the text is; ana's apply is whole, and nothing bob saved was overwritten unseen."""
+    import threading
+
+    from portal.people.accounts import find_user
+    from portal.translation import uploads
+
+    po = download(ana)
+    po.find(TITLE).msgstr = "Pruebas de Ana"
+    po.find("Infections").msgstr = "Infecciones de Ana"
+    html = upload(ana, pofile.dumps(po).encode()).get_data(as_text=True)
+    real_preview, outcome = uploads.preview, {}
+
+    def bob_saves():
+        with work.session() as other:
+            unit = units.find(other, "es", "Infections")[0]
+            try:
+                units.save(other, "es", unit.mid, ["Infecciones de Bob"], unit.revision, find_user(other, "bob"),
+                           app.extensions["terms"])
+                other.commit()
+                outcome["bob"] = "saved"
+            except units.Conflict:
+                outcome["bob"] = "refused: his page is older than the text"
+
+    def preview_then_a_save(*args, **kwargs):
+        monkeypatch.setattr(uploads, "preview", real_preview)
+        compared = real_preview(*args, **kwargs)
+        outcome["thread"] = threading.Thread(target=bob_saves)
+        outcome["thread"].start()
+        outcome["thread"].join(timeout=2.0)  # saved by now, unless the apply holds a lock it waits for
+        return compared
+
+    monkeypatch.setattr(uploads, "preview", preview_then_a_save)
+    response = apply(ana, html, mode="translations")
+    outcome["thread"].join(timeout=60)
+    assert not outcome["thread"].is_alive()
+    assert response.status_code == 302, alert(response)
+    assert text_of(work, TITLE) == "Pruebas de Ana" and text_of(work, "Infections") == "Infecciones de Ana"
+    assert outcome["bob"] == "refused: his page is older than the text"
+    assert "Applied 2 translations from the file" in flashed(ana, response)

@@ -195,3 +195,6 @@ class PendingUpload(Base):
     filename: Mapped[str] = mapped_column(String(255), default="messages.po")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # What the preview showed of each message the apply could change (uploads.Preview.seen, as
+    # JSON): the apply changes only those still as shown. None: a preview from before 0008.
+    seen_json: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -271,6 +271,15 @@ def take_revision(session: Session, locale: str) -> int:
     return session.scalar(select(CatalogRevision.revision).where(CatalogRevision.locale == locale))
 
 
+def lock_locale(session: Session, locale: str) -> None:
+    """Take the locale's revision row without advancing it: until the transaction ends, no other
+    change of the locale is written (on any host), so what is read after this stays as read.
+    For a decision that reads many units before changing some (an upload's apply). A locale
+    never changed has no row yet: nothing to take (``apply_changes`` still compares each unit)."""
+    session.execute(update(CatalogRevision).where(CatalogRevision.locale == locale)
+                    .values(revision=CatalogRevision.revision).execution_options(synchronize_session=False))
+
+
 def _author_name(session: Session, locale: str, unit: Unit) -> str | None:
     edit = session.scalars(select(Edit).where(Edit.locale == locale, Edit.mid == unit.mid)
                            .order_by(Edit.id.desc())).first()

@@ -183,10 +183,21 @@ def upload(locale):
         result = _preview(loc.code, data, sent.filename)
     except uploads.UploadError as error:
         return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
-    token = _pending(loc.code).store(current_user.id, data, sent.filename)
+    seen = result.seen_json()
+    token = _pending(loc.code).store(current_user.id, data, sent.filename, seen)
     get_session().commit()
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
-                           filename=sent.filename)
+                           filename=sent.filename, digest=uploads.seen_digest(seen))
+
+
+def _show_again(loc, form, token: str, filename: str, result: uploads.Preview, error: str):
+    """A pending file's preview shown again (409) with what to do: from now on, its apply compares
+    with what this page shows."""
+    seen = result.seen_json()
+    _pending(loc.code).remember(current_user.id, token, seen)
+    get_session().commit()
+    return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
+                           filename=filename, digest=uploads.seen_digest(seen), error=error), 409
 
 
 # A token is token_hex(16); a longer one names no upload (and past 255 bytes, no file at all).
@@ -197,29 +208,42 @@ def apply_upload(locale, token):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    pending = _pending(loc.code)
-    data = pending.load(current_user.id, token)
-    if data is None:
+    session, pending = get_session(), _pending(loc.code)
+    row = pending.load(current_user.id, token)
+    if row is None:
         flash("That upload has expired, was already applied, or is someone else's. Upload the file again.")
         return redirect(url_for("translate.upload", locale=loc.code))
-    filename = "messages.po"
-    result = _preview(loc.code, data, filename)
-    if result.digest() != request.form.get("digest"):
-        return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
-                               filename=filename, error="The catalog changed since this preview. Check the "
-                               "new preview below, then apply again."), 409
+    data, filename, seen_json = row.data, row.filename, row.seen_json
+    try:  # read as when it was previewed (its own name may have been cut to fit the table)
+        catalog = uploads.read_upload(data, "messages.po", loc.code)
+    except uploads.UploadError as error:
+        return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
+    seen = uploads.read_seen(seen_json)
+    if seen is None or request.form.get("digest") != uploads.seen_digest(seen_json):
+        result = uploads.preview(session, loc.code, catalog, current_terms(), current_app.secret_key)
+        return _show_again(loc, form, token, filename, result, "This preview is out of date (the file was previewed "
+                           "again since, or before the portal was updated), so nothing was applied. Check the "
+                           "preview below, then apply again.")
     take_mine = {key[len("conflict-"):] for key, value in request.form.items()
                  if key.startswith("conflict-") and value == "mine"}
     try:
-        revision = uploads.apply(get_session(), loc.code, result, as_fuzzy=request.form.get("mode") == "fuzzy",
-                                 take_mine=take_mine, author=current_user, terms=current_terms())
+        done = uploads.apply_as_previewed(session, loc.code, catalog, seen, take_mine=take_mine,
+                                          as_fuzzy=request.form.get("mode") == "fuzzy", author=current_user,
+                                          terms=current_terms(), secret=current_app.secret_key)
         pending.discard(current_user.id, token)
-        get_session().commit()
+        session.commit()
+    except uploads.NothingApplied as error:
+        session.rollback()
+        return _show_again(loc, form, token, filename, error.preview, str(error))
     except units.WorkspaceError as error:
-        get_session().rollback()
-        return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
-                               filename=filename, error=str(error)), 409
-    applied = len(result.new) + len(result.changed) + len(take_mine & {i.id for i in result.conflicts})
-    flash(f"Applied {applied} translation{'' if applied == 1 else 's'} from the file "
-          f"(catalog revision {revision}).")
+        session.rollback()
+        result = uploads.preview(session, loc.code, catalog, current_terms(), current_app.secret_key)
+        return _show_again(loc, form, token, filename, result, str(error))
+    applied = len(done.applied)
+    if applied:
+        flash(f"Applied {applied} translation{'' if applied == 1 else 's'} from the file "
+              f"(catalog revision {done.revision}). {uploads.not_applied_note(done.not_applied)}".strip())
+    else:
+        flash("Nothing was applied: since your preview, the same texts as in your file were saved (by you in "
+              "another tab, or by someone else).")
     return redirect(url_for("translate.workspace_home", locale=loc.code))
