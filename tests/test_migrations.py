@@ -46,14 +46,14 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0006", "0005", "0004", "0003", "0002",
-                                                                  "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0007", "0006", "0005", "0004", "0003",
+                                                                  "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -355,3 +355,38 @@ def test_0007_downgrades_to_0006_keeping_the_history_and_upgrades_again(url, eng
         states = dict(session.execute(select(Unit.msgid, Unit.state).where(
             Unit.locale == "es", Unit.msgid.in_([APPROVED[1], OUTSIDE[1], FUZZY[1]]))).all())
     assert states == {APPROVED[1]: "approved", OUTSIDE[1]: "awaiting", FUZZY[1]: "fuzzy"}
+
+
+# --- 0008: review revisions, and the one each served catalog was built from ------------------------
+
+def test_0008_keeps_the_published_catalogs_none_behind_and_downgrades(url, engine):
+    """Until 0008 every decision was published in its own transaction: a catalog that exists when
+    upgrading holds every approval, so it keeps its bytes and dates and no locale is behind."""
+    from portal.review.gate import behind_locales, is_behind
+
+    upgrade(url, "0007")
+    published = {"locale": "es", "version": 4, "mo": b"the catalog", "reviewed_json": '{"Antibiotic": "2026-03-03"}',
+                 "report_json": "{}", "published_at": dt.datetime(2026, 3, 3, 9, 0)}
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO published_catalogs (locale, version, mo, reviewed_json, report_json, published_at) "
+            "VALUES (:locale, :version, :mo, :reviewed_json, :report_json, :published_at)"), published)
+
+    upgrade(url, "0008")
+    engine.dispose()
+    assert differences(engine) == []
+    with Session(engine) as session:
+        row = session.get(PublishedCatalog, "es")
+        assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",
+                                                                                 published["reviewed_json"], 0)
+        assert not is_behind(session, "es") and behind_locales(session) == set()
+
+    command.downgrade(alembic_config(url), "0007")
+    engine.dispose()
+    assert "review_revisions" not in inspect(engine).get_table_names()
+    assert "review_revision" not in {c["name"] for c in inspect(engine).get_columns("published_catalogs")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version, mo FROM published_catalogs")).one() == (4, b"the catalog")
+    upgrade(url, "head")
+    engine.dispose()
+    assert differences(engine) == []
