@@ -245,7 +245,8 @@ review_cli = AppGroup("review", help="Medical review from the command line.")
 @click.option("--all", "approve_all", is_flag=True, help="Approve every approvable message (medical and site text).")
 @click.option("--msgid", default=None, help="Approve the one message with this exact English text.")
 def review_approve(locale, reviewer, approve_all, msgid):
-    """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote."""
+    """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote. If the publish
+    fails the approvals stay recorded, and the command says so and exits with status 1."""
     if approve_all == (msgid is not None):
         raise click.ClickException("Give exactly one of --all or --msgid TEXT.")
     code = _locales((locale,))[0]
@@ -262,6 +263,10 @@ def review_approve(locale, reviewer, approve_all, msgid):
     if outcome.report:
         click.echo(f"Published {code}: {outcome.report.approved} approved, "
                    f"{outcome.report.english} in English awaiting review.")
+    if outcome.publish_error:
+        raise click.ClickException(f"Publishing {code} failed: {outcome.publish_error}. The approvals are recorded; "
+                                   f"families still see the previous text. Run `flask translate publish {code}` "
+                                   "to publish them (the next family request also tries).")
 
 
 def _portal_places() -> list[tuple[str, Path]]:
