@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import errno
 
+import pytest
 from sqlalchemy import event
 
 from portal.models import Approval, PublishedCatalog
 from portal.people.accounts import find_user
 from portal.review import gate, operations
-from tests.test_review import CHEMO, HOW_WELL, approve, html_of, reject, review_url, revoke, rows, served_text
+from tests.test_review import CHEMO, HOW_WELL, PAGE, approve, html_of, reject, review_url, revoke, rows, served_text
 
 DISK_FULL = "the server could not write the catalog (No space left on device)"
 
@@ -70,6 +71,11 @@ def published(work, code: str = "es") -> tuple[int, bytes, str]:
 def flashed(client, response) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return html_of(client, response.headers["Location"])
+
+
+@pytest.fixture
+def family(app):
+    return app.test_client()
 
 
 # --- The decision stands, and says the publish failed ---------------------------------------------
@@ -144,6 +150,42 @@ def test_a_rejection_does_not_publish(people, rita, monkeypatch):
     html = flashed(rita, reject(rita, HOW_WELL, "Use 'qué tan bien'."))
     assert "Rejected. The translator sees your reason" in html and failing.calls == 0
     assert not behind(people)
+
+
+# --- Retried on the next family request -----------------------------------------------------------
+
+def test_the_next_family_request_publishes_a_locale_that_is_behind(app, people, rita, family, monkeypatch):
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    assert "Qué tan bien funciona" not in html_of(family, PAGE)  # published on demand, then cached
+    failing = Failing(monkeypatch)
+    approve(rita, HOW_WELL)
+    assert behind(people) and failing.calls == 1
+    assert "Qué tan bien funciona" in html_of(family, PAGE)  # the very next family request
+    assert failing.calls == 2 and not behind(people)
+    assert served_text(app, HOW_WELL) == "Qué tan bien funciona"
+    version = published(people)[0]
+    html_of(family, PAGE)
+    assert failing.calls == 2 and published(people)[0] == version  # up to date: no more publishing
+
+
+def test_a_publish_that_keeps_failing_never_breaks_family_pages_nor_runs_on_every_request(
+        app, people, rita, family, monkeypatch, caplog):
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    people.translate("es", CHEMO, "Medicamentos que su hijo puede recibir", author="tina")
+    assert approve(rita, CHEMO).status_code == 302  # published: families read it
+    failing = Failing(monkeypatch, times=None)
+    approve(rita, HOW_WELL)
+    assert failing.calls == 1 and behind(people)
+    for attempt in range(3):
+        response = family.get(PAGE)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "Medicamentos que su hijo puede recibir" in html and "Qué tan bien funciona" not in html
+    assert failing.calls == 2  # one try on demand; then none for PUBLISH_RETRY_SECONDS
+    assert "could not publish es on demand" in caplog.text
+    app.config["PUBLISH_RETRY_SECONDS"] = 0  # as if the time had passed
+    assert family.get(PAGE).status_code == 200 and failing.calls == 3
+    assert behind(people)
 
 
 def test_flask_review_approve_keeps_the_approvals_and_says_the_publish_failed(app, people, monkeypatch):
