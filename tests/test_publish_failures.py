@@ -152,7 +152,7 @@ def test_a_rejection_does_not_publish(people, rita, monkeypatch):
     assert not behind(people)
 
 
-# --- Retried on the next family request -----------------------------------------------------------
+# --- Retried: on the next family request, and by `flask translate publish` ------------------------
 
 def test_the_next_family_request_publishes_a_locale_that_is_behind(app, people, rita, family, monkeypatch):
     people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
@@ -186,6 +186,31 @@ def test_a_publish_that_keeps_failing_never_breaks_family_pages_nor_runs_on_ever
     app.config["PUBLISH_RETRY_SECONDS"] = 0  # as if the time had passed
     assert family.get(PAGE).status_code == 200 and failing.calls == 3
     assert behind(people)
+
+
+def test_flask_translate_publish_publishes_a_locale_that_is_behind_and_says_so(app, people, rita, monkeypatch):
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    people.publish("es")
+    Failing(monkeypatch)
+    approve(rita, HOW_WELL)
+    assert behind(people)
+    result = app.test_cli_runner().invoke(args=["translate", "publish"])
+    assert result.exit_code == 0, result.output
+    assert "es: was behind its approvals (a publish had failed or not run yet); families now read them." \
+        in result.output
+    assert "vi: was behind" not in result.output
+    assert served_text(app, HOW_WELL) == "Qué tan bien funciona" and not behind(people)
+    again = app.test_cli_runner().invoke(args=["translate", "publish", "es"])
+    assert again.exit_code == 0 and "was behind" not in again.output
+
+
+def test_flask_translate_publish_reports_a_failure_and_publishes_the_other_locales(app, people, monkeypatch):
+    failing = Failing(monkeypatch)  # the first locale published fails
+    result = app.test_cli_runner().invoke(args=["translate", "publish", "es", "vi"])
+    assert result.exit_code == 1
+    assert f"es: publishing failed: {DISK_FULL}. Families still see the previous catalog." in result.output
+    assert "vi: " in result.output and "version 1," in result.output
+    assert "Publishing failed for es" in result.output and failing.calls == 2
 
 
 def test_flask_review_approve_keeps_the_approvals_and_says_the_publish_failed(app, people, monkeypatch):
