@@ -152,6 +152,30 @@ def test_a_rejection_does_not_publish(people, rita, monkeypatch):
     assert not behind(people)
 
 
+# --- Behind, on the dashboard ---------------------------------------------------------------------
+
+BEHIND = ("Served catalog is behind its approvals:</strong> publishing failed or is pending. "
+          "Run <code>flask translate publish</code> or approve again.")
+
+
+def dashboard_status(client, code: str = "es") -> str:
+    html = html_of(client, "/review/")
+    row = html.split(f"({code})", 1)[1].split("</tr>", 1)[0]
+    return row.rsplit("<td>", 1)[1]
+
+
+def test_the_dashboard_shows_a_locale_whose_catalog_is_behind(app, people, rita, monkeypatch):
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    people.publish("es")
+    assert dashboard_status(rita).startswith("Up to date")
+    Failing(monkeypatch)
+    approve(rita, HOW_WELL)
+    assert BEHIND in dashboard_status(rita)
+    assert dashboard_status(rita, "vi").startswith("Up to date")
+    people.publish("es")
+    assert dashboard_status(rita).startswith("Up to date")
+
+
 # --- Retried: on the next family request, and by `flask translate publish` ------------------------
 
 def test_the_next_family_request_publishes_a_locale_that_is_behind(app, people, rita, family, monkeypatch):

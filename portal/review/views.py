@@ -9,7 +9,7 @@ from portal.db import get_session, utcnow
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.people import access
-from portal.review import operations, rules, trail
+from portal.review import gate, operations, rules, trail
 from portal.review import queue as review_queue
 from portal.review.models import Approval
 from portal.translation import units, workspace
@@ -32,11 +32,13 @@ def _page_number(total: int, size: int) -> tuple[int, int]:
 @bp.route("/")
 @access.any_role("reviewer")
 def dashboard():
-    """Per locale: reviewed strings approved, awaiting review, rejected, and the oldest wait."""
+    """Per locale: reviewed strings approved, awaiting review, rejected, the oldest wait, and whether
+    families read every approval yet (the served catalog is behind when a publish failed)."""
     session = get_session()
     rows = [review_queue.summarize(session, loc.code) for loc in TRANSLATED_LOCALES]
     return render_template("staff/review_dashboard.html", rows=rows, now=utcnow(), waited=review_queue.waited,
-                           locales={loc.code: loc for loc in TRANSLATED_LOCALES})
+                           locales={loc.code: loc for loc in TRANSLATED_LOCALES},
+                           behind=gate.behind_locales(session))
 
 
 @bp.route("/<locale>/")
