@@ -8,6 +8,7 @@ next approval, family request or `flask translate publish` publishes it.
 from __future__ import annotations
 
 import errno
+import json
 
 import pytest
 from sqlalchemy import event
@@ -15,6 +16,7 @@ from sqlalchemy import event
 from portal.models import Approval, PublishedCatalog
 from portal.people.accounts import find_user
 from portal.review import gate, operations
+from portal.translation import units
 from tests.test_review import CHEMO, HOW_WELL, PAGE, approve, html_of, reject, review_url, revoke, rows, served_text
 
 DISK_FULL = "the server could not write the catalog (No space left on device)"
@@ -245,3 +247,43 @@ def test_flask_review_approve_keeps_the_approvals_and_says_the_publish_failed(ap
     assert "Approved 1 message(s) for es as rita." in result.output
     assert f"Publishing es failed: {DISK_FULL}. The approvals are recorded" in result.output
     assert [a.msgid for a in rows(people, Approval)] == [HOW_WELL] and behind(people)
+
+
+# --- The served catalog and its review dates: one row, replaced together --------------------------
+
+@pytest.mark.parametrize("failure", ["build", "database"])
+def test_a_failed_publish_keeps_the_old_catalog_and_its_dates_and_a_later_one_replaces_both(
+        app, people, monkeypatch, failure):
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    people.approve("es", HOW_WELL, "rita")
+    old_version, old_mo, old_dates = published(people)
+    assert HOW_WELL in json.loads(old_dates)
+    people.translate("es", CHEMO, "Medicamentos que su hijo puede recibir", author="tina")
+    decided = {}
+    real_decide = gate.decide
+
+    def decide(*args, **kwargs):  # the new dates are computed, and then the publish fails
+        served, report = real_decide(*args, **kwargs)
+        decided.update(report.reviewed)
+        return served, report
+
+    monkeypatch.setattr(gate, "decide", decide)
+    if failure == "build":
+        Failing(monkeypatch)
+        outcome = people.approve("es", CHEMO, "rita")
+    else:
+        refused = RefusedWrite(app)
+        try:
+            outcome = people.approve("es", CHEMO, "rita")
+        finally:
+            refused.stop()
+    assert outcome.publish_error and CHEMO in decided
+    assert published(people) == (old_version, old_mo, old_dates)  # both old: the catalog and its dates
+
+    report = people.publish("es")
+    version, mo, dates = published(people)
+    assert version == report.version > old_version and mo != old_mo
+    assert set(json.loads(dates)) == {HOW_WELL, CHEMO}  # both new, together
+    with people.session() as session:
+        assert units.find(session, "es", CHEMO)[0].state == "approved"
+    assert served_text(app, CHEMO) == "Medicamentos que su hijo puede recibir"
