@@ -7,6 +7,7 @@ answer), for every command at once (``portal.faults``, applied in ``init_app``).
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -20,12 +21,14 @@ from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
 from portal.models import ROLES
 from portal.people import accounts
-from portal.review import exports, operations
+from portal.review import exports, gate, operations
 from portal.review.rules import ReviewError
 from portal.translation import catalogs
 from portal.translation import operations as translation_operations
 from portal.translation.catalogs import CatalogError
 from portal.web import current_paths, current_terms
+
+log = logging.getLogger(__name__)
 
 
 def _locales(requested: tuple[str, ...]) -> list[str]:
@@ -102,15 +105,35 @@ def export_command(locales):
 @translate_cli.command("publish")
 @click.argument("locales", nargs=-1)
 def publish_command(locales):
-    """Build the served catalogs through the gate (all locales, or those named)."""
+    """Build the served catalogs through the gate (all locales, or those named). Says which were
+    behind their approvals (an approval or revocation whose publish failed); a locale that fails
+    to publish is reported, the others are published, and the command exits with status 1."""
     started = time.perf_counter()
-    for code in _locales(locales):
-        report = operations.publish_locale(get_session(), code)
+    session = get_session()
+    codes = _locales(locales)
+    behind = gate.behind_locales(session)
+    failed = []
+    for code in codes:
+        try:
+            report = operations.publish_locale(session, code)
+        except Exception as exc:  # reported, and the other locales are still published
+            session.rollback()
+            log.exception("publishing %s failed", code)
+            failed.append(code)
+            click.echo(f"{code}: publishing failed: {operations.failure_reason(exc)}. Families still see the "
+                       f"previous catalog{'; it is still behind its approvals' if code in behind else ''}.")
+            continue
         click.echo(f"{code}: {report.served} served ({report.approved} approved, {report.previous} "
                    f"previously approved, {report.unreviewed} staff only), {report.english} in English "
                    f"awaiting review, {report.untranslated} untranslated, {report.blocked} blocked by checks; "
                    f"version {report.version}, {report.seconds * 1000:.1f} ms")
+        if code in behind:
+            click.echo(f"{code}: was behind its approvals (a publish had failed or not run yet); "
+                       "families now read them.")
     click.echo(f"Published in {(time.perf_counter() - started) * 1000:.1f} ms.")
+    if failed:
+        raise click.ClickException(f"Publishing failed for {', '.join(failed)} (the log has the details); "
+                                   "run `flask translate publish` again once the cause is fixed.")
 
 
 @translate_cli.command("status")
@@ -249,7 +272,8 @@ review_cli = AppGroup("review", help="Medical review from the command line.")
 @click.option("--all", "approve_all", is_flag=True, help="Approve every approvable message (medical and site text).")
 @click.option("--msgid", default=None, help="Approve the one message with this exact English text.")
 def review_approve(locale, reviewer, approve_all, msgid):
-    """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote."""
+    """Record approvals for LOCALE, then publish it. Refuses text the reviewer wrote. If the publish
+    fails the approvals stay recorded, and the command says so and exits with status 1."""
     if approve_all == (msgid is not None):
         raise click.ClickException("Give exactly one of --all or --msgid TEXT.")
     code = _locales((locale,))[0]
@@ -266,6 +290,10 @@ def review_approve(locale, reviewer, approve_all, msgid):
     if outcome.report:
         click.echo(f"Published {code}: {outcome.report.approved} approved, "
                    f"{outcome.report.english} in English awaiting review.")
+    if outcome.publish_error:
+        raise click.ClickException(f"Publishing {code} failed: {outcome.publish_error}. The approvals are recorded; "
+                                   f"families still see the previous text. Run `flask translate publish {code}` "
+                                   "to publish them (the next family request also tries).")
 
 
 def _portal_places() -> list[tuple[str, Path]]:

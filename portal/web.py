@@ -3,6 +3,8 @@ publish on demand. Error pages are in ``portal.error_pages``."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, NotFound
@@ -46,17 +48,32 @@ def current_terms() -> Terms:
     return current_app.extensions["terms"]
 
 
+PUBLISH_RETRY_SECONDS = 30  # a publish on demand that failed is tried again at most this often, per process
+
+
 def ensure_published(locale: str) -> None:
-    """Publish a locale the first time it is read, if nothing was published yet (a fresh install)."""
+    """Publish a locale on a family's request if nothing was published yet (a fresh install) or its
+    served catalog is behind its approvals (an approval whose publish failed). A publish that fails
+    is logged and families keep the catalog they had (or English); this process tries that locale
+    again at most once every PUBLISH_RETRY_SECONDS, and one request at a time."""
     served = current_app.extensions["served"]
-    if served.exists(locale):
-        remember_catalog(locale, served.cached(locale))  # one bounded look at the database per request
+    if not served.needs_publish(locale):  # one bounded look at the database per request
+        remember_catalog(locale, served.cached(locale))
         return
+    retry = current_app.extensions["publish_on_demand"]
+    wait = current_app.config.get("PUBLISH_RETRY_SECONDS", PUBLISH_RETRY_SECONDS)
+    if time.monotonic() - retry["failed_at"].get(locale, -wait) < wait or not retry["lock"].acquire(blocking=False):
+        return  # failed a moment ago, or another request of this process is publishing
     try:
         publish_locale(get_session(), locale)
-    except Exception:  # a failed publish must not break the families' pages: they get English
+    except Exception:  # a failed publish must not break the families' pages
         get_session().rollback()
-        log.exception("could not publish %s on demand; serving English", locale)
+        retry["failed_at"][locale] = time.monotonic()
+        log.exception("could not publish %s on demand; families keep the catalog they had (or English)", locale)
+    else:
+        retry["failed_at"].pop(locale, None)
+    finally:
+        retry["lock"].release()
     forget_current_catalog()
 
 
@@ -130,5 +147,6 @@ def init_app(app: Flask) -> None:
     for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp):
         app.register_blueprint(blueprint)
     app.extensions["ensure_published"] = ensure_published
+    app.extensions["publish_on_demand"] = {"lock": threading.Lock(), "failed_at": {}}  # this process's
     app.after_request(security_headers)
     error_pages.init_app(app)

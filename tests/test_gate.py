@@ -417,3 +417,32 @@ def test_a_slow_publish_never_replaces_a_newer_one(people, app, monkeypatch):
     assert served.get(other) == "Radiografía de tórax"
     with people.session() as session:
         assert session.get(PublishedCatalog, "es").version == 2
+
+
+def test_a_decision_recorded_after_the_catalog_was_built_leaves_the_locale_behind(people):
+    """Behind: an approval or a revocation committed after the served catalog was built (its
+    publish failed or has not run), and only until a publish reads it."""
+    from portal.people.accounts import find_user
+    from portal.review import gate, rules
+    from portal.translation import units
+
+    people.translate("es", MEDICAL, "Pruebas cuando la leucemia vuelve", author="tina")
+    with people.session() as session:
+        assert not gate.is_behind(session, "es") and gate.behind_locales(session) == set()
+        approval = rules.approve(session, units.find(session, "es", MEDICAL)[0], find_user(session, "rita"))
+        session.commit()
+        assert gate.is_behind(session, "es")  # never published, with an approval
+        assert gate.behind_locales(session) == {"es"}
+    people.publish("es")
+    with people.session() as session:
+        assert not gate.is_behind(session, "es") and gate.behind_locales(session) == set()
+        # Approving the same text again records nothing: nothing to publish.
+        rules.approve(session, units.find(session, "es", MEDICAL)[0], find_user(session, "rob"))
+        session.commit()
+        assert not gate.is_behind(session, "es")
+        rules.revoke(session, "es", approval.id, find_user(session, "rob"), "Families found it confusing.")
+        session.commit()
+        assert gate.is_behind(session, "es") and not gate.is_behind(session, "vi")
+    people.publish("es")
+    with people.session() as session:
+        assert not gate.is_behind(session, "es")

@@ -46,13 +46,13 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002",
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0008", "0007", "0006", "0005", "0004", "0003", "0002",
                                                                   "0001"]
 
 
@@ -376,7 +376,7 @@ def test_0008_keeps_waiting_uploads_without_a_record_and_downgrades(url, engine)
 
     upgrade(url, "0008")
     engine.dispose()
-    assert differences(engine) == []
+    assert "seen_json" in {c["name"] for c in inspect(engine).get_columns("pending_uploads")}
     with engine.connect() as connection:  # waiting from before: no record of its preview
         assert connection.execute(text("SELECT seen_json FROM pending_uploads")).scalar_one() is None
     assert waiting() == [("a" * 32, 1, b"po")]
@@ -389,4 +389,39 @@ def test_0008_keeps_waiting_uploads_without_a_record_and_downgrades(url, engine)
     upgrade(url, "head")
     engine.dispose()
     assert current_revision(engine) == HEAD
+    assert differences(engine) == []
+
+
+# --- 0009: review revisions, and the one each served catalog was built from ------------------------
+
+def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engine):
+    """Until 0009 every decision was published in its own transaction: a catalog that exists when
+    upgrading holds every approval, so it keeps its bytes and dates and no locale is behind."""
+    from portal.review.gate import behind_locales, is_behind
+
+    upgrade(url, "0008")
+    published = {"locale": "es", "version": 4, "mo": b"the catalog", "reviewed_json": '{"Antibiotic": "2026-03-03"}',
+                 "report_json": "{}", "published_at": dt.datetime(2026, 3, 3, 9, 0)}
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO published_catalogs (locale, version, mo, reviewed_json, report_json, published_at) "
+            "VALUES (:locale, :version, :mo, :reviewed_json, :report_json, :published_at)"), published)
+
+    upgrade(url, "0009")
+    engine.dispose()
+    assert differences(engine) == []
+    with Session(engine) as session:
+        row = session.get(PublishedCatalog, "es")
+        assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",
+                                                                                 published["reviewed_json"], 0)
+        assert not is_behind(session, "es") and behind_locales(session) == set()
+
+    command.downgrade(alembic_config(url), "0008")
+    engine.dispose()
+    assert "review_revisions" not in inspect(engine).get_table_names()
+    assert "review_revision" not in {c["name"] for c in inspect(engine).get_columns("published_catalogs")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version, mo FROM published_catalogs")).one() == (4, b"the catalog")
+    upgrade(url, "head")
+    engine.dispose()
     assert differences(engine) == []

@@ -38,6 +38,7 @@ from pathlib import Path
 from babel.support import NullTranslations, Translations
 from sqlalchemy import select
 
+from portal.review.gate import is_behind
 from portal.review.models import PublishedCatalog
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class _Check:
         self.started = time.monotonic()
         self.done = threading.Event()
         self.version: int | None | str = None  # a version, UNPUBLISHED, or None (no answer)
+        self.behind = False  # review decisions were recorded after the catalog was built
 
 
 class ServedCatalogs:
@@ -129,9 +131,21 @@ class ServedCatalogs:
         (a fresh install publishes then); True when it was, or the database cannot say in time."""
         return self.check(locale) != UNPUBLISHED
 
+    def needs_publish(self, locale: str) -> bool:
+        """Whether the database answered, in time, that the locale was never published or that its
+        catalog is behind its review decisions (``gate.is_behind``): a publish on demand is due.
+        False when it did not answer: nothing is published against a database that is not there."""
+        check = self._check(locale)
+        return check is not None and (check.version == UNPUBLISHED or check.behind)
+
     def check(self, locale: str) -> int | str | None:
         """Bring the cache up to the database, waiting at most the bound. The version the database
         gave (or UNPUBLISHED), or None when it did not answer in time."""
+        check = self._check(locale)
+        return check.version if check is not None else None
+
+    def _check(self, locale: str) -> _Check | None:
+        """The finished check of this request (None: the database did not answer in time)."""
         self._local(locale)
         with self._lock:
             check = self._checks.get(locale)
@@ -150,13 +164,13 @@ class ServedCatalogs:
             log.warning("the database did not say in %.2f s which catalog of %s is published; serving "
                         "what this worker has", bound, locale)
             return None
-        return check.version
+        return check
 
     # -- the checking thread ---------------------------------------------------------------
 
     def _run(self, locale: str, check: _Check) -> None:
         try:
-            check.version = self._load(locale)
+            check.version, check.behind = self._load(locale)
         except Exception:  # the database is down, locked, not migrated: serve what we have
             log.warning("the served catalog of %s could not be read; serving what this worker has", locale,
                         exc_info=True)
@@ -166,16 +180,17 @@ class ServedCatalogs:
                     del self._checks[locale]
             check.done.set()
 
-    def _load(self, locale: str) -> int | str:
+    def _load(self, locale: str) -> tuple[int | str, bool]:
         if self._prepare is not None:
             self._prepare()
         with self._sessions() as session:
             version = session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
             if version is None:
-                return UNPUBLISHED
+                return UNPUBLISHED, False
+            behind = is_behind(session, locale)
             cached = self._cache.get(locale)
             if cached and cached[0] == version and locale in self._from_database:
-                return version
+                return version, behind
             row = session.get(PublishedCatalog, locale)
             mo, reviewed, version = row.mo or b"", dict(row.reviewed), row.version  # may be newer than asked
         catalog = ServedCatalog.from_bytes(mo, reviewed)
@@ -186,7 +201,7 @@ class ServedCatalogs:
                 self._cache[locale] = (version, catalog)
                 self._from_database.add(locale)
         self._save_local(locale, version, mo, reviewed)
-        return version
+        return version, behind
 
     # -- this host's local copy ------------------------------------------------------------
 

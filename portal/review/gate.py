@@ -2,9 +2,12 @@
 
 It reads the units of a locale (their text, kind and stored check results) and the standing
 approvals, and writes one thing: the locale's row of ``published_catalogs`` (the compiled
-catalog, the date each served text was approved, a new version), which nothing else writes
-(DESIGN invariant 4). Every worker on every host checks that version and serves a new
-publish on its next request (invariant 8).
+catalog, the date each served text was approved, a new version, and the count of review
+decisions it was built from), which nothing else writes (DESIGN invariant 4). Every worker on
+every host checks that version and serves a new publish on its next request (invariant 8).
+
+A decision is committed before the publish it causes, so a publish that fails leaves the
+locale's catalog *behind* its approvals (``is_behind``) until a later publish succeeds.
 
 For each message of the template (each live unit):
 
@@ -26,12 +29,12 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from babel.messages.plurals import get_plural
-from sqlalchemy import false, select, update
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.review.models import Approval, PublishedCatalog
+from portal.review.models import Approval, PublishedCatalog, ReviewRevision
 from portal.translation.checks import blocking_problems
 from portal.translation.identity import MessageKey, fingerprint
 from portal.translation.models import Unit
@@ -206,16 +209,20 @@ def publish(session: Session, locale: str) -> PublishReport:
     One publish of a locale at a time, on any host: the locale's row is taken first (a row lock
     on PostgreSQL, the write lock on SQLite), and the units and approvals are read after it, so
     whichever publish stores last read after every earlier commit: an older read never replaces
-    a newer catalog. Flushes; the caller commits.
+    a newer catalog. The locale's review revision is read before the approvals: a decision
+    committed after that read is counted as not yet published, even if the approvals read see it,
+    so the catalog is never stamped newer than what it holds. Flushes; the caller commits.
     """
     started = time.perf_counter()
     _take_row(session, locale)
+    decisions = session.scalar(select(ReviewRevision.revision).where(ReviewRevision.locale == locale)) or 0
     served, report = decide(unit_texts(session, locale), standing_approvals(session, locale),
                             get_plural(locale).num_plurals, locale)
     row = session.get(PublishedCatalog, locale, populate_existing=True)
     row.version += 1
     row.mo = build_mo(locale, served)
     row.reviewed_json = json.dumps(report.reviewed, ensure_ascii=False)
+    row.review_revision = decisions
     report.version = row.version
     report.seconds = round(time.perf_counter() - started, 4)
     row.report_json = json.dumps(report.as_dict(), ensure_ascii=False)
@@ -238,7 +245,7 @@ def _take_row(session: Session, locale: str) -> None:
         return
     try:
         with session.begin_nested():
-            session.add(PublishedCatalog(locale=locale, version=0, mo=b"", reviewed_json="{}"))
+            session.add(PublishedCatalog(locale=locale, version=0, mo=b"", reviewed_json="{}", review_revision=0))
     except IntegrityError:
         take()
 
@@ -246,3 +253,23 @@ def _take_row(session: Session, locale: str) -> None:
 def published_version(session: Session, locale: str) -> int | None:
     """The version of a locale's served catalog, or None if it was never published."""
     return session.scalar(select(PublishedCatalog.version).where(PublishedCatalog.locale == locale))
+
+
+def _behind():
+    """Locales whose served catalog was built before their latest review decision, or never built
+    though a decision exists: both tables are keyed by locale, so it reads two primary keys a locale."""
+    return (select(ReviewRevision.locale)
+            .outerjoin(PublishedCatalog, PublishedCatalog.locale == ReviewRevision.locale)
+            .where(or_(PublishedCatalog.review_revision.is_(None),
+                       PublishedCatalog.review_revision < ReviewRevision.revision)))
+
+
+def is_behind(session: Session, locale: str) -> bool:
+    """Whether an approval or a revocation of this locale was recorded after its served catalog was
+    built (its publish failed, or is still running): families do not read it yet. One small query."""
+    return session.scalar(_behind().where(ReviewRevision.locale == locale)) is not None
+
+
+def behind_locales(session: Session) -> set[str]:
+    """Every locale whose served catalog is behind its review decisions (see ``is_behind``)."""
+    return set(session.scalars(_behind()))

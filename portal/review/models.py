@@ -1,5 +1,6 @@
-"""Tables of review and the gate: approvals bound to exact text, rejections, and the catalogs
-the gate published (one per locale, with a version every worker on every host checks)."""
+"""Tables of review and the gate: approvals bound to exact text, rejections, each locale's count
+of review decisions, and the catalogs the gate published (one per locale, with a version every
+worker on every host checks, and the count of decisions it was built from)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -44,6 +45,18 @@ class Rejection(_Text, Base):
     reviewer: Mapped[User] = relationship()
 
 
+class ReviewRevision(Base):
+    """How many review decisions that change what families may read (approvals, revocations) a
+    locale has had. Each decision advances it in the transaction that records it; the gate stamps
+    the catalog it builds with the count it read, so a catalog built before the latest decision
+    is behind (``gate.is_behind``)."""
+
+    __tablename__ = "review_revisions"
+
+    locale: Mapped[str] = mapped_column(String(20), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PublishedCatalog(Base):
     """What families read in one locale: the compiled catalog the gate built, the dates its texts
     were approved, and a version. Written only by the gate, catalog and dates in one row, so
@@ -56,6 +69,7 @@ class PublishedCatalog(Base):
     mo: Mapped[bytes] = mapped_column(LargeBinary)
     reviewed_json: Mapped[str] = mapped_column(Text, default="{}")  # lookup key -> ISO time of its approval
     report_json: Mapped[str] = mapped_column(Text, default="{}")
+    review_revision: Mapped[int] = mapped_column(Integer, default=0)  # the locale's ReviewRevision it was built from
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     @property

@@ -1,13 +1,21 @@
 """Operations of review that change state and commit: publish, approve, reject, revoke.
 
-Views and commands call these; each is one transaction, committed here. Each takes plain
-values (a session, a locale, people) so it runs the same from a web request, a command or a
-test. Approving or revoking publishes the locale at once.
+Views and commands call these; each commits here. Each takes plain values (a session, a
+locale, people) so it runs the same from a web request, a command or a test.
+
+Approving or revoking publishes the locale at once, in a second transaction: the decision is
+committed first, so a publish that fails (a full disk, a database error, a bug in building the
+catalog) never loses it. The outcome then carries ``publish_error``, families keep the previous
+catalog, and the locale is behind its approvals (``gate.is_behind``) until a later publish
+succeeds: the next approval, the next family request (``portal.web.ensure_published``) or
+`flask translate publish`.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.locales import TRANSLATED_LOCALES, by_code
@@ -16,6 +24,8 @@ from portal.review import rules
 from portal.review.gate import PublishReport, publish
 from portal.translation import units
 from portal.translation.models import Unit
+
+log = logging.getLogger(__name__)
 
 
 def publish_locale(session: Session, locale: str) -> PublishReport:
@@ -30,19 +40,50 @@ def publish_all(session: Session) -> list[PublishReport]:
     return [publish_locale(session, loc.code) for loc in TRANSLATED_LOCALES]
 
 
+def failure_reason(error: BaseException) -> str:
+    """What went wrong in a publish, in a few words a reviewer can pass on (the log has the rest)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        detail = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+        return f"the database reported an error ({detail[:120]})"
+    if isinstance(error, SQLAlchemyError):
+        return "the database could not be used"
+    if isinstance(error, OSError):
+        return f"the server could not write the catalog ({error.strerror or type(error).__name__})"
+    if isinstance(error, MemoryError):
+        return "the server ran out of memory"
+    return f"an unexpected error in building the catalog ({type(error).__name__}; the server log has the details)"
+
+
+def _publish_after_decision(session: Session, locale: str) -> tuple[PublishReport | None, str | None]:
+    """Publish a locale whose decision is already committed, in a transaction of its own: the
+    report, or (when the publish fails: rolled back, logged) None and why."""
+    try:
+        report = publish(session, locale)
+        session.commit()
+    except Exception as error:  # whatever failed, the decision stands and families keep the previous catalog
+        session.rollback()
+        log.exception("a review decision in %s is recorded, but publishing it failed; the locale is behind "
+                      "until a publish succeeds", locale)
+        return None, failure_reason(error)
+    return report, None
+
+
 @dataclass
 class ApprovalOutcome:
+    """What an approval recorded, and the publish it caused: its report, or why it failed."""
+
     approved: list[str]
     skipped: list[tuple[str, str]]  # (msgid, reason)
     report: PublishReport | None
+    publish_error: str | None = None  # the approvals are recorded; publishing them failed, for this reason
 
 
 def approve_messages(session: Session, locale: str, reviewer: User, msgid: str | None = None,
                      approve_all: bool = False) -> ApprovalOutcome:
-    """Approve one message (by exact English) or every approvable one, then publish.
+    """Approve one message (by exact English) or every approvable one, commit, then publish.
 
     With ``msgid`` any refusal raises; with ``approve_all`` refusals are listed and the rest
-    are approved.
+    are approved. A failed publish does not undo the approvals: see ``publish_error``.
     """
     by_code(locale)
     rules.require_reviewer(reviewer, locale)
@@ -67,25 +108,28 @@ def approve_messages(session: Session, locale: str, reviewer: User, msgid: str |
                 continue
         rules.approve(session, unit, reviewer, authorship=authorship)
         approved.append(unit.msgid)
-    report = publish(session, locale) if approved else None
     session.commit()
-    return ApprovalOutcome(approved, skipped, report)
+    if not approved:
+        return ApprovalOutcome(approved, skipped, None)
+    return ApprovalOutcome(approved, skipped, *_publish_after_decision(session, locale))
 
 
 @dataclass
 class ReviewOutcome:
-    """What one review action recorded, and the publish it caused (None when nothing served changed)."""
+    """What one review action recorded, and the publish it caused (None when nothing served changed,
+    or when it failed: then ``publish_error`` says why, and the decision is recorded all the same)."""
 
     record: object  # the Approval or Rejection row
     report: PublishReport | None
+    publish_error: str | None = None
 
 
 def review_message(session: Session, locale: str, mid: str, reviewer: User, seen: str, decision: str,
                    text: str = "") -> ReviewOutcome:
     """Approve (``text``: an optional note) or reject (``text``: the required reason) the text the
     reviewer saw, identified by its fingerprint ``seen``; TextChanged if it is no longer the
-    current text, and nothing is recorded. An approval publishes the locale in the same
-    transaction: families read it on their next request, on every host."""
+    current text, and nothing is recorded. The decision is committed; an approval then publishes
+    the locale: families read it on their next request, on every host."""
     by_code(locale)
     if decision not in ("approve", "reject"):
         raise ValueError(decision)
@@ -95,19 +139,18 @@ def review_message(session: Session, locale: str, mid: str, reviewer: User, seen
                                      "changed). Go back to the queue and open it again.")
     if decision == "approve":
         record = rules.approve(session, unit, reviewer, seen_fingerprint=seen, note=text)
-        report = publish(session, locale)
-    else:
+    else:  # a rejected text was not served: nothing to publish
         record = rules.reject(session, unit, reviewer, text, seen_fingerprint=seen)
-        report = None
     session.commit()
-    return ReviewOutcome(record, report)
+    if decision != "approve":
+        return ReviewOutcome(record, None)
+    return ReviewOutcome(record, *_publish_after_decision(session, locale))
 
 
 def revoke_approval(session: Session, locale: str, approval_id: int, reviewer: User, reason: str) -> ReviewOutcome:
-    """Revoke a standing approval with a reason, and publish at once: families get the previous
-    approved text of that message, or English."""
+    """Revoke a standing approval with a reason, commit, and publish at once: families get the
+    previous approved text of that message, or English (until the publish succeeds, the revoked text)."""
     by_code(locale)
     approval = rules.revoke(session, locale, approval_id, reviewer, reason)
-    report = publish(session, locale)
     session.commit()
-    return ReviewOutcome(approval, report)
+    return ReviewOutcome(approval, *_publish_after_decision(session, locale))

@@ -14,11 +14,12 @@ Pure domain code: callers pass a SQLAlchemy session, units and people, and commi
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from portal.db import utcnow
 from portal.people.models import User
-from portal.review.models import Approval, Rejection
+from portal.review.models import Approval, Rejection, ReviewRevision
 from portal.translation.checks import blocking_problems
 from portal.translation.identity import MessageKey, words_fingerprint
 from portal.translation.models import Edit, SourceChange, Unit
@@ -221,6 +222,7 @@ def approve(session: Session, unit: Unit, reviewer: User, seen_fingerprint: str 
     session.add(approval)
     session.flush()
     refresh_states(session, unit.locale, {unit.fingerprint})
+    count_decision(session, unit.locale)
     return approval
 
 
@@ -258,4 +260,25 @@ def revoke(session: Session, locale: str, approval_id: int, reviewer: User, reas
     approval.revoked_by_id = reviewer.id
     session.flush()
     refresh_states(session, locale, {approval.fingerprint})
+    count_decision(session, locale)
     return approval
+
+
+def count_decision(session: Session, locale: str) -> None:
+    """Advance the locale's review revision, in the transaction that records an approval or a
+    revocation: a catalog the gate built from an earlier count is then behind until it publishes
+    again (``gate.is_behind``). The first decision of a locale makes its row; two first ones at
+    once on PostgreSQL: the second INSERT waits for the first to commit, fails on the key, and
+    advances the row the first made instead (in a savepoint, so its transaction goes on)."""
+    def advance() -> int:
+        return session.execute(update(ReviewRevision).where(ReviewRevision.locale == locale)
+                               .values(revision=ReviewRevision.revision + 1)
+                               .execution_options(synchronize_session=False)).rowcount
+
+    if advance():
+        return
+    try:
+        with session.begin_nested():
+            session.add(ReviewRevision(locale=locale, revision=1))
+    except IntegrityError:
+        advance()

@@ -9,7 +9,7 @@ from portal.db import get_session, utcnow
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.people import access
-from portal.review import operations, rules, trail
+from portal.review import gate, operations, rules, trail
 from portal.review import queue as review_queue
 from portal.review.models import Approval
 from portal.translation import units, workspace
@@ -32,11 +32,13 @@ def _page_number(total: int, size: int) -> tuple[int, int]:
 @bp.route("/")
 @access.any_role("reviewer")
 def dashboard():
-    """Per locale: reviewed strings approved, awaiting review, rejected, and the oldest wait."""
+    """Per locale: reviewed strings approved, awaiting review, rejected, the oldest wait, and whether
+    families read every approval yet (the served catalog is behind when a publish failed)."""
     session = get_session()
     rows = [review_queue.summarize(session, loc.code) for loc in TRANSLATED_LOCALES]
     return render_template("staff/review_dashboard.html", rows=rows, now=utcnow(), waited=review_queue.waited,
-                           locales={loc.code: loc for loc in TRANSLATED_LOCALES})
+                           locales={loc.code: loc for loc in TRANSLATED_LOCALES},
+                           behind=gate.behind_locales(session))
 
 
 @bp.route("/<locale>/")
@@ -107,6 +109,18 @@ def message(locale, mid):
     return _render_message(loc, _unit_or_404(loc.code, mid))
 
 
+def approved_not_published(reason: str) -> str:
+    """After an approval that is recorded but whose publish failed: what happened, and what happens next."""
+    return (f"Approved. Publishing failed: {reason}. Families still see the previous text. "
+            "It will publish on the next attempt.")
+
+
+def revoked_not_published(reason: str) -> str:
+    """After a revocation that is recorded but whose publish failed."""
+    return (f"Revoked. Publishing failed: {reason}. Families may still see the revoked text until it "
+            "publishes; it will publish on the next attempt.")
+
+
 def _nothing_recorded(form) -> str:
     """The summary at the top of a refused form (announced, role=alert): what went wrong."""
     problems = [error for name, errors in form.errors.items() if name != "csrf_token" for error in errors]
@@ -124,7 +138,8 @@ def _decide(locale: str, mid: str, decision: str):
     text = form.note.data if decision == "approve" else form.reason.data
     session = get_session()
     try:
-        operations.review_message(session, loc.code, mid, current_user, form.seen.data, decision, text or "")
+        outcome = operations.review_message(session, loc.code, mid, current_user, form.seen.data, decision,
+                                            text or "")
     except rules.TextChanged as changed:
         session.rollback()
         return _render_message(loc, _unit_or_404(loc.code, mid), 409, changed=changed,
@@ -133,7 +148,9 @@ def _decide(locale: str, mid: str, decision: str):
         session.rollback()
         status = 403 if isinstance(error, (rules.OwnText, rules.NotAReviewer)) else 400
         return _render_message(loc, _unit_or_404(loc.code, mid), status, error=str(error), forms={decision: form})
-    if decision == "approve":
+    if decision == "approve" and outcome.publish_error:
+        flash(approved_not_published(outcome.publish_error), "warning")
+    elif decision == "approve":
         flash("Approved and published: families reading this language see the new text now.")
     else:
         flash("Rejected. The translator sees your reason in their workspace.")
@@ -168,12 +185,15 @@ def revoke(locale, mid, approval_id):
     if approval is None or approval.locale != loc.code or approval.mid != unit.mid:
         return _render_message(loc, unit, 400, error="That approval does not belong to this message.")
     try:
-        operations.revoke_approval(session, loc.code, approval_id, current_user, form.reason.data)
+        outcome = operations.revoke_approval(session, loc.code, approval_id, current_user, form.reason.data)
     except rules.ReviewError as error:
         session.rollback()
         return _render_message(loc, _unit_or_404(loc.code, mid), 400, error=str(error))
-    flash("Approval revoked and published: families now get the previous approved text of this "
-          "message, or English.")
+    if outcome.publish_error:
+        flash(revoked_not_published(outcome.publish_error), "warning")
+    else:
+        flash("Approval revoked and published: families now get the previous approved text of this "
+              "message, or English.")
     return redirect(url_for("review.message", locale=loc.code, mid=mid))
 
 
