@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.db import TIMEOUTS, make_engine
 from portal.families.served import ServedCatalogs
-from tests.conftest import ROOT, login, make_app, signed_in
+from tests.conftest import ROOT, close_app, login, make_app, signed_in
 
 SPANISH = "Saltar al contenido principal"
 TITLE, SPANISH_TITLE = "Tests when leukemia comes back", "Pruebas cuando la leucemia regresa"
@@ -197,7 +197,10 @@ def test_a_local_copy_from_another_database_gives_way_to_the_database(app, work,
         from portal.review.gate import published_version
 
         assert published_version(session, "es") == copy_version
-    assert SPANISH not in other.test_client().get("/es/tests").get_data(as_text=True)
+    try:
+        assert SPANISH not in other.test_client().get("/es/tests").get_data(as_text=True)
+    finally:
+        close_app(other)
 
 
 def test_a_full_disk_for_the_local_copy_costs_only_the_copy(app, work, monkeypatch):
@@ -217,7 +220,8 @@ def test_a_full_disk_for_the_local_copy_costs_only_the_copy(app, work, monkeypat
 def test_locked_sqlite_keeps_families_reading_and_a_save_waits_only_its_bound(tmp_path, empty_catalogs):
     """Another process holds SQLite's write lock: reads go on (write-ahead log), a save waits the
     lock timeout, then gets the portal's page with the typed text; nothing is changed."""
-    app = make_app(tmp_path, empty_catalogs, DB_LOCK_TIMEOUT=0.5)
+    app = make_app(tmp_path, empty_catalogs, DB_LOCK_TIMEOUT=0.5,
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'locked.sqlite3'}")  # SQLite's own lock, in every run
     from tests.conftest import Workflow, person
 
     work = Workflow(app)
