@@ -287,3 +287,18 @@ def test_a_failed_publish_keeps_the_old_catalog_and_its_dates_and_a_later_one_re
     with people.session() as session:
         assert units.find(session, "es", CHEMO)[0].state == "approved"
     assert served_text(app, CHEMO) == "Medicamentos que su hijo puede recibir"
+
+
+def test_the_admin_publish_page_reports_a_failure_and_publishes_the_other_locales(app, people, monkeypatch):
+    """Before: one locale's failure was a 500 and the locales after it were not published."""
+    from tests.conftest import csrf_token, signed_in
+
+    Failing(monkeypatch, times=1)
+    admin = signed_in(app, "ada")
+    response = admin.post("/admin/publish", data={"csrf_token": csrf_token(admin, "/admin/publish")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Publishing failed for 1 language." in html and DISK_FULL in html
+    with app.extensions["db"]() as session:
+        published = {row.locale for row in session.query(PublishedCatalog)}
+    assert len(published) >= 3  # every locale after the failed one was still published

@@ -101,7 +101,7 @@ def set_active(person_id):
 @access.admin
 def publish():
     form = ConfirmForm()
-    reports = None
+    reports, failures = None, []
     if form.validate_on_submit():
-        reports = publish_all(get_session())
-    return render_template("staff/publish.html", form=form, reports=reports)
+        reports, failures = publish_all(get_session())
+    return render_template("staff/publish.html", form=form, reports=reports, failures=failures)

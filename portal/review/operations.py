@@ -36,8 +36,19 @@ def publish_locale(session: Session, locale: str) -> PublishReport:
     return report
 
 
-def publish_all(session: Session) -> list[PublishReport]:
-    return [publish_locale(session, loc.code) for loc in TRANSLATED_LOCALES]
+def publish_all(session: Session) -> tuple[list[PublishReport], list[tuple[str, str]]]:
+    """Publish every locale, each in its own transaction: the reports, and (locale, reason) for each
+    that failed (rolled back and logged; the others are still published, families of the failed
+    ones keep their previous catalog)."""
+    reports, failures = [], []
+    for loc in TRANSLATED_LOCALES:
+        try:
+            reports.append(publish_locale(session, loc.code))
+        except Exception as error:
+            session.rollback()
+            log.exception("publishing %s failed", loc.code)
+            failures.append((loc.code, failure_reason(error)))
+    return reports, failures
 
 
 def failure_reason(error: BaseException) -> str:
