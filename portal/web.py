@@ -2,9 +2,11 @@
 publish on demand. Error pages are in ``portal.error_pages``."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from pathlib import Path
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, NotFound
@@ -83,9 +85,39 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+    if request.path.startswith("/static/") and response.status_code in (200, 304):
+        # Set, not setdefault: Flask has already said "no-cache". A URL with the file's own hash
+        # never changes meaning, so it is kept for a year; any other (an old hash) only briefly.
+        current = static_hash(request.path.removeprefix("/static/"))
+        fresh = current is not None and request.args.get("v") == current
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if fresh else "public, max-age=300"
     return response
+
+
+_static_hashes: dict[tuple[str, str], str | None] = {}
+
+
+def static_hash(filename: str) -> str | None:
+    """The content hash of a static file (read once per process), or None if there is none."""
+    folder = current_app.static_folder
+    key = (folder, filename)
+    if key not in _static_hashes:
+        path = Path(folder) / filename
+        try:
+            inside = path.resolve().is_relative_to(Path(folder).resolve())
+            _static_hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if inside else None
+        except OSError:
+            _static_hashes[key] = None
+    return _static_hashes[key]
+
+
+def static_version(endpoint: str, values: dict) -> None:
+    """``url_for('static', filename=…)`` carries the file's content hash (``?v=…``), so its URL
+    changes whenever the file does and can be cached for a year."""
+    if endpoint == "static" and "v" not in values and values.get("filename"):
+        found = static_hash(values["filename"])
+        if found:
+            values["v"] = found
 
 
 def schema_before_request() -> None:
@@ -108,6 +140,22 @@ def refuse_nul_characters() -> None:
             if "\x00" in key or "\x00" in value:
                 raise RefusedInput("What you sent contains a NUL character (\\0), which the portal does "
                                    "not accept. Remove it (retype the text) and try again. Nothing was saved.")
+
+
+def purge_after_publish(app: Flask) -> None:
+    """Give the app's sessions the CDN purge hook (``portal.review.purge``) when one is configured."""
+    from portal.locales import by_code
+    from portal.review.operations import PUBLISHED
+    from portal.review.purge import PurgeHook, page_urls
+
+    if not (app.config.get("PURGE_COMMAND") or app.config.get("PURGE_URL")):
+        return
+    slugs = list(app.extensions["content"])
+    hook = PurgeHook(lambda locale: page_urls(by_code(locale).tag, slugs, app.config.get("PUBLIC_BASE_URL", "")),
+                     command=app.config.get("PURGE_COMMAND", ""), url=app.config.get("PURGE_URL", ""),
+                     authorization=app.config.get("PURGE_AUTHORIZATION", ""),
+                     timeout=float(app.config.get("PURGE_TIMEOUT", 5)))
+    app.extensions["db"].kw.setdefault("info", {}).setdefault(PUBLISHED, []).append(hook)
 
 
 def trusted_proxies(value) -> int:
@@ -135,10 +183,16 @@ def trust_proxies(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     from portal import error_pages
     from portal.families import views as families
+    from portal.families.pages import PageCache, build_id
     from portal.people import access, admin_views, login_views
     from portal.review import views as review
     from portal.translation import views as translation
 
+    package = Path(__file__).parent
+    app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static")
+    app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 4000)))
+    app.url_defaults(static_version)
+    purge_after_publish(app)
     trust_proxies(app)
     app.before_request(schema_before_request)  # before anything that may query the database
     app.before_request(refuse_nul_characters)  # before the access check, which reads the path

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import json
 import logging
@@ -47,10 +48,13 @@ log = logging.getLogger(__name__)
 class ServedCatalog:
     """One locale's published translations."""
 
-    def __init__(self, translations: NullTranslations, reviewed: dict[str, str] | None = None):
+    def __init__(self, translations: NullTranslations, reviewed: dict[str, str] | None = None, digest: str = ""):
         self.translations = translations
         self._catalog = getattr(translations, "_catalog", {})
         self._reviewed = reviewed or {}
+        # What the catalog is, whatever database or copy it came from: pages built from it are
+        # cached, and validated by browsers and CDNs, under this (``portal.families.pages``).
+        self.digest = digest
 
     def last_reviewed(self, msgids) -> dt.datetime | None:
         """When the newest approval among the served texts of these messages was given, or None."""
@@ -74,11 +78,12 @@ class ServedCatalog:
 
     @classmethod
     def from_bytes(cls, mo: bytes, reviewed: dict) -> ServedCatalog:
-        return cls(Translations(io.BytesIO(mo)) if mo else NullTranslations(),
-                   {str(k): str(v) for k, v in reviewed.items()})
+        reviewed = {str(k): str(v) for k, v in reviewed.items()}
+        digest = hashlib.sha256(mo + json.dumps(reviewed, sort_keys=True).encode()).hexdigest()[:32]
+        return cls(Translations(io.BytesIO(mo)) if mo else NullTranslations(), reviewed, digest)
 
 
-EMPTY = ServedCatalog(NullTranslations())
+EMPTY = ServedCatalog(NullTranslations(), digest="english")
 
 UNPUBLISHED = "unpublished"  # the database answered: nothing was ever published for the locale
 

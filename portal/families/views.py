@@ -1,12 +1,16 @@
 """Pages for families: no login, every language, English where a translation is not yet served."""
 from __future__ import annotations
 
+import functools
+
 from babel.dates import format_date
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
+from portal.families.pages import CACHE_CONTROL, etag
 from portal.families.rendering import Renderer
-from portal.locales import LOCALES, by_tag
+from portal.families.served import UNPUBLISHED
+from portal.locales import LOCALES, TRANSLATED_LOCALES, by_tag
 from portal.people import access
 
 bp = Blueprint("public", __name__)
@@ -46,13 +50,44 @@ def canonical_and_published():
     return None
 
 
-@bp.after_app_request
-def remember_locale(response):
-    """Save the reader's language choice when they read a page in it."""
-    loc = g.get("locale")
-    if loc is not None and response.status_code == 200 and request.cookies.get(LOCALE_COOKIE) != loc.tag:
-        response.set_cookie(LOCALE_COOKIE, loc.tag, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+def cached_page(view):
+    """A family page built once per publish (``portal.families.pages``): answered from the cache,
+    or with 304 when the reader's copy is current; with a strong ETag and Cache-Control, and no
+    cookie. Only a 200 is kept (a 404 is built each time)."""
+
+    @functools.wraps(view)
+    def answer(**kwargs):
+        catalog = current_catalog()
+        tag = etag(current_app.extensions["build_id"], request.path, catalog.digest)
+        cache = current_app.extensions["pages"]
+        if request.if_none_match.contains(tag):
+            response = current_app.response_class(status=304)
+        else:
+            body = cache.get(request.path, tag)
+            if body is None:
+                body = view(**kwargs).encode("utf-8")
+                cache.put(request.path, tag, body)
+            response = current_app.response_class(body, mimetype="text/html")
+        response.set_etag(tag)
+        response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", CACHE_CONTROL)
+        return response
+
+    return answer
+
+
+@bp.route("/choose-language/<tag>/")
+@bp.route("/choose-language/<tag>/<slug>")
+@access.public
+def choose(slug=None):
+    """The language switcher: save the reader's choice (for ``/`` next time), then show the page in
+    it. The only family address that sets a cookie, so every page stays cacheable by anyone; a
+    plain link, working without JavaScript. An unknown page goes to the language's list of pages."""
+    pages = current_app.extensions["content"]
+    target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
+    response = redirect(target, 302)
+    response.set_cookie(LOCALE_COOKIE, current_locale().tag, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -91,7 +126,10 @@ def topic_links():
 
 
 def _alternates(endpoint: str, **values):
-    return [{"loc": loc, "url": url_for(endpoint, tag=loc.tag, **values)} for loc in LOCALES]
+    """The page in every language: its address, and the switcher's link that also saves the choice."""
+    slug = values.get("slug")
+    return [{"loc": loc, "url": url_for(endpoint, tag=loc.tag, **values),
+             "choose": url_for("public.choose", tag=loc.tag, slug=slug)} for loc in LOCALES]
 
 
 @bp.route("/")
@@ -100,11 +138,34 @@ def choose_language():
     """Send the reader to their language: saved choice, then browser, then English."""
     response = redirect(url_for("public.index", tag=preferred_locale().tag))
     response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Cache-Control"] = "private, no-cache"  # differs by reader: never from a shared cache
+    return response
+
+
+@bp.route("/healthz")
+@access.public
+def healthz():
+    """For load balancers: 200 when the database answers and every language has a published
+    catalog; 503 with the reason otherwise (the same bounded look families' pages take; no
+    secrets: only which condition failed)."""
+    served = current_app.extensions["served"]
+    problems = []
+    for loc in TRANSLATED_LOCALES:
+        version = served.check(loc.code)
+        if version is None:
+            problems.append("the database is not answering")
+            break
+        if version == UNPUBLISHED:
+            problems.append(f"no published catalog for {loc.code}")
+    body = "ok\n" if not problems else "".join(f"{problem}\n" for problem in problems)
+    response = current_app.response_class(body, status=503 if problems else 200, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.route("/<tag>/")
 @access.public
+@cached_page
 def index():
     pages = current_app.extensions["content"]
     renderer = _renderer()
@@ -115,6 +176,7 @@ def index():
 
 @bp.route("/<tag>/<slug>")
 @access.public
+@cached_page
 def page(slug):
     pages = current_app.extensions["content"]
     content_page = pages.get(slug)

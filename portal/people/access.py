@@ -14,6 +14,7 @@ is refused (403), so a new route is closed until someone decides otherwise.
 from __future__ import annotations
 
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -91,6 +92,22 @@ def load_user(login_id: str):
     return sessions.load(get_session(), login_id)
 
 
+class SessionForStaffOnly(SecureCookieSessionInterface):
+    """Families' pages neither use nor answer with the session: no Set-Cookie and no Vary: Cookie
+    (Flask adds it when anything, such as Flask-Login after each request, so much as looks), so a
+    browser or CDN may share them. Staff pages keep the session as before."""
+
+    def save_session(self, app, session, response):
+        if request.blueprint == "public" and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
+def staff_user():
+    """``current_user`` for templates, except families' pages (they never show who is signed in)."""
+    return {} if request.blueprint == "public" else {"current_user": current_user}
+
+
 def csrf_error(error: CSRFError):
     return render_template("staff/notice.html", title="The form expired",
                            message="This form was open too long, or came from another site. "
@@ -107,7 +124,11 @@ def security_headers_for_staff(response):
 def init_app(app: Flask) -> None:
     # Access first, so a request without the right to a page never learns more (not even a CSRF error).
     app.before_request(enforce_access)
-    login_manager.init_app(app)
+    # current_user reaches only staff templates: for a family page it would read the session (and
+    # with a staff cookie, the database), making the page vary on Cookie and wait on the database.
+    login_manager.init_app(app, add_context_processor=False)
+    app.session_interface = SessionForStaffOnly()
+    app.context_processor(staff_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"

@@ -28,11 +28,25 @@ from portal.translation.models import Unit
 log = logging.getLogger(__name__)
 
 
+PUBLISHED = "published_listeners"  # session.info key: callables told of each committed publish (a locale)
+
+
+def _announce(session: Session, locale: str) -> None:
+    """A publish committed: tell the listeners the app gave its sessions (the CDN purge hook). A
+    listener that fails is logged; the publish stands."""
+    for listener in session.info.get(PUBLISHED, ()):
+        try:
+            listener(locale)
+        except Exception:
+            log.exception("a listener of the publish of %s failed", locale)
+
+
 def publish_locale(session: Session, locale: str) -> PublishReport:
     """Rebuild one locale's served catalog through the gate, and commit it."""
     by_code(locale)
     report = publish(session, locale)
     session.commit()
+    _announce(session, locale)
     return report
 
 
@@ -76,6 +90,7 @@ def _publish_after_decision(session: Session, locale: str) -> tuple[PublishRepor
         log.exception("a review decision in %s is recorded, but publishing it failed; the locale is behind "
                       "until a publish succeeds", locale)
         return None, failure_reason(error)
+    _announce(session, locale)
     return report, None
 
 
