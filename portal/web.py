@@ -190,7 +190,7 @@ def init_app(app: Flask) -> None:
 
     package = Path(__file__).parent
     app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static")
-    app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 4000)))
+    app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 2000)))
     app.url_defaults(static_version)
     purge_after_publish(app)
     trust_proxies(app)

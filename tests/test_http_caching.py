@@ -84,12 +84,14 @@ def test_two_hosts_on_one_database_give_the_same_etag(app, work, tmp_path):
         close_app(other)
 
 
-def test_the_page_cache_is_bounded():
+def test_the_page_cache_is_bounded_and_keeps_one_version_per_address():
     cache = PageCache(size=3)
     for index in range(10):
         cache.put(f"/es/{index}", "t", b"x" * 10)
     assert len(cache) == 3 and cache.get("/es/0", "t") is None and cache.get("/es/9", "t") == b"x" * 10
     assert cache.bytes() == 30
+    cache.put("/es/9", "newer", b"y" * 5)  # a publish: the old body goes
+    assert (len(cache), cache.get("/es/9", "t"), cache.get("/es/9", "newer"), cache.bytes()) == (3, None, b"y" * 5, 25)
 
 
 def test_a_404_is_not_cached_as_a_page(app):

@@ -44,25 +44,27 @@ def etag(build: str, address: str, catalog_digest: str) -> str:
 
 
 class PageCache:
-    """The bodies of built pages, by (address, validator); at most ``size`` of them, the least
-    recently used dropped first. 20 locales x 100 pages x a few versions fit the default."""
+    """The body of each address's page, with the validator it was built for; at most ``size``
+    addresses, the least recently read dropped first. A new publish replaces an address's body, so
+    the cache holds one version per address: 20 locales x 100 pages fit the default."""
 
-    def __init__(self, size: int = 4000):
+    def __init__(self, size: int = 2000):
         self.size = size
-        self._pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, address: str, tag: str) -> bytes | None:
         with self._lock:
-            body = self._pages.get((address, tag))
-            if body is not None:
-                self._pages.move_to_end((address, tag))
-            return body
+            found = self._pages.get(address)
+            if found is None or found[0] != tag:
+                return None
+            self._pages.move_to_end(address)
+            return found[1]
 
     def put(self, address: str, tag: str, body: bytes) -> None:
         with self._lock:
-            self._pages[(address, tag)] = body
-            self._pages.move_to_end((address, tag))
+            self._pages[address] = (tag, body)
+            self._pages.move_to_end(address)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
 
@@ -71,4 +73,4 @@ class PageCache:
 
     def bytes(self) -> int:
         with self._lock:
-            return sum(len(body) for body in self._pages.values())
+            return sum(len(body) for _, body in self._pages.values())
