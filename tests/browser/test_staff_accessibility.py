@@ -153,3 +153,37 @@ def test_staff_pages_reflow_at_320px(staff_page, staff_server):
     for path in ("/staff/", "/account", "/admin/people/new"):
         page.goto(f"{staff_server.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_the_database_is_not_answering_page_passes_axe_with_the_typed_text(staff_page, staff_server, tmp_path):
+    """The portal's own page when a save cannot reach the database: WCAG 2.2 AA, the typed text in
+    a labelled field, and its button sends the save again once the database is back."""
+    from tests.test_faults import break_database
+
+    app = staff_server.app
+    with app.extensions["db"]() as session:
+        from portal.translation import units
+
+        unit = units.find(session, "es", "Infections")[0]
+    page = staff_page("browser-translator")
+    page.goto(f"{staff_server.url}/translate/es/m/{unit.mid}")
+    typed = page.input_value("#form0") + " (a)"
+    page.fill("#form0", typed)
+    mend = break_database(app, tmp_path)
+    try:
+        with page.expect_navigation() as navigation:
+            page.locator("main button", has_text="Save").first.click()
+        assert navigation.value.status == 503
+        assert page.title().startswith("Error:")
+        assert page.input_value("#typed-form0") == typed
+        axe_clean(page)
+    finally:
+        mend()
+        app.extensions.pop("db_paused_until", None)
+    with page.expect_navigation() as navigation:
+        page.locator("main button", has_text="Try to save again").click()
+    assert navigation.value.status == 200  # the save, then the message page
+    with app.extensions["db"]() as session:
+        from portal.translation import units
+
+        assert units.find(session, "es", "Infections")[0].forms == [typed]

@@ -12,6 +12,7 @@ template has no entry here, so a new page cannot skip this check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import polib
@@ -146,6 +147,22 @@ def upload_preview(page, server):
     return response
 
 
+def save_while_the_database_is_down(page, server):
+    """A save sent while the database is down: the portal's own page, with the typed text given back."""
+    from tests.test_faults import break_database
+
+    page.goto(f"{server.url}/translate/es/m/{_mid(server.app, NEW)}")
+    page.fill("#form0", NEW_TEXT + " Un texto más largo que se escribió mientras la base de datos no respondía.")
+    mend = break_database(server.app, Path(server.app.instance_path))
+    try:
+        response = submit(page, "Save")
+    finally:
+        mend()
+        server.app.extensions.pop("db_paused_until", None)
+    assert page.locator("main h1").inner_text() == "The database is not answering"
+    return response
+
+
 PAGES = {
     "login": Case("auth.login", "login.html", anonymous_login),
     "staff-home": Case("auth.home", "home.html", goto("/staff/")),
@@ -172,6 +189,7 @@ PAGES = {
                                         message_page("/review/es/m", APPROVED)),
     "review-rejected": Case("review.message", "review_message.html", message_page("/review/es/m", REJECTED)),
     "review-trail": Case("review.locale_trail", "review_trail.html", goto("/review/es/trail")),
+    "database-down": Case("translate.message", "unavailable.html", save_while_the_database_is_down, status=503),
 }
 
 # Staff routes that are not a page of their own: a file, or a form target that redirects (or,
