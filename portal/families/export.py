@@ -241,7 +241,7 @@ def _get(fetch: Fetch, url: str, expected: int) -> bytes:
         log.exception("rendering %s for the static export failed", url)
         raise ExportError(f"the portal could not render {url} ({_one_line(exc)}).") from exc
     if status != expected:
-        raise ExportError(f"the portal answered {url} with status {status} (expected {expected}).")
+        raise ExportError(f"the portal answered {url} with status {status} (expected {expected}; its log says why).")
     return body
 
 
