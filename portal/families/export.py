@@ -441,7 +441,10 @@ def publish_tree(target: Path, files: dict[str, bytes], *, before_swap: Callable
         if before_swap is not None:
             before_swap(new)
         old = swap_in(new, target)
-        _fsync_folder(target.parent)
+        try:
+            _fsync_folder(target.parent)  # the swap on disk; it has happened whatever this says
+        except OSError:
+            log.warning("could not flush the folder %s to disk after the swap", target.parent, exc_info=True)
         return "replaced" if existed else "written"
     finally:
         for leftover in (new, old):
