@@ -1,7 +1,8 @@
 # The two commands a newcomer needs (see README.md):
 #   make run    install, prepare the database (units from the template and the shipped drafts), publish,
 #               serve on http://127.0.0.1:5000
-#   make test   install what the tests need (Debian's chromium, gettext, Noto fonts, PostgreSQL when root), run them all
+#   make test   install what the tests need (Debian's chromium, gettext, Noto fonts, PostgreSQL, nginx when root),
+#               run them all
 PYTHON ?= python3
 # pytest-xdist: one worker per core. Override, e.g. `make test PYTEST_ARGS="-n 0 -x"`.
 PYTEST_ARGS ?= -n auto
@@ -37,7 +38,8 @@ run: install
 # Browser tests use Debian's Chromium (never `playwright install`, which downloads a browser),
 # with the Noto fonts phones have for Arabic and Chinese (their line heights differ from the
 # fallback fonts'); catalog tests use GNU gettext's msgfmt as an independent checker; the fault
-# tests freeze and stop a PostgreSQL server of their own (tests/test_faults_real.py).
+# tests freeze and stop a PostgreSQL server of their own (tests/test_faults_real.py); the static export
+# is served by Debian's nginx with deploy/nginx-static.conf (tests/test_static_export.py).
 system-test-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -45,6 +47,7 @@ system-test-deps:
 	[ -f /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf ] || missing="$$missing fonts-noto-core"; \
 	[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

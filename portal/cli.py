@@ -1,4 +1,4 @@
-"""Command line: ``flask translate``, ``flask users``, ``flask review``.
+"""Command line: ``flask translate``, ``flask users``, ``flask review``, ``flask export-static``.
 
 Thin: each command parses its arguments, calls one domain operation and
 prints the outcome. Errors a person can cause exit with status 1 and say what
@@ -346,6 +346,33 @@ def review_export(locales, fmt, output):
     click.echo(f"Wrote {len(found)} event(s) to {output}.", err=True)
 
 
+@click.command("export-static")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--base-url", required=True, metavar="URL",
+              help="The address families reach the export at, e.g. https://portal.example.org (for the sitemap).")
+@with_appcontext
+def export_static_command(folder, base_url):
+    """Write the families' site, from the published catalogs, as static files into FOLDER: every page
+    in every language, a not-found page per language, the static files, sitemap.xml and robots.txt.
+
+    FOLDER is built next to itself and swapped in whole (the previous export is served until then,
+    and stays when the export fails); the same catalogs give the same bytes. Serve it with
+    deploy/nginx-static.conf (README: "Serving families at scale")."""
+    from portal.families import export
+
+    get_session()  # the schema checked, the database answering: said in one line if not
+    try:
+        report = export.export_static(current_app._get_current_object(), folder, base_url, _portal_places())
+    except export.ExportError as exc:
+        raise click.ClickException(f"{exc} {folder} was left as it was.") from None
+    except OSError as exc:
+        if faults.is_fault(exc):
+            raise  # a full disk, a read-only folder: reported as every command does
+        raise click.ClickException(f"Could not write the export next to {folder}: {exc.strerror or exc}. "
+                                   f"{folder} was left as it was.") from None
+    click.echo(report.summary())
+
+
 DEMO_ADMIN = "demo-admin"
 
 
@@ -387,6 +414,7 @@ def init_app(app: Flask) -> None:
     for group in (translate_cli, users_cli, review_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(export_static_command)
     # Every command of the portal (these, and `flask db` added by portal.db before) reports a full
     # disk, a read-only folder or a database that does not answer in one line: one place, not each.
     for command in app.cli.commands.values():

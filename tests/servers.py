@@ -167,3 +167,78 @@ def fill(folder: Path) -> None:
                     handle.flush()
         except OSError:
             pass
+
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_STATIC_CONF = ROOT / "deploy" / "nginx-static.conf"
+
+
+def why_no_nginx() -> str | None:
+    """None when Debian's nginx is installed; else what to do (`make test` installs it as root)."""
+    if not NGINX.exists():
+        return "Debian's nginx is not installed (apt-get install nginx; `make system-test-deps` does it as root)"
+    return None
+
+
+def nginx_static_conf(export: Path, port: int, conf: Path = NGINX_STATIC_CONF) -> str:
+    """deploy/nginx-static.conf serving ``export`` on 127.0.0.1:``port``: its `root` line and its
+    `listen` lines rewritten, as README says to."""
+    import re
+
+    text = conf.read_text()
+    text, roots = re.subn(r"(?m)^(\s*)root\s+[^;]+;", lambda m: f"{m.group(1)}root {export};", text)
+    assert roots == 1, f"{conf} should have exactly one root line"
+    text, listens = re.subn(r"(?m)^(\s*)listen\s+[^;]+;", lambda m: f"{m.group(1)}listen 127.0.0.1:{port};", text)
+    assert listens == 1, f"{conf} should have exactly one listen line"
+    return text
+
+
+@contextmanager
+def nginx(http_conf: str, folder: Path, port: int):
+    """Debian's nginx with ``http_conf`` (maps and server blocks, listening on 127.0.0.1:``port``)
+    inside an http block of its own; every file it writes (logs, pid, temporary files) in ``folder``.
+    Yields its URL; stopped by the PID it was started with."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mime = Path("/etc/nginx/mime.types")
+    types = f"include {mime};" if mime.exists() else \
+        "types { text/html html; text/css css; text/xml xml; text/plain txt; }"
+    temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                            "scgi"))
+    conf = folder / "nginx.conf"
+    conf.write_text(f"""worker_processes 1;
+error_log {folder / 'error.log'} warn;
+events {{ worker_connections 512; }}
+http {{
+    {types}
+    default_type application/octet-stream;
+    access_log {folder / 'access.log'};
+{temp}
+{http_conf}
+}}
+""")
+    with open(folder / "nginx.out", "wb") as output:
+        server = subprocess.Popen([str(NGINX), "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf),
+                                   "-g", f"daemon off; pid {folder / 'nginx.pid'};"], cwd=folder,
+                                  start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                if server.poll() is not None:
+                    raise AssertionError(f"nginx did not start: {(folder / 'nginx.out').read_text()[-2000:]} "
+                                         f"{(folder / 'error.log').read_text()[-2000:]}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            else:
+                raise AssertionError(f"nginx did not listen on {port}: {(folder / 'error.log').read_text()[-2000:]}")
+            yield url
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                try:
+                    server.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
