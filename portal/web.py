@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.db import get_session, require_schema
+from portal.families.caching import STATIC_CACHE_CONTROL
 from portal.families.i18n import forget_current_catalog, remember_catalog
 from portal.paths import Paths
 from portal.review.operations import publish_locale
@@ -90,7 +91,7 @@ def security_headers(response):
         # never changes meaning, so it is kept for a year; any other (an old hash) only briefly.
         current = static_hash(request.path.removeprefix("/static/"))
         fresh = current is not None and request.args.get("v") == current
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if fresh else "public, max-age=300"
+        response.headers["Cache-Control"] = STATIC_CACHE_CONTROL if fresh else "public, max-age=300"
     return response
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portal.families.pages import CACHE_CONTROL, PageCache
+from portal.families.caching import PAGE_CACHE_CONTROL as CACHE_CONTROL
+from portal.families.pages import PageCache
 from portal.families.rendering import Renderer
 from portal.people.accounts import find_user
 from portal.review.models import Approval

@@ -8,8 +8,7 @@ A family page is the same for every reader of a language until the next publish 
   from) and the build (the content, templates and static files this code ships). A publish, a
   revocation or a deploy changes it, so the next request builds the page again and every browser
   and CDN that revalidates gets the new one;
-* ``Cache-Control`` lets anyone cache it briefly (``CACHE_CONTROL``; see the README for the
-  choice), and a publish calls the purge hook (``portal.review.purge``) so a CDN drops the pages
+* ``Cache-Control`` lets anyone cache it briefly (``portal.families.caching``), and a publish calls the purge hook (``portal.review.purge``) so a CDN drops the pages
   at once rather than at the end of that time.
 
 Pure domain code: no Flask.
@@ -20,11 +19,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
-
-# A browser or CDN may reuse a page for 60 s, and for 30 s more while it revalidates in the
-# background: at worst a reader sees a revoked text 90 s after the revocation in their own
-# browser; CDNs are told at once (the purge hook). Configurable: FAMILY_CACHE_CONTROL.
-CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=30"
 
 
 def build_id(*folders: Path) -> str:

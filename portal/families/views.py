@@ -6,8 +6,9 @@ import functools
 from babel.dates import format_date
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
+from portal.families.caching import PAGE_CACHE_CONTROL
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
-from portal.families.pages import CACHE_CONTROL, etag
+from portal.families.pages import etag
 from portal.families.rendering import Renderer
 from portal.families.served import UNPUBLISHED
 from portal.locales import LOCALES, TRANSLATED_LOCALES, by_tag
@@ -69,7 +70,7 @@ def cached_page(view):
                 cache.put(request.path, tag, body)
             response = current_app.response_class(body, mimetype="text/html")
         response.set_etag(tag)
-        response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", CACHE_CONTROL)
+        response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", PAGE_CACHE_CONTROL)
         return response
 
     return answer
