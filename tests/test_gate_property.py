@@ -464,8 +464,8 @@ class GateMachine(RuleBasedStateMachine):
             expected = 404
         elif base != str(before[2]) and not same:
             expected = 409  # changed since the page was read, and to something else
-        elif not same and run_checks(unit.msgid, unit.msgid_plural, mine, LOCALE, self.terms).blocking:
-            expected = 400
+        elif run_checks(unit.msgid, unit.msgid_plural, mine, LOCALE, self.terms).blocking:
+            expected = 400  # sending back a blocked text (kept from an import) unchanged is refused too
         else:
             expected = 302
         event(f"web_save {status}{' (nothing to change)' if same and status == 302 else ''}")
