@@ -41,7 +41,7 @@ def main() -> int:
     bodies = list(cache._pages.values())
     for index in range(cache.size):
         tag, body = bodies[index % len(bodies)]
-        cache.put(f"/synthetic/{index}", tag, bytes(body))  # a copy: its own memory, as a real page
+        cache.put(f"/synthetic/{index}", tag, bytes(bytearray(body)))  # a copy: its own memory, as a real page
     full = rss_mib()
     print(f"this site: {len(addresses)} addresses, page bodies median {statistics.median(sizes) / 1024:.1f} KiB, "
           f"max {max(sizes) / 1024:.1f} KiB, {sum(sizes) / 1024:.0f} KiB in all")
