@@ -32,6 +32,7 @@ import hashlib
 import io
 import json
 import logging
+import queue
 import threading
 import time
 from pathlib import Path
@@ -115,6 +116,8 @@ class ServedCatalogs:
         self._cache: dict[str, tuple[int, ServedCatalog]] = {}
         self._checks: dict[str, _Check] = {}
         self._tried_local: set[str] = set()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle = self._threads = 0  # checking threads waiting for a check; all of them
         self._from_database: set[str] = set()  # locales whose cached catalog the database gave
         self._lock = threading.Lock()
 
@@ -156,8 +159,7 @@ class ServedCatalogs:
             check = self._checks.get(locale)
             if check is None:
                 check = self._checks[locale] = _Check()
-                threading.Thread(target=self._run, args=(locale, check), daemon=True,
-                                 name=f"served-catalog-{locale}").start()
+                self._start(locale, check)
         running = time.monotonic() - check.started
         if locale not in self._cache or running <= self.wait:
             bound = self.patience  # a new check, or nothing to serve without it
@@ -171,7 +173,26 @@ class ServedCatalogs:
             return None
         return check
 
-    # -- the checking thread ---------------------------------------------------------------
+    # -- the checking threads --------------------------------------------------------------
+
+    def _start(self, locale: str, check: _Check) -> None:
+        """Hand the check to an idle checking thread, or start one (called under the lock). The
+        threads stay for the next checks: starting a thread per request cost more than the check.
+        They are daemons, so one waiting on a frozen database never holds up the process's exit;
+        there are never more than the checks in flight at once (one per locale)."""
+        self._jobs.put((locale, check))
+        if self._idle:
+            self._idle -= 1  # taken: the next check finds no idle thread until this one is back
+            return
+        self._threads += 1
+        threading.Thread(target=self._work, daemon=True, name=f"served-catalogs-{self._threads}").start()
+
+    def _work(self) -> None:
+        while True:
+            locale, check = self._jobs.get()
+            self._run(locale, check)
+            with self._lock:
+                self._idle += 1
 
     def _run(self, locale: str, check: _Check) -> None:
         try:
