@@ -102,6 +102,39 @@ class OwnPostgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def stop_group(server: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, by its process group: SIGTERM, then
+    SIGKILL if it has not gone within 20 s."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+HELLO = """
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/")
+def hello():
+    return "Hello, World!"
+"""
+
+
+@contextmanager
+def hello_world(folder: Path, log: Path, workers: int = 2):
+    """The benchmarks' baseline: a Flask hello-world under the portal's gunicorn settings; yields
+    its URL (answering on /)."""
+    (folder / "hello").mkdir(parents=True, exist_ok=True)
+    (folder / "hello" / "hello_app.py").write_text(HELLO)
+    with gunicorn(dict(PYTHONPATH=str(folder / "hello")), log, workers=workers, app_module="hello_app:app") as url:
+        yield url
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path, workers: int = 2, app_module: str = "app:app"):
     """The portal (or ``app_module``) as production runs it (gunicorn.conf.py) on a free port;
@@ -125,12 +158,7 @@ def gunicorn(env: dict[str, str], log: Path, workers: int = 2, app_module: str =
                 raise AssertionError(f"gunicorn did not start: {log.read_text()[-2000:]}")
             yield url
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_group(server)
 
 
 def why_no_small_disk() -> str | None:
@@ -235,10 +263,4 @@ http {{
                 raise AssertionError(f"nginx did not listen on {port}: {(folder / 'error.log').read_text()[-2000:]}")
             yield url
         finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(server.pid, signal.SIGKILL)
-                    server.wait()
+            stop_group(server)

@@ -134,11 +134,6 @@ class ServedCatalogs:
         cached = self._cache.get(locale)
         return cached[1] if cached else EMPTY
 
-    def exists(self, locale: str) -> bool:
-        """False only when the database answered that nothing was ever published for the locale
-        (a fresh install publishes then); True when it was, or the database cannot say in time."""
-        return self.check(locale) != UNPUBLISHED
-
     def needs_publish(self, locale: str) -> bool:
         """Whether the database answered, in time, that the locale was never published or that its
         catalog is behind its review decisions (``gate.is_behind``): a publish on demand is due.

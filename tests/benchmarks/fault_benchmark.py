@@ -29,18 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import OwnPostgres, gunicorn, why_no_postgres  # noqa: E402
+from tests.servers import OwnPostgres, gunicorn, hello_world, why_no_postgres  # noqa: E402
 from tests.test_faults import SPANISH, publish_spanish  # noqa: E402
 from tests.test_two_hosts import Browser  # noqa: E402
-
-HELLO = '''
-from flask import Flask
-app = Flask(__name__)
-
-@app.route("/")
-def hello():
-    return "Hello, World!"
-'''
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -97,11 +88,8 @@ def main() -> int:
         env = dict(FLASK_SECRET_KEY="bench", FLASK_DATABASE_URL=postgres.url,
                    FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"], FLASK_INSTANCE_PATH=str(folder / "instance"),
                    FLASK_SESSION_COOKIE_SECURE="false", FLASK_REMEMBER_COOKIE_SECURE="false")
-        (folder / "hello").mkdir()
-        (folder / "hello" / "hello_app.py").write_text(HELLO)
         rows = []
-        hello_env = dict(PYTHONPATH=str(folder / "hello"))
-        with gunicorn(hello_env, folder / "hello.log", app_module="hello_app:app") as hello:
+        with hello_world(folder, folder / "hello.log") as hello:
             rows.append(line("hello-world (baseline)", read_for(hello, "/", args.seconds, args.readers, None)))
         with gunicorn(env, folder / "portal.log") as url:
             tina = Browser(url)

@@ -37,16 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, gunicorn, nginx, nginx_static_conf, why_no_nginx  # noqa: E402
+from tests.servers import free_port, gunicorn, hello_world, nginx, nginx_static_conf, why_no_nginx  # noqa: E402
 
-HELLO = '''
-from flask import Flask
-app = Flask(__name__)
-
-@app.route("/")
-def hello():
-    return "Hello, World!"
-'''
 PAGE = "/es/tests"
 TINY = b"Hello, World!\n"
 
@@ -101,12 +93,10 @@ def main() -> int:
         os.chmod(folder / "tiny" / "tiny.txt", 0o644)
         env = dict(FLASK_SECRET_KEY="bench", FLASK_DATABASE_URL=app.config["DATABASE_URL"],
                    FLASK_TRANSLATIONS_DIR=app.config["TRANSLATIONS_DIR"], FLASK_INSTANCE_PATH=str(folder / "instance"))
-        (folder / "hello").mkdir()
-        (folder / "hello" / "hello_app.py").write_text(HELLO)
         static_port, tiny_port = free_port(), free_port()
         http_conf = (nginx_static_conf(export.target, static_port)
                      + f"\nserver {{\n    listen 127.0.0.1:{tiny_port};\n    root {folder / 'tiny'};\n}}\n")
-        with gunicorn(dict(PYTHONPATH=str(folder / "hello")), folder / "hello.log", app_module="hello_app:app") as hello, \
+        with hello_world(folder, folder / "hello.log") as hello, \
                 gunicorn(env, folder / "portal.log") as portal, \
                 nginx(http_conf, folder / "nginx", static_port) as static:
             tiny = f"http://127.0.0.1:{tiny_port}"
