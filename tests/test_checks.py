@@ -83,3 +83,16 @@ def test_the_renderer_never_makes_an_image_or_an_autolink(markdown):
     assert "<img" not in html
     if not markdown.startswith("!"):
         assert "<a " not in html
+
+
+@pytest.mark.parametrize("text", [
+    "نحو ٨٥ من كل ١٠٠ طفل.",             # Arabic-Indic digits for both numbers
+    "نحو 85 من كل 100 طفل، أي ٨٥٪.",      # right numbers, and an Eastern repeat of one
+    "نحو ۸۵ من كل ۱۰۰ طفل.",              # Persian (extended Arabic-Indic) digits
+])
+def test_arabic_text_with_eastern_digits_is_blocked_and_told_to_use_western_digits(text):
+    """The English's numbers are Western digits and the Arabic pages keep them (the medical
+    reviewer compares them digit for digit): other digits are a blocking problem that says so."""
+    problems = blocking_problems("About 85 out of 100 children.", None, [text], "ar")
+    assert "Use Western digits (0-9), as the English does." in problems
+    assert blocking_problems("About 85 out of 100 children.", None, ["نحو 85 من كل 100 طفل."], "ar") == []

@@ -446,3 +446,28 @@ def test_a_decision_recorded_after_the_catalog_was_built_leaves_the_locale_behin
     people.publish("es")
     with people.session() as session:
         assert not gate.is_behind(session, "es")
+
+
+def test_the_served_catalog_chooses_plural_forms_by_the_locales_rule(work):
+    """Arabic has six plural forms (CLDR's rule as Babel writes it: 0, 1, 2, 3-10, then 100-102
+    and 11-99): the published catalog must carry Arabic's rule, or a family reading "3 parts"
+    gets the form for "many"."""
+    import gettext
+    import io
+
+    from portal.review.models import PublishedCatalog
+
+    work.user("tariq", "translator", "ar")
+    work.user("rana", "reviewer", "ar")
+    entry = next(e for e in load_po(work.paths.template) if e.msgid_plural)
+    plural = entry.msgid
+    forms = [f"%(num)s صيغة {word}" for word in ("صفر", "واحد", "اثنان", "قليل", "كثير", "أخرى")]
+    work.translate("ar", plural, forms, author="tariq")
+    work.approve("ar", plural, "rana")
+    with work.session() as session:
+        mo = session.get(PublishedCatalog, "ar").mo
+    served = gettext.GNUTranslations(io.BytesIO(mo))
+    examples = (0, 1, 2, 3, 100, 11)  # one number for each of the six forms, in the forms' order
+    chosen = {n: served.ngettext(entry.msgid, entry.msgid_plural, n) for n in examples}
+    assert chosen == dict(zip(examples, forms))
+    assert "nplurals=6" in served.info()["plural-forms"].replace(" ", "")

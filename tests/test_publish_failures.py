@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 
 import pytest
 from sqlalchemy import event
@@ -302,3 +303,21 @@ def test_the_admin_publish_page_reports_a_failure_and_publishes_the_other_locale
     with app.extensions["db"]() as session:
         published = {row.locale for row in session.query(PublishedCatalog)}
     assert len(published) >= 3  # every locale after the failed one was still published
+
+
+def test_a_fresh_install_whose_publish_on_demand_fails_serves_english_with_the_notice(app, people, family,
+                                                                                    monkeypatch, caplog):
+    """Nothing was ever published in Spanish and the publish a family's request starts fails (a full
+    disk): the family still reads the page, in English, marked as English, with the notice that
+    parts are not yet reviewed in Spanish; never a 500 and never an unreviewed text."""
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    failing = Failing(monkeypatch, times=None)
+    with people.session() as session:
+        assert session.get(PublishedCatalog, "es") is None
+    response = family.get(PAGE)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert failing.calls == 1 and "could not publish es on demand" in caplog.text
+    assert "Qué tan bien funciona" not in html
+    assert re.search(r'<h3 lang="en" dir="ltr">\s*' + re.escape(HOW_WELL), html), "the English block, marked English"
+    assert re.search(r'<p class="notice" role="note">\s*\d+ parts of this page are not yet reviewed', html)

@@ -815,3 +815,25 @@ def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_s
         session.commit()
     assert people.publish("es").blocked >= 1
     assert served_text(app, source) is None
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_the_domain_refuses_an_over_long_note_or_reason_whatever_sent_it(people, decision):
+    """The 2000-character limit is the domain's (the form only repeats it): a caller that skips the
+    form (the CLI, a script, a future API) is refused the same way, and nothing is recorded."""
+    from portal.review import operations, rules
+
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    with people.session() as session:
+        unit = units.find(session, "es", HOW_WELL)[0]
+        rita = find_user(session, "rita")
+        for text, refused in (("x" * (rules.REASON_LIMIT + 1), True), ("x" * rules.REASON_LIMIT, False)):
+            if refused:
+                with pytest.raises(rules.ReviewError, match=f"under {rules.REASON_LIMIT} characters"):
+                    operations.review_message(session, "es", unit.mid, rita, unit.fingerprint, decision, text)
+                session.rollback()
+                assert not session.scalars(select(Approval)).all() and not session.scalars(select(Rejection)).all()
+            else:
+                operations.review_message(session, "es", unit.mid, rita, unit.fingerprint, decision, text)
+                record = session.scalars(select(Approval if decision == "approve" else Rejection)).one()
+                assert len(record.note if decision == "approve" else record.reason) == rules.REASON_LIMIT

@@ -804,3 +804,17 @@ def test_locale_trail_has_pages_of_100_newest_first(people, app):
 
     beyond = client.get("/review/es/trail?page=9").get_data(as_text=True)
     assert [row[5] for row in trail_tables(beyond)[0]] == [f"reason-{i:03d}" for i in range(4, -1, -1)]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_cell_that_a_spreadsheet_could_run_is_defused(start):
+    """A cell starting with a tab or a carriage return is a formula to some spreadsheets too
+    (OWASP "CSV injection"): every text field of an event is guarded, whatever its first character."""
+    text = f'{start}=HYPERLINK("http://evil.example/")'
+    event = trail.TrailEvent(kind="rejected", at=dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc),
+                             locale="es", msgctxt="", msgid=text, msgid_plural="", forms=(text,),
+                             fingerprint="f", reviewer="rita", reviewer_name=text, reason=text, author="",
+                             author_known=None, approval_id=None)
+    (row,) = list(csv.DictReader(io.StringIO(trail.to_csv([event]))))
+    for name in ("source", "translation", "reviewer_name", "reason"):
+        assert row[name] == "'" + text, name

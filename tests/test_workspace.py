@@ -11,7 +11,9 @@ from portal.models import Edit, Unit
 from portal.people.accounts import find_user
 from portal.review import rules
 from portal.translation import units
+from portal.translation.catalogs import load_po
 from portal.translation.identity import entry_fingerprint, fingerprint, message_id
+from portal.translation.units import progress
 from tests.conftest import csrf_token, login
 
 TITLE = "Tests when leukemia comes back"
@@ -430,3 +432,22 @@ def test_fingerprints_in_history_match_the_saved_text(app, ana, work):
         assert json.loads(edit.translation_json) == ["Pruebas finales"]
     assert work.unit("es", TITLE).fingerprint == edit.fingerprint
     assert entry_fingerprint(work.entry("es", TITLE)) == edit.fingerprint
+
+
+def test_a_plural_text_with_one_empty_form_is_not_counted_as_translated(app, work):
+    """A file edited outside the portal (or any path that skips the form) can bring a plural text
+    with one form left empty: families would get nothing for that number, so the message stays
+    untranslated in the state, the progress, the list's filter and the gate."""
+    plural = next(e.msgid for e in load_po(work.paths.template) if e.msgid_plural)
+    with work.session() as session:
+        before = progress(session, "ar").strings["untranslated"]
+    forms = [f"%(num)s صيغة {word}" for word in ("صفر", "واحد", "اثنان", "قليل", "كثير")] + [""]
+    work.translate("ar", plural, forms)
+    assert work.unit("ar", plural).forms == forms, "the text is kept as written"
+    assert work.unit("ar", plural).state == "untranslated"
+    with work.session() as session:
+        assert progress(session, "ar").strings["untranslated"] == before
+    work.translate("ar", plural, forms[:-1] + ["%(num)s صيغة أخرى"])
+    assert work.unit("ar", plural).state != "untranslated"
+    with work.session() as session:
+        assert progress(session, "ar").strings["untranslated"] == before - 1
