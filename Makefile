@@ -1,6 +1,7 @@
 # The two commands a newcomer needs (see README.md):
 #   make run    install, prepare the database (units from the template and the shipped drafts), publish,
 #               serve on http://127.0.0.1:5000
+#   make test-fast  the fast tier (no browser, no servers of the tests' own), for the edit-and-run loop
 #   make test   install what the tests need (Debian's chromium, gettext, Noto fonts, PostgreSQL, nginx when root),
 #               run them all
 PYTHON ?= python3
@@ -11,7 +12,7 @@ BIN    := $(VENV)/bin
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev system-test-deps check-catalogs
+.PHONY: run test test-fast install install-dev system-test-deps check-catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +60,8 @@ system-test-deps:
 
 test: install-dev system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast tier, for the edit-and-run loop: domain and views on SQLite, no browser, no servers or
+# processes of the tests' own, Hypothesis's quick "dev" profile. `make test` runs everything.
+test-fast: install-dev
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser and not servers"

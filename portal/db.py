@@ -283,6 +283,29 @@ def upgrade(url: str, revision: str = "head", translations_dir: str | Path | Non
     command.upgrade(config, revision)
 
 
+def next_revision_id(versions: Path | None = None) -> str:
+    """The id of the next migration: the number after the newest one's (``0010``), so the files
+    (``0010_reviewer_credentials.py``: the id, then the message's words) sort in the order they run."""
+    folders = {MIGRATIONS / "versions", versions or MIGRATIONS / "versions"}
+    numbers = [int(path.name[:4]) for folder in folders for path in folder.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def new_revision(url: str, message: str, autogenerate: bool = True, versions: Path | None = None) -> Path:
+    """Write the next migration (``flask db revision``): Alembic compares the database at ``url``,
+    which must be at the newest revision, with the models (``portal.models``) and writes the
+    operations that bring one to the other. Returns the new file; read it before committing it
+    (autogenerate misses renames and data changes)."""
+    config = alembic_config(url)
+    folder = versions or MIGRATIONS / "versions"
+    if versions is not None:  # tests: the new file elsewhere, the existing revisions still read
+        config.set_main_option("path_separator", "os")
+        config.set_main_option("version_locations", os.pathsep.join((str(MIGRATIONS / "versions"), str(versions))))
+    script = command.revision(config, message=message, autogenerate=autogenerate,
+                              rev_id=next_revision_id(versions), version_path=str(folder))
+    return Path(script.path)
+
+
 class DatabaseNotReady(click.ClickException):
     """The database is not at the schema this code needs, and is not migrated from here.
 
@@ -381,3 +404,13 @@ def upgrade_command(revision):
     upgrade(current_app.config["DATABASE_URL"], revision, translations_dir=current_app.config.get("TRANSLATIONS_DIR"),
             content_dir=current_app.config.get("CONTENT_DIR"))
     click.echo(f"Database is at {revision}.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does, in a few words.")
+@click.option("--autogenerate/--empty", default=True, show_default=True,
+              help="Compare the database (at the newest revision) with portal/models.py and write the difference.")
+def revision_command(message, autogenerate):
+    """Write the next migration into portal/migrations/versions (numbered after the newest)."""
+    path = new_revision(current_app.config["DATABASE_URL"], message, autogenerate)
+    click.echo(f"Wrote {path}. Read it, test the upgrade and the downgrade (tests/test_migrations.py), then commit it.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polib
 import pytest
+from hypothesis import HealthCheck, settings
 
 from portal import create_app
 from portal.db import upgrade
@@ -22,6 +23,15 @@ from portal.translation.operations import adopt_catalog, update_locales
 from portal.translation.pofile import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles (HYPOTHESIS_PROFILE): "ci", the default and what `make test` and .ci/run use,
+# explores the gate's state machine as deeply as it always has; "dev" (`make test-fast`) takes a
+# quick look, for the edit-and-run loop. Tests take their size from the profile.
+settings.register_profile("ci", max_examples=60, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=10, stateful_step_count=10, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 SCHEMA_PREFIX = "portal_test_"
@@ -432,3 +442,22 @@ def rob(app, people):
 @pytest.fixture
 def tina(app, people):
     return signed_in(app, "tina")
+
+
+# --- Tiers ----------------------------------------------------------------------------------------
+# `make test-fast` runs the fast tier: domain and views on SQLite, in this process. The full tier
+# (`make test`, .ci/run) adds the browser tests (marked in tests/browser/conftest.py) and these,
+# which start servers or processes of their own: gunicorn, a second host, PostgreSQL, nginx, a
+# killed CLI or write.
+SERVER_MODULES = {"test_two_hosts", "test_production_server", "test_faults_real", "test_cli_faults",
+                  "test_interrupted_writes"}
+SERVER_FIXTURES = {"served"}  # tests/test_static_export.py: nginx serving the export
+SERVER_TESTS = {"test_publish_reaches_every_gunicorn_worker_without_restart"}  # tests/test_app.py
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if (module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.originalname in SERVER_TESTS):
+            item.add_marker(pytest.mark.servers)

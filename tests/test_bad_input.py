@@ -157,7 +157,7 @@ COOKIE_TEXT = st.one_of(st.text(alphabet=st.characters(min_codepoint=0x21, max_c
                                                         exclude_characters=';,"\\'), max_size=200),
                         st.sampled_from(["es", "zh-Hans", "xx", "", ".eJwrSS0uUbJSUFIqSS0uUVJSUlICAEJ7BkY"]))
 METHODS = st.sampled_from(["GET", "GET", "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])
-PROPERTY = settings(max_examples=300, deadline=None, database=None,
+PROPERTY = settings(max_examples=5 * settings().max_examples, deadline=None, database=None,  # ci: 300
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 

@@ -24,7 +24,7 @@ import flask
 import jinja2
 import polib
 from babel.messages.plurals import get_plural
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
@@ -696,6 +696,5 @@ class GateMachine(RuleBasedStateMachine):
             assert self._served_by(host) == served, f"host {host} serves something else than the gate published"
 
 
-GateMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,
-                                         suppress_health_check=[HealthCheck.too_slow])
+GateMachine.TestCase.settings = settings()  # the profile's (tests/conftest.py: "ci" by default, "dev" quick)
 TestGate = GateMachine.TestCase

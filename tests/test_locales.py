@@ -51,7 +51,7 @@ def test_negotiate(tags, expected):
     assert (found.code if found else None) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=5 * settings().max_examples, deadline=None)  # ci profile: 300
 @given(st.lists(st.text(max_size=40), max_size=5))
 def test_negotiate_answers_any_list_of_strings(tags):
     """Total: whatever a browser sends, a served locale or None, never an exception."""
@@ -59,7 +59,7 @@ def test_negotiate_answers_any_list_of_strings(tags):
     assert found is None or found in LOCALES
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=5 * settings().max_examples, deadline=None)  # ci profile: 300
 @given(st.text(max_size=200))
 def test_parse_accept_language_answers_any_header(header):
     tags = parse_accept_language(header)

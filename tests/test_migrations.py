@@ -5,6 +5,7 @@ Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (a fresh schema 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 
 import polib
@@ -425,3 +426,27 @@ def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engin
     upgrade(url, "head")
     engine.dispose()
     assert differences(engine) == []
+
+
+def test_flask_db_revision_writes_the_next_numbered_migration_from_the_models(url, engine, tmp_path, monkeypatch):
+    """The next migration is not written by hand: `flask db revision -m ...` compares a database at
+    head with the models. At head nothing differs (an empty migration, numbered after the newest);
+    a table the models do not have becomes a drop in the new file."""
+    from portal import db
+
+    upgrade(url)
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    newest = max(int(p.name[:4]) for p in db.MIGRATIONS.joinpath("versions").glob("[0-9]*.py"))
+    empty = db.new_revision(url, "Nothing to do!", versions=versions)
+    assert empty.name == f"{newest + 1:04d}_nothing_to_do.py"
+    source = empty.read_text()
+    assert f"revision = '{newest + 1:04d}'" in source and f"down_revision = '{newest:04d}'" in source
+    assert re.search(r"def upgrade\(\) -> None:\n(    #.*\n)*    pass\n", source), source
+    empty.unlink()
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE leftover (id INTEGER PRIMARY KEY)"))
+    found = db.new_revision(url, "drop the leftover table", versions=versions)
+    assert "op.drop_table('leftover')" in found.read_text()
+    assert not list(db.MIGRATIONS.joinpath("versions").glob(f"{newest + 1:04d}_*")), "nothing written among the real ones"
