@@ -264,7 +264,7 @@ def test_the_purge_url_gets_the_pages_as_cloudflare_expects(tmp_path, empty_cata
         path, authorization, body = received[0]
         assert (path, authorization) == ("/purge_cache", "Bearer token-123")
         assert body["files"][0] == "https://portal.example.org/vi/" and len(body["files"]) == 1 + len(
-            app.extensions["content"])
+            app.extensions["content"]) + len(SITE_PAGES)
         close_app(app)
     finally:
         server.shutdown()

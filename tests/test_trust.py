@@ -209,14 +209,6 @@ def test_the_about_page_is_in_the_static_export_and_its_sitemap(org_app, tmp_pat
     assert "<loc>https://portal.example.org/zh-Hans/about</loc>" in (tmp_path / "export" / "sitemap.xml").read_text()
 
 
-def test_a_publish_purges_the_about_page_too(tmp_path, empty_catalogs):
-    from portal.review.purge import page_urls
-    from portal.families.views import SITE_PAGES
-
-    assert "about" in SITE_PAGES
-    assert "https://x.org/es/about" in page_urls("es", ["tests", *SITE_PAGES], "https://x.org")
-
-
 # --- Urgent help ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("tag", TAGS)
