@@ -77,6 +77,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Reverse proxies in front of the portal that add X-Forwarded-For (FLASK_TRUSTED_PROXIES);
         # 0: clients connect directly and the header is ignored. See portal.web.trust_proxies.
         TRUSTED_PROXIES=0,
+        # Who publishes the guide (portal.families.publisher): shown on /<lang>/about and in every
+        # family page's footer. Empty: the pages say "the publisher of this guide" and show no contact.
+        ORGANISATION_NAME="",
+        ORGANISATION_ADDRESS="",
+        ORGANISATION_PHONE="",
+        ORGANISATION_EMAIL="",
+        ORGANISATION_WEBSITE="",
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()

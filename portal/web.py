@@ -151,7 +151,9 @@ def purge_after_publish(app: Flask) -> None:
 
     if not (app.config.get("PURGE_COMMAND") or app.config.get("PURGE_URL")):
         return
-    slugs = list(app.extensions["content"])
+    from portal.families.views import SITE_PAGES
+
+    slugs = list(app.extensions["content"]) + list(SITE_PAGES)
     hook = PurgeHook(lambda locale: page_urls(by_code(locale).tag, slugs, app.config.get("PUBLIC_BASE_URL", "")),
                      command=app.config.get("PURGE_COMMAND", ""), url=app.config.get("PURGE_URL", ""),
                      authorization=app.config.get("PURGE_AUTHORIZATION", ""),
@@ -185,12 +187,15 @@ def init_app(app: Flask) -> None:
     from portal import error_pages
     from portal.families import views as families
     from portal.families.pages import PageCache, build_id
+    from portal.families.publisher import Publisher
     from portal.people import access, admin_views, login_views
     from portal.review import views as review
     from portal.translation import views as translation
 
     package = Path(__file__).parent
-    app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static")
+    app.extensions["publisher"] = Publisher.from_config(app.config)
+    app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static",
+                                          extra=app.extensions["publisher"].fingerprint())
     app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 2000)))
     app.url_defaults(static_version)
     purge_after_publish(app)

@@ -36,6 +36,7 @@ ROUTES = {
     "public.choose_language": ("/", {"GET": PUBLIC}),
     "public.index": ("/es/", {"GET": PUBLIC}),
     "public.page": ("/es/treatment", {"GET": PUBLIC}),
+    "public.about": ("/es/about", {"GET": PUBLIC}),
     "public.choose": ("/choose-language/es/treatment", {"GET": PUBLIC}),
     "public.healthz": ("/healthz", {"GET": PUBLIC}),
     "static": ("/static/portal.css", {"GET": PUBLIC}),

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.families.caching import PAGE_CACHE_CONTROL as CACHE_CONTROL
 from portal.families.pages import PageCache
 from portal.families.rendering import Renderer
+from portal.families.views import SITE_PAGES
 from portal.people.accounts import find_user
 from portal.review.models import Approval
 from portal.review.operations import revoke_approval
@@ -220,7 +221,7 @@ def test_every_publish_calls_the_purge_command_with_the_locales_pages(tmp_path, 
     urls = calls[0].split()
     assert urls[0] == "https://portal.example.org/es/" and "https://portal.example.org/es/tests" in urls
     assert set(urls) == {"https://portal.example.org/es/"} | {f"https://portal.example.org/es/{slug}"
-                                                                 for slug in app.extensions["content"]}
+                                                                 for slug in [*app.extensions["content"], *SITE_PAGES]}
     revoke(work, TITLE)  # a revocation publishes: the CDN is told at once
     assert len(record.read_text().splitlines()) == 3
     close_app(app)
@@ -263,7 +264,7 @@ def test_the_purge_url_gets_the_pages_as_cloudflare_expects(tmp_path, empty_cata
         path, authorization, body = received[0]
         assert (path, authorization) == ("/purge_cache", "Bearer token-123")
         assert body["files"][0] == "https://portal.example.org/vi/" and len(body["files"]) == 1 + len(
-            app.extensions["content"])
+            app.extensions["content"]) + len(SITE_PAGES)
         close_app(app)
     finally:
         server.shutdown()

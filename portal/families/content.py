@@ -21,7 +21,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 PAGE_KEYS = {"title", "summary", "order", "reviewed", "next_review", "sources"}
-OPTIONAL_KEYS = {"type"}
+OPTIONAL_KEYS = {"type", "callout"}
+CALLOUTS = ("urgent",)  # `callout: urgent`: the urgent-help box near the top of the page
 ALLOWED_INLINE = {
     "text", "softbreak", "strong_open", "strong_close", "em_open", "em_close",
     "link_open", "link_close",
@@ -66,8 +67,9 @@ class Source:
     key: str
     title: str
     publisher: str
-    date: str
+    date: str  # as the document says it, e.g. "updated 2014-02-25" (shown in English, with the title)
     url: str
+    dated: dt.date  # the month of that date, machine-readable (sources.yml `dated: YYYY-MM`), for localised dates
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Page:
     next_review: dt.date
     sources: tuple[Source, ...]
     kind: str = "page"  # or "glossary"
+    callout: str | None = None  # "urgent": the page shows the urgent-help box after its lead
     blocks: list[Block] = field(default_factory=list)
     glossary: list[GlossaryEntry] = field(default_factory=list)
 
@@ -168,7 +171,7 @@ def parse_page(text: str, name: str, sources: dict[str, Source]) -> Page:
     unknown = meta.keys() - PAGE_KEYS - OPTIONAL_KEYS
     if missing or unknown:
         raise ContentError(f"{name}: front matter needs exactly {sorted(PAGE_KEYS)} "
-                           f"(plus optional 'type'); missing {sorted(missing)}, unknown {sorted(unknown)}.")
+                           f"(plus optional {sorted(OPTIONAL_KEYS)}); missing {sorted(missing)}, unknown {sorted(unknown)}.")
     for key in ("reviewed", "next_review"):
         if not isinstance(meta[key], dt.date):
             raise ContentError(f"{name}: {key} must be a date written YYYY-MM-DD.")
@@ -179,6 +182,9 @@ def parse_page(text: str, name: str, sources: dict[str, Source]) -> Page:
     kind = meta.get("type", "page")
     if kind not in ("page", "glossary"):
         raise ContentError(f"{name}: type must be 'page' or 'glossary'.")
+    callout = meta.get("callout")
+    if callout is not None and callout not in CALLOUTS:
+        raise ContentError(f"{name}: callout must be one of {list(CALLOUTS)} (or left out).")
     title = Message(str(meta["title"]).strip(), _front_matter_line(text, "title"), "title")
     summary = Message(str(meta["summary"]).strip(), _front_matter_line(text, "summary"), "summary")
     for msg in (title, summary):
@@ -186,7 +192,7 @@ def parse_page(text: str, name: str, sources: dict[str, Source]) -> Page:
     page = Page(
         slug=Path(name).stem, path=name, title=title, summary=summary, order=int(meta["order"]),
         reviewed=meta["reviewed"], next_review=meta["next_review"],
-        sources=tuple(sources[key] for key in meta["sources"]), kind=kind,
+        sources=tuple(sources[key] for key in meta["sources"]), kind=kind, callout=callout,
     )
     blocks = _parse_blocks(body, name, offset)
     if kind == "glossary":
@@ -269,10 +275,30 @@ def _glossary_entries(blocks: list[Block], name: str) -> list[GlossaryEntry]:
     return entries
 
 
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _month(value, where: str) -> dt.date:
+    """``dated: YYYY-MM`` (a date YYYY-MM-DD is taken as its month) as the first day of that month."""
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    match = _MONTH.fullmatch(str(value).strip())
+    if match and 1 <= int(match.group(2)) <= 12:
+        return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    raise ContentError(f"{where}: dated must be the month of the document, written YYYY-MM (e.g. 2014-02); "
+                       f"got {value!r}.")
+
+
 def load_sources(content_dir: Path) -> dict[str, Source]:
     path = Path(content_dir) / "sources.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {key: Source(key=key, **value) for key, value in data.items()}
+    out = {}
+    for key, value in data.items():
+        where = f"{Path(content_dir).name}/sources.yml: {key}"
+        if "dated" not in value:
+            raise ContentError(f"{where}: add `dated: YYYY-MM`, the month of the document's date.")
+        out[key] = Source(key=key, **{**value, "dated": _month(value["dated"], where)})
+    return out
 
 
 def load_pages(content_dir: Path) -> dict[str, Page]:

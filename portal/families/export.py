@@ -9,7 +9,7 @@ switcher's ``/choose-language/<tag>/<rest>`` links stay; the web server answers 
 What the folder holds (for a host at the root of its domain: the pages link to ``/es/...``):
 
     <tag>/index.html     /<tag>/, for each of the five languages
-    <tag>/<slug>.html    /<tag>/<slug>, every page in every language
+    <tag>/<slug>.html    /<tag>/<slug>, every page in every language (the site's own too: about.html)
     <tag>/404.html       the portal's page for a missing page in that language (status 404)
     static/...           every /static/ file the pages (and their stylesheets) reference, at its URL's path
     sitemap.xml          every page, each with its hreflang alternates (absolute: --base-url)
@@ -459,6 +459,7 @@ def export_static(app, target: Path | str, base_url: str, protected: Iterable[tu
     """Render the families' site through ``app``'s own family routes from its published catalogs, and
     write it as the folder ``target`` (see the module docstring). ExportError (one line) or OSError
     when it cannot; then ``target`` is as it was."""
+    from portal.families.views import SITE_PAGES
     from portal.locales import LOCALES, TRANSLATED_LOCALES
 
     target = Path(target)
@@ -467,7 +468,7 @@ def export_static(app, target: Path | str, base_url: str, protected: Iterable[tu
     fetch = _app_fetch(app)
     served = app.extensions["served"]
     codes = [loc.code for loc in TRANSLATED_LOCALES]
-    slugs = list(app.extensions["content"])
+    slugs = list(app.extensions["content"]) + list(SITE_PAGES)  # the pages from content/, and the site's own
     for _attempt in range(ATTEMPTS):
         before = _published_versions(served, codes)
         site = render_site(fetch, [loc.tag for loc in LOCALES], slugs, base)

@@ -21,9 +21,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 
-def build_id(*folders: Path) -> str:
-    """A digest of every file under ``folders`` (names and bytes): what this code serves."""
-    digest = hashlib.sha256()
+def build_id(*folders: Path, extra: str = "") -> str:
+    """A digest of every file under ``folders`` (names and bytes), and of ``extra`` (settings shown
+    on every page, such as the publisher's contact): what this code serves."""
+    digest = hashlib.sha256(extra.encode())
     for folder in folders:
         folder = Path(folder)
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import functools
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from portal.families.caching import PAGE_CACHE_CONTROL
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
@@ -17,6 +19,11 @@ from portal.people import access
 bp = Blueprint("public", __name__)
 
 COOKIE_AGE = 365 * 24 * 3600
+
+# The site's own family pages (not from content/), by the name in their address: each is cached,
+# exported (portal.families.export), purged after a publish and reachable through the switcher
+# like a content page. A content page may not take one of these names (its address is taken).
+SITE_PAGES = {"about": "public.about"}
 
 
 @bp.url_value_preprocessor
@@ -84,7 +91,10 @@ def choose(slug=None):
     it. The only family address that sets a cookie, so every page stays cacheable by anyone; a
     plain link, working without JavaScript. An unknown page goes to the language's list of pages."""
     pages = current_app.extensions["content"]
-    target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
+    if slug in SITE_PAGES:
+        target = url_for(SITE_PAGES[slug])
+    else:
+        target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
     response = redirect(target, 302)
     response.set_cookie(LOCALE_COOKIE, current_locale().tag, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
                         secure=request.is_secure)
@@ -126,9 +136,15 @@ def topic_links():
     return {"topics": topics}
 
 
-def _alternates(endpoint: str, **values):
+@bp.app_context_processor
+def publisher_details():
+    """``publisher``: who publishes the guide (``portal.families.publisher``), for the footer and /about."""
+    return {"publisher": current_app.extensions["publisher"]}
+
+
+def _alternates(endpoint: str, *, choose_slug: str | None = None, **values):
     """The page in every language: its address, and the switcher's link that also saves the choice."""
-    slug = values.get("slug")
+    slug = values.get("slug", choose_slug)
     return [{"loc": loc, "url": url_for(endpoint, tag=loc.tag, **values),
              "choose": url_for("public.choose", tag=loc.tag, slug=slug)} for loc in LOCALES]
 
@@ -175,6 +191,37 @@ def index():
                            alternates=_alternates("public.index"))
 
 
+@bp.route("/<tag>/about")
+@access.public
+@cached_page
+def about():
+    """Who publishes the guide and how to reach them, how the pages are written and translated,
+    and the accessibility statement. Site text only (reviewed like any other), with the
+    organisation's own details and the sources' titles as data."""
+    pages = current_app.extensions["content"]
+    sources = {source.key: source for page in pages.values() for source in page.sources}
+    return render_template("about.html", sources=sorted(sources.values(), key=lambda s: s.key),
+                           alternates=_alternates("public.about", choose_slug="about"))
+
+
+def source_dates(sources, loc) -> Markup:
+    """The month of each source document in the reader's language, with its publisher (a name, in
+    English): "February 2014 (National Cancer Institute) and December 2018 (...)"."""
+    items = []
+    for source in sources:
+        when = escape(format_skeleton("yMMMM", source.dated, locale=loc.babel))
+        name = Markup('<span lang="en" dir="ltr">{}</span>').format(source.publisher) if not loc.is_source \
+            else escape(source.publisher)
+        items.append(Markup("{} ({})").format(when, name))
+    # The language's own list pattern ("A and B", "A y B", "A和B"), with markers for the items, so the
+    # pattern's words are escaped and the items' markup is kept.
+    markers = [f"\ue000{index}\ue001" for index in range(len(items))]
+    text = escape(format_list(markers, locale=loc.babel))
+    for marker, item in zip(markers, items):
+        text = Markup(text.replace(marker, item))
+    return text
+
+
 @bp.route("/<tag>/<slug>")
 @access.public
 @cached_page
@@ -195,4 +242,5 @@ def page(slug):
         reviewed=format_date(content_page.reviewed, "long", locale=loc.babel),
         next_review=format_date(content_page.next_review, "long", locale=loc.babel),
         translation_reviewed=translation_reviewed,
+        source_dates=source_dates(content_page.sources, loc), source_count=len(content_page.sources),
     )
