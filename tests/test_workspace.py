@@ -138,6 +138,17 @@ def test_message_page_shows_everything_a_translator_needs(ana, work):
     assert 'lang="es" dir="ltr"' in html and 'name="base"' in html
 
 
+def test_message_page_shows_the_note_for_the_medical_reviewer_once_and_whole(ana, work):
+    unit = first_unit(work, lambda u: "reviewer: " in u.extracted)
+    html = ana.get(f"/translate/es/m/{unit.mid}").get_data(as_text=True)
+    notes = html[html.index("<h2>Notes</h2>"):]
+    notes = notes[:notes.index("</ul>")]
+    assert "<strong>For the medical reviewer to confirm:</strong> The PDQ lists chemotherapy" in notes
+    assert "Please confirm.</li>" in notes and notes.count("<li>") == 3  # kind, hint, the note
+    assert "reviewer: " not in notes
+    assert "For the medical reviewer" not in ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+
+
 def test_arabic_plural_message_has_six_fields_with_example_numbers(app, work):
     client = app.test_client()
     login(client, "ahmed") if work.user("ahmed", "translator", "ar") else None
