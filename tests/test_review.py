@@ -30,7 +30,7 @@ from tests.conftest import Workflow, add_role, csrf_token, person, served_mo, si
 # Medical messages that appear on one page only (content/treatment.md), and are plain text:
 # no links, numbers or kept terms, so a natural translation raises no check warning.
 HOW_WELL = "How well it works"
-CHEMO = "Chemo drugs your child may get"
+CHEMO = "Chemotherapy and other medicines your child may get"
 NEWER = "Newer kinds of treatment"
 RISKS = "Risks of strong treatment"
 NOT_WORKING = "If treatment is not working"
