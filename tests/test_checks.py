@@ -1,11 +1,14 @@
 """The quality checks as one registry with one verdict: what blocks, in every language."""
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from portal.families.rendering import render_inline
 from portal.translation import checks
 from portal.translation.checks import BLOCKING, CHECKS, blocking_problems, check_translation, number_problems
+from tests.conftest import ROOT
 
 
 def test_every_check_is_declared_once_with_a_severity():
@@ -96,3 +99,83 @@ def test_arabic_text_with_eastern_digits_is_blocked_and_told_to_use_western_digi
     problems = blocking_problems("About 85 out of 100 children.", None, [text], "ar")
     assert "Use Western digits (0-9), as the English does." in problems
     assert blocking_problems("About 85 out of 100 children.", None, ["نحو 85 من كل 100 طفل."], "ar") == []
+
+
+# --- Each language's term policy (content/terms.yml, `locales`) --------------------------------------
+
+TERMS = checks.Terms.load(ROOT / "content")
+
+
+def warnings_of(source: str, text: str, locale: str) -> list[str]:
+    found = check_translation(source, None, [text], locale, TERMS)
+    assert found.blocking == []  # a term policy only warns
+    return found.warnings
+
+
+@pytest.mark.parametrize("locale, source, broken, kept", [
+    # Spanish writes LLA and SNC, never ALL and CNS
+    ("es", "Treatment for relapsed ALL", "Tratamiento de la ALL que volvió", "Tratamiento de la LLA que volvió"),
+    ("es", "Treatment for relapsed ALL", "Tratamiento de la leucemia que volvió", "Tratamiento de la LLA que volvió"),
+    ("es", "[ALL](glossary:acute-lymphoblastic-leukemia-all) can come back.",
+     "La [LLA (ALL)](glossary:acute-lymphoblastic-leukemia-all) puede volver.",
+     "La [LLA](glossary:acute-lymphoblastic-leukemia-all) puede volver."),
+    ("es", "If it is only in the CNS", "Si solo está en el CNS", "Si solo está en el SNC"),
+    # Spanish glosses perianal as the skin around the anus
+    ("es", "Perianal area", "Zona perianal", "Zona perianal (la piel alrededor del ano)"),
+    # interleukin-2 keeps its "-2" in Chinese and Arabic
+    ("zh_Hans", "Interleukin-2", "白细胞介素（interleukin-2）", "白细胞介素-2（interleukin-2）"),
+    ("ar", "Interleukin-2", "إنترلوكين (Interleukin-2)", "إنترلوكين-2 (Interleukin-2)"),
+    # Chinese palliative care is 缓和医疗 (姑息治疗 may follow)
+    ("zh_Hans", "Palliative care", "姑息治疗", "缓和医疗（也称姑息治疗）"),
+    # Arabic child life specialist: what the person does, not "child life" word for word
+    ("ar", "Child life specialist", "أخصائي حياة الطفل", "أخصائي دعم الأطفال في المستشفى"),
+    ("ar", "Child life specialist", "أخصائي دعم الأطفال (حياة الطفل)", "أخصائي دعم الأطفال في المستشفى"),
+    # Vietnamese addresses parents as "quý vị", in every message
+    ("vi", "Your support team", "Nhóm hỗ trợ của bạn", "Nhóm hỗ trợ của quý vị"),
+    ("vi", "Your support team", unicodedata.normalize("NFD", "Nhóm hỗ trợ của bạn"), "Nhóm hỗ trợ của quý vị"),
+    ("vi", "Keep your child away from people who are sick.", "Hãy giữ con của anh chị tránh xa người bệnh.",
+     "Hãy giữ con của quý vị tránh xa người bệnh."),
+])
+def test_each_languages_term_policy_warns_where_it_is_broken(locale, source, broken, kept):
+    assert any("term policy" in w for w in warnings_of(source, broken, locale)), broken
+    assert not any("term policy" in w or "must stay as written" in w for w in warnings_of(source, kept, locale))
+
+
+def test_a_term_policy_is_for_its_own_language_only():
+    # ALL stays as written in the other languages; LLA there is a missing "ALL"
+    assert any("'ALL' must stay as written" in w for w in warnings_of("Relapsed ALL", "LLA tái phát", "vi"))
+    assert not any("term policy" in w for w in warnings_of("Relapsed ALL", "ALL tái phát", "vi"))
+    assert not any("term policy" in w for w in warnings_of("Your support team", "Su equipo de apoyo (bạn)", "es"))
+    assert not any("term policy" in w for w in warnings_of("Palliative care", "Cuidados paliativos", "es"))
+
+
+def test_the_policy_in_terms_yml_is_loaded_for_each_language():
+    assert TERMS.for_locale("es").replace == {"ALL": "LLA", "CNS": "SNC"}
+    for code in ("es", "zh_Hans", "ar", "vi"):
+        assert TERMS.for_locale(code).policy, f"{code}: no policy text for translators"
+    assert "quý vị" in TERMS.for_locale("vi").policy
+    assert TERMS.for_locale("en") == checks.LanguagePolicy()
+
+
+def test_the_term_policy_is_one_declared_warning_check():
+    assert [c.severity for c in CHECKS if c.id == "term_policy"] == [checks.WARNING]
+
+
+@pytest.mark.parametrize("locale, text", [
+    ("zh_Hans", "白细胞介素-2（interleukin-2）"),
+    ("ar", "إنترلوكين-2 (Interleukin-2)"),
+    ("es", "Interleucina-2"),
+])
+def test_a_numbered_name_given_in_both_scripts_holds_its_number_once(locale, text):
+    """Interleukin-2 keeps its "-2" in the local name and in the Latin name after it."""
+    assert blocking_problems("Interleukin-2", None, [text], locale) == []
+
+
+@pytest.mark.parametrize("locale, text", [
+    ("zh_Hans", "白细胞介素-3（interleukin-2）"),  # a different number in the local name
+    ("zh_Hans", "白细胞介素-2（interleukin-2），2次"),  # an extra 2 beside the pair
+    ("es", "Interleucina-2 e interleukin-2"),  # no name in another script: two 2s are two numbers
+    ("ar", "إنترلوكين-2 (Interleukin-3)"),
+])
+def test_a_numbered_name_does_not_let_another_number_through(locale, text):
+    assert number_problems("Interleukin-2", text, locale)

@@ -165,3 +165,54 @@ def test_missing_front_matter_key_is_named():
 def test_slugify():
     assert slugify("Central nervous system (CNS)") == "central-nervous-system-cns"
     assert slugify("CAR T-cell therapy") == "car-t-cell-therapy"
+
+
+# --- Notes for the medical reviewer ----------------------------------------------------------------
+
+NOTE_BODY = ("Fine first paragraph.\n\n"
+             "<!-- reviewer: Please check this\n   against the source. -->\n"
+             "A claim to confirm.\n\n"
+             "- one\n- two\n")
+
+
+def test_a_reviewer_note_goes_to_the_next_block_and_keeps_line_numbers():
+    page = parse_page(GOOD + NOTE_BODY, "content/note.md", load_sources(CONTENT))
+    first, claim, items = page.blocks
+    assert first.messages[0].note == "" and all(m.note == "" for m in items.messages)
+    assert claim.messages[0].text == "A claim to confirm."  # the note is no part of the page
+    assert claim.messages[0].note == "Please check this against the source."
+    assert claim.messages[0].lineno == 14 and items.messages[0].lineno == 16
+
+
+@pytest.mark.parametrize("body, complaint", [
+    ("Text.\n\n<!-- a plain comment -->\n\nMore.\n", "raw HTML"),  # only reviewer notes are allowed
+    ("Text.\n\n<!-- reviewer: -->\nMore.\n", "the reviewer note is empty"),
+    ("Text.\n\n<!-- reviewer: about nothing -->\n", "must come just before the block"),
+])
+def test_a_comment_that_is_not_a_usable_reviewer_note_is_refused(body, complaint):
+    with pytest.raises(ContentError, match=complaint):
+        parse_page(GOOD + body, "content/bad.md", load_sources(CONTENT))
+
+
+def test_the_t_cell_paragraph_carries_a_note_for_the_medical_reviewer():
+    """The sources list chemotherapy after reinduction for B-cell ALL only; what the page says
+    this means for T-cell ALL must reach the medical reviewer as a question."""
+    noted = [m for page in PAGES.values() for m in page.messages() if m.note]
+    assert [m.text.split(".")[0] for m in noted] == [
+        "The sources of this guide list chemo after reinduction as a standard choice only for B-cell ALL"]
+    assert "T-cell" in noted[0].text and "confirm" in noted[0].note
+
+
+def test_the_note_reaches_the_template_as_extracted_comments_that_read_back_whole():
+    from portal.translation import pofile
+    from portal.translation.catalogs import load_po
+    from portal.translation.extract import COMMENT_WIDTH, reviewer_note, reviewer_note_lines
+
+    note = next(m.note for m in PAGES["treatment"].messages() if m.note)
+    lines = reviewer_note_lines(note)
+    assert len(lines) > 1 and all(len(line) <= COMMENT_WIDTH for line in lines)
+    assert reviewer_note("medical: x\nParagraph.\n" + "\n".join(lines)) == note
+    template = load_po(ROOT / "translations" / "messages.pot")
+    entry = next(e for e in template if e.msgid.startswith("The sources of this guide list chemo"))
+    assert reviewer_note(entry.comment) == note
+    assert pofile.dumps(template).count("#. reviewer: ") == len(lines)  # written as it was read

@@ -30,7 +30,7 @@ from tests.conftest import Workflow, add_role, csrf_token, person, served_mo, si
 # Medical messages that appear on one page only (content/treatment.md), and are plain text:
 # no links, numbers or kept terms, so a natural translation raises no check warning.
 HOW_WELL = "How well it works"
-CHEMO = "Chemo drugs your child may get"
+CHEMO = "Chemotherapy and other medicines your child may get"
 NEWER = "Newer kinds of treatment"
 RISKS = "Risks of strong treatment"
 NOT_WORKING = "If treatment is not working"
@@ -317,6 +317,26 @@ def test_review_page_shows_everything_needed_to_judge_the_text(people, rita):
     where = section(html, "<h2>Where it appears</h2>", "</ul>")
     assert '<a href="/es/treatment">Treatment for relapsed ALL</a>' in where
     assert "No earlier translation of this message was approved" in html
+
+
+T_CELL = ("The sources of this guide list chemo after reinduction as a standard choice only for B-cell "
+          "ALL. For T-cell ALL that came back in the bone marrow, the standard next step they list is a stem "
+          "cell transplant. Chemo alone is not a standard choice for these children. Ask your child's "
+          "doctor what this means for your child.")  # content/treatment.md, with a note for the reviewer
+
+
+def test_review_page_shows_the_authors_note_for_the_medical_reviewer(people, rita):
+    people.translate("es", T_CELL, "Las fuentes de esta guía dan la quimioterapia como opción estándar solo "
+                     "para la LLA de células B. Para la LLA de células T que volvió en la médula ósea, el paso "
+                     "estándar que dan es un trasplante de células madre. La quimioterapia sola no es una "
+                     "opción estándar para estos niños. Pregunte al médico de su hijo qué significa esto "
+                     "para su hijo.", author="tina")
+    html = html_of(rita, review_url(T_CELL))
+    shown = section(html, "For the medical reviewer to confirm", "Translation to review")
+    assert "for T-cell ALL, a transplant is the standard next step and chemo alone is not. Please confirm." in shown
+    assert "reviewer: " not in shown  # the marks of the .pot lines are not shown
+    people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
+    assert "For the medical reviewer to confirm" not in html_of(rita, review_url(HOW_WELL))
 
 
 def test_review_page_says_when_the_author_is_unknown(people, rita):

@@ -140,6 +140,28 @@ def test_message_page_shows_everything_a_translator_needs(ana, work):
     assert 'lang="es" dir="ltr"' in html and 'name="base"' in html
 
 
+def test_message_page_shows_the_note_for_the_medical_reviewer_once_and_whole(ana, work):
+    unit = first_unit(work, lambda u: "reviewer: " in u.extracted)
+    html = ana.get(f"/translate/es/m/{unit.mid}").get_data(as_text=True)
+    notes = html[html.index("<h2>Notes</h2>"):]
+    notes = notes[:notes.index("</ul>")]
+    assert "<strong>For the medical reviewer to confirm:</strong> The PDQ lists chemotherapy" in notes
+    assert "Please confirm.</li>" in notes and notes.count("<li>") == 3  # kind, hint, the note
+    assert "reviewer: " not in notes
+    assert "For the medical reviewer" not in ana.get(f"/translate/es/m/{MID}").get_data(as_text=True)
+
+
+def test_message_page_shows_the_languages_term_policy_and_warns_where_it_is_broken(ana, work):
+    title = "Treatment for relapsed ALL"
+    mid = message_id(("", title, ""))
+    assert save(ana, "Tratamiento de la ALL que volvió", mid=mid).status_code == 302
+    html = ana.get(f"/translate/es/m/{mid}").get_data(as_text=True)
+    assert "<h2>Term policy for Spanish</h2>" in html and "Use LLA and SNC, never ALL and CNS." in html
+    assert "write &#39;LLA&#39;, not &#39;ALL&#39;, in this language (term policy)" in html
+    assert save(ana, "Tratamiento de la LLA que volvió", mid=mid).status_code == 302
+    assert "(term policy)" not in ana.get(f"/translate/es/m/{mid}").get_data(as_text=True)
+
+
 def test_arabic_plural_message_has_six_fields_with_example_numbers(app, work):
     client = app.test_client()
     login(client, "ahmed") if work.user("ahmed", "translator", "ar") else None

@@ -7,6 +7,12 @@ Every heading, paragraph, list item, glossary term and definition is one
 gettext message whose text is the block's Markdown *inline* source, so
 translators keep links and emphasis where they belong.
 
+A note for the medical reviewer is written on its own line(s) just before the
+block it is about: ``<!-- reviewer: what to confirm -->``. It is no part of the
+page; it goes to the block's messages (``Message.note``) and from there into the
+template as an extracted comment, shown beside the message to translators and
+reviewers. Any other HTML, comments included, is refused.
+
 Pure domain code: no Flask. Errors a content author can cause raise
 ContentError naming the file and line.
 """
@@ -43,6 +49,7 @@ class Message:
     text: str
     lineno: int
     kind: str  # title, summary, heading, paragraph, item, term, definition
+    note: str = ""  # for the medical reviewer (a `<!-- reviewer: ... -->` line before the block)
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,40 @@ def parse_page(text: str, name: str, sources: dict[str, Source]) -> Page:
     return page
 
 
+_REVIEWER_NOTE = re.compile(r"^<!--[ \t]*reviewer:(.*?)-->[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def _take_notes(body: str, name: str, offset: int) -> tuple[str, list[tuple[int, str]]]:
+    """The body with each reviewer note blanked out (line numbers kept), and the notes as
+    (line of the note's end, text), in order."""
+    notes = []
+
+    def blank(match: re.Match) -> str:
+        text = " ".join(match.group(1).split())
+        line = offset + body.count("\n", 0, match.end()) + 1
+        if not text:
+            raise ContentError(f"{name}:{line}: the reviewer note is empty; say what the reviewer should check.")
+        notes.append((line, text))
+        return "\n" * match.group(0).count("\n")
+
+    return _REVIEWER_NOTE.sub(blank, body), notes
+
+
+def _attach_notes(blocks: list[Block], notes: list[tuple[int, str]], name: str) -> list[Block]:
+    """Give each note to the messages of the first block after it."""
+    for line, text in notes:
+        index = next((i for i, block in enumerate(blocks) if block.messages[0].lineno > line), None)
+        if index is None:
+            raise ContentError(f"{name}:{line}: a reviewer note must come just before the block it is about.")
+        block = blocks[index]
+        messages = tuple(Message(m.text, m.lineno, m.kind, " ".join(filter(None, (m.note, text))))
+                         for m in block.messages)
+        blocks[index] = Block(block.kind, messages, block.level, block.ordered)
+    return blocks
+
+
 def _parse_blocks(body: str, name: str, offset: int) -> list[Block]:
+    body, notes = _take_notes(body, name, offset)
     blocks: list[Block] = []
     tokens = _parser.parse(body)
     i = 0
@@ -242,7 +282,7 @@ def _parse_blocks(body: str, name: str, offset: int) -> list[Block]:
         else:
             raise ContentError(f"{where}: {tok.type!r} is not allowed in content; use paragraphs, "
                                "'##'/'###' headings and flat lists only.")
-    return blocks
+    return _attach_notes(blocks, notes, name)
 
 
 def _inline_message(tok, name: str, offset: int, kind: str) -> Message:
@@ -264,9 +304,9 @@ def _glossary_entries(blocks: list[Block], name: str) -> list[GlossaryEntry]:
         if index + 1 >= len(blocks) or blocks[index + 1].kind != "paragraph":
             line = head.messages[0].lineno
             raise ContentError(f"{name}:{line}: the term needs exactly one definition paragraph after it.")
-        term = Message(head.messages[0].text, head.messages[0].lineno, "term")
-        definition = Message(blocks[index + 1].messages[0].text, blocks[index + 1].messages[0].lineno,
-                             "definition")
+        head_message, body_message = head.messages[0], blocks[index + 1].messages[0]
+        term = Message(head_message.text, head_message.lineno, "term", head_message.note)
+        definition = Message(body_message.text, body_message.lineno, "definition", body_message.note)
         entries.append(GlossaryEntry(slugify(plain_text(term.text)), term, definition))
     slugs = [entry.slug for entry in entries]
     duplicates = {slug for slug in slugs if slugs.count(slug) > 1}

@@ -13,7 +13,8 @@ target language (``portal.translation.number_words``).
 
 Warnings (shown, and stored with the edit for the reviewer): emphasis counts,
 medicine names and kept terms, spaces at the ends, ending punctuation, text
-left in English, empty plural forms.
+left in English, empty plural forms, and each language's term policy
+(``locales`` in content/terms.yml: Spanish LLA for ALL, 白细胞介素-2, ...).
 
 Pure domain code: no Flask.
 """
@@ -190,6 +191,18 @@ def placeholder_problems(text: Text) -> list[str]:
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _NON_WESTERN_DIGITS = re.compile(r"[\u0660-\u0669\u06f0-\u06f9]")
+_NUMBERED_NAME = re.compile(r"[A-Za-z]+-(\d+)\b")  # interleukin-2
+_LOCAL_NUMBERED_NAME = re.compile(r"[^\W\d_A-Za-z]-(\d+)\b")  # 白细胞介素-2, إنترلوكين-2
+
+
+def _named_twice(source: str, translation: str) -> Counter:
+    """The numbers of a name given twice, in the language's own script and then as the English
+    name in Latin letters ("白细胞介素-2（interleukin-2）", as content/terms.yml asks): each such
+    pair holds one number of the English, not two."""
+    names = {match.group(0).lower() for match in _NUMBERED_NAME.finditer(source)}
+    latin = Counter(match.group(1) for match in _NUMBERED_NAME.finditer(translation)
+                    if match.group(0).lower() in names)
+    return latin & Counter(_LOCAL_NUMBERED_NAME.findall(translation))
 
 
 def numbers(text: str) -> Counter:
@@ -217,7 +230,7 @@ def number_problems(source: str, translation: str, locale: str = "", also_allowe
     if _NON_WESTERN_DIGITS.search(translation):
         return ["Use Western digits (0-9), as the English does."]
     wanted = numbers(source)
-    digits = numbers(translation)
+    digits = numbers(translation) - _named_twice(source, translation)
     worded = number_words(translation, locale)
     as_words = Counter(str(value) for value, _, _ in worded)
     source_values = (set(wanted) | {str(value) for value, _, _ in number_words(source, "en")}
@@ -287,10 +300,14 @@ def _recognisable(name: str, translation: str) -> bool:
     return any(SequenceMatcher(None, wanted, candidate).ratio() >= RECOGNISABLE for candidate in candidates)
 
 
-def kept_term_problems(source: str, translation: str, medicines: list[str], keep: list[str]) -> list[str]:
-    """Medicine names that are no longer recognisable, and kept abbreviations that went missing."""
+def kept_term_problems(source: str, translation: str, medicines: list[str], keep: list[str],
+                       replace: dict[str, str] | None = None) -> list[str]:
+    """Medicine names that are no longer recognisable, and kept abbreviations that went missing.
+    ``replace``: the language's own abbreviation for an English one (Spanish LLA for ALL): the
+    translation must have it instead, and must not have the English one."""
     if not translation:
         return []
+    replace = replace or {}
     problems = []
     # Link targets (glossary:methotrexate) do not count: the reader never sees them.
     translation = re.sub(r"\]\([^)]*\)", "]", translation)
@@ -300,9 +317,54 @@ def kept_term_problems(source: str, translation: str, medicines: list[str], keep
             problems.append(f"the medicine name {name!r} is not recognisable in the translation; "
                             "keep the international name (or its usual local spelling)")
     squash = lambda text: re.sub(r"[\s-]+", "", text)  # noqa: E731  ("CAR T" = "CAR-T")
-    for term in keep:
-        if re.search(rf"\b{re.escape(term)}\b", source) and squash(term) not in squash(translation):
-            problems.append(f"{term!r} must stay as written")
+    for term in [*keep, *(term for term in replace if term not in keep)]:
+        wanted = replace.get(term, term)
+        bare = wanted != term and re.search(rf"\b{re.escape(term)}\b", translation)  # said just below
+        if re.search(rf"\b{re.escape(term)}\b", source) and squash(wanted) not in squash(translation) and not bare:
+            problems.append(f"{term!r} must stay as written" if wanted == term
+                            else f"{term!r} is written {wanted!r} in this language (term policy)")
+    for term, wanted in replace.items():
+        if re.search(rf"\b{re.escape(term)}\b", translation):
+            problems.append(f"write {wanted!r}, not {term!r}, in this language (term policy)")
+    return problems
+
+
+@dataclass(frozen=True)
+class LanguagePolicy:
+    """One language's own terms (content/terms.yml, ``locales``)."""
+
+    replace: dict[str, str] = field(default_factory=dict)  # English abbreviation -> this language's
+    require: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English words -> accepted spellings
+    avoid: dict[str, str] = field(default_factory=dict)  # word -> why, and what to write instead
+    policy: str = ""  # what no check can see, for translators to read
+
+    @classmethod
+    def from_yaml(cls, data: dict) -> "LanguagePolicy":
+        require = {str(words): tuple(str(s) for s in ([spellings] if isinstance(spellings, str) else spellings))
+                   for words, spellings in (data.get("require") or {}).items()}
+        return cls({str(k): str(v) for k, v in (data.get("replace") or {}).items()}, require,
+                   {str(k): " ".join(str(v).split()) for k, v in (data.get("avoid") or {}).items()},
+                   " ".join(str(data.get("policy") or "").split()))
+
+
+def _visible(text: str) -> str:
+    """What a reader sees of a text, for comparing words: no link targets, NFC, lowercase."""
+    return unicodedata.normalize("NFC", re.sub(r"\]\([^)]*\)", "]", text)).lower()
+
+
+def term_policy_problems(source: str, translation: str, policy: LanguagePolicy) -> list[str]:
+    """Where a translation breaks its language's required or avoided words."""
+    if not translation:
+        return []
+    source, translation = _visible(source), _visible(translation)
+    problems = []
+    for words, spellings in policy.require.items():
+        if _visible(words) in source and not any(_visible(s) in translation for s in spellings):
+            problems.append(f"term policy: where the English says {words!r}, write "
+                            + " or ".join(repr(s) for s in spellings))
+    for word, why in policy.avoid.items():
+        if re.search(rf"(?<!\w){re.escape(_visible(word))}(?!\w)", translation):
+            problems.append(f"term policy: avoid {word!r}: {why}")
     return problems
 
 
@@ -312,12 +374,18 @@ class Terms:
 
     medicines: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
+    locales: dict[str, LanguagePolicy] = field(default_factory=dict)  # each language's own terms
 
     @classmethod
     def load(cls, content_dir: Path) -> "Terms":
         path = Path(content_dir) / "terms.yml"
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return cls(tuple(data.get("medicines", ())), tuple(data.get("keep", ())))
+        locales = {str(code): LanguagePolicy.from_yaml(policy or {})
+                   for code, policy in (data.get("locales") or {}).items()}
+        return cls(tuple(data.get("medicines", ())), tuple(data.get("keep", ())), locales)
+
+    def for_locale(self, locale: str) -> LanguagePolicy:
+        return self.locales.get(locale, LanguagePolicy())
 
 
 # --- Warnings --------------------------------------------------------------------------------
@@ -347,11 +415,13 @@ def empty_form_warnings(text: Text, terms: Terms) -> list[str]:
 def style_warnings(text: Text, terms: Terms) -> list[str]:
     warnings = []
     kept = {term.lower() for term in (*terms.medicines, *terms.keep)}
+    replace = terms.for_locale(text.locale).replace
     for label, source, form, _ in text.each_form():
         label = label.lower()
         if _emphasis(form) != _emphasis(source):
             warnings.append(f"{label}bold or emphasis marks (* and **) differ from the source")
-        warnings.extend(label + p for p in kept_term_problems(source, form, list(terms.medicines), list(terms.keep)))
+        warnings.extend(label + p for p in kept_term_problems(source, form, list(terms.medicines),
+                                                              list(terms.keep), replace))
         if (form[:1].isspace(), form[-1:].isspace()) != (source[:1].isspace(), source[-1:].isspace()):
             warnings.append(f"{label}leading or trailing spaces differ from the source")
         if _ending(source) != _ending(form):
@@ -361,6 +431,12 @@ def style_warnings(text: Text, terms: Terms) -> list[str]:
                 and plain_text(source).lower() not in kept):
             warnings.append(f"{label}the translation is the same as the English source")
     return warnings
+
+
+def term_policy_warnings(text: Text, terms: Terms) -> list[str]:
+    policy = terms.for_locale(text.locale)
+    return [label.lower() + problem for label, source, form, _ in text.each_form()
+            for problem in term_policy_problems(source, form, policy)]
 
 
 # --- The registry ----------------------------------------------------------------------------
@@ -384,6 +460,7 @@ CHECKS: tuple[Check, ...] = (
     Check("numbers", BLOCKING, "Numbers", lambda text, terms: numbers_check(text)),
     Check("empty_forms", WARNING, "Empty plural forms", empty_form_warnings),
     Check("style", WARNING, "Emphasis, terms, spaces, punctuation, untranslated text", style_warnings),
+    Check("term_policy", WARNING, "Term policy of this language (content/terms.yml)", term_policy_warnings),
 )
 
 

@@ -68,7 +68,8 @@ def _message_context(loc, unit: Unit):
                 objections=[e for e in reversed(trail.events(session, loc.code, unit.key)) if e.kind != "approved"],
                 trail=trail.events(session, loc.code, unit.key),
                 examples=plural_examples(loc.code) if unit.msgid_plural else None,
-                labels=workspace.STATE_LABELS, form=ConfirmForm())
+                labels=workspace.STATE_LABELS, form=ConfirmForm(),
+                term_policy=current_terms().for_locale(loc.code).policy)
 
 
 def _not_saved(loc, mid: str, error: units.WorkspaceError, mine: list[str] | None = None):

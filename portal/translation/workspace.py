@@ -13,6 +13,7 @@ from functools import cached_property
 
 import polib
 
+from portal.translation.extract import other_comments, reviewer_note
 from portal.translation.files import entry_of
 from portal.translation.models import STATES, Unit
 from portal.translation.template import KIND_LABELS
@@ -58,6 +59,16 @@ class MessageView:
     @property
     def warnings(self) -> list[str]:
         return self.unit.warnings
+
+    @property
+    def reviewer_note(self) -> str:
+        """What the content's author asks the medical reviewer to confirm ("" if nothing)."""
+        return reviewer_note(self.unit.extracted)
+
+    @property
+    def notes(self) -> list[str]:
+        """The template's other comments on the message (what it is, where it is from)."""
+        return other_comments(self.unit.extracted)
 
     @property
     def blocking(self) -> list[str]:

@@ -37,9 +37,9 @@ PEOPLE = {
 
 # Medical paragraphs (no links, so any plain sentence passes the blocking checks), one set per test.
 # 1. Approved by rob beforehand; tina changes it; rita approves the change.
-CHANGED = "Doctors still need to study how much mitoxantrone helps."
+CHANGED = "Targeted therapy uses drugs that aim at certain parts of cancer cells. They may include:"
 CHANGED_SLUG = "treatment"
-CHANGED_NEW = "Los médicos aún deben averiguar cuánto ayuda de verdad la mitoxantrona."
+CHANGED_NEW = "La terapia dirigida usa medicamentos que atacan ciertas partes de las células del cáncer. Pueden ser:"
 # 2. Never approved: families read English until rita approves tina's text.
 FRESH = "But even with a transplant, fewer than 50 out of 100 of these children survive."
 FRESH_SLUG = "treatment"
@@ -304,7 +304,7 @@ def test_change_review_and_publish_by_keyboard_alone(person, review_server):
     assert diff.count() == 1
     removed = " ".join(t.replace("removed: ", "") for t in diff.locator("del").all_inner_texts())
     added = " ".join(t.replace("added: ", "") for t in diff.locator("ins").all_inner_texts())
-    assert "todavía" in removed and "aún" in added, (removed, added)
+    assert "apuntan" in removed and "atacan" in added, (removed, added)
     assert "Written by Tina Translator" in main.inner_text()
 
     approve_by_keyboard(rita, note="Checked against the English; clearer.")

@@ -46,8 +46,8 @@ HISTORY_SAVES = ["Todas las personas cerca de su hijo deben lavarse las manos mu
                  "Todos los que rodean a su hijo deben lavarse las manos a menudo. O pueden usar gel desinfectante."]
 NEW = "But even with a transplant, fewer than 50 out of 100 of these children survive."
 NEW_TEXT = "Pero aun con un trasplante, menos de 50 de cada 100 de estos niños sobreviven."
-CHANGED = "Doctors still need to study how much mitoxantrone helps."
-CHANGED_TEXT = "Los médicos aún deben averiguar cuánto ayuda de verdad la mitoxantrona."
+CHANGED = "Targeted therapy uses drugs that aim at certain parts of cancer cells. They may include:"
+CHANGED_TEXT = "La terapia dirigida usa medicamentos que atacan ciertas partes de las células del cáncer. Pueden ser:"
 APPROVED = "Your child may be told to wear a mask over the nose and mouth."
 REJECTED = "An X-ray takes a picture of the inside of your child's chest."
 # The upload preview: one item of each kind, the conflict on a message whose English carries a
