@@ -188,6 +188,7 @@ def init_app(app: Flask) -> None:
     from portal.families import views as families
     from portal.families.pages import PageCache, build_id
     from portal.families.publisher import Publisher
+    from portal.families.search import SearchIndexes
     from portal.people import access, admin_views, login_views
     from portal.review import views as review
     from portal.translation import views as translation
@@ -197,6 +198,7 @@ def init_app(app: Flask) -> None:
     app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static",
                                           extra=app.extensions["publisher"].fingerprint())
     app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 2000)))
+    app.extensions["search"] = SearchIndexes()  # one per locale, rebuilt when its catalog changes
     app.url_defaults(static_version)
     purge_after_publish(app)
     trust_proxies(app)

@@ -37,6 +37,7 @@ ROUTES = {
     "public.index": ("/es/", {"GET": PUBLIC}),
     "public.page": ("/es/treatment", {"GET": PUBLIC}),
     "public.about": ("/es/about", {"GET": PUBLIC}),
+    "public.search": ("/es/search?q=remisi%C3%B3n", {"GET": PUBLIC}),
     "public.choose": ("/choose-language/es/treatment", {"GET": PUBLIC}),
     "public.healthz": ("/healthz", {"GET": PUBLIC}),
     "static": ("/static/portal.css", {"GET": PUBLIC}),

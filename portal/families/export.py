@@ -50,6 +50,10 @@ SITEMAP, ROBOTS = "sitemap.xml", "robots.txt"
 FILE_MODE, DIR_MODE = 0o644, 0o755  # a web server running as another user reads the export
 ATTEMPTS = 3  # renderings tried when a publish lands while the export renders
 
+# The WSGI environ key the export's requests carry: pages rendered for the export leave out what
+# needs the portal to answer (the search form). No HTTP client can set a key like this one.
+STATIC_EXPORT = "portal.static_export"
+
 Fetch = Callable[[str], "tuple[int, bytes]"]  # a URL of the portal -> its status and body
 
 
@@ -491,7 +495,7 @@ def _app_fetch(app) -> Fetch:
         # A fresh app context for each request: inside a command's app context the request would
         # otherwise share its `g` (the request's locale and catalogs) with every other request.
         with app.app_context():
-            response = client.get(url, buffered=True)
+            response = client.get(url, buffered=True, environ_base={STATIC_EXPORT: True})
             try:
                 return response.status_code, response.get_data()
             finally:

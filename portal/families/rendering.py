@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from portal.families.content import Block, Message, Page
 from portal.families.served import ServedCatalog
+from portal.families.wayfinding import block_ids, has_contents_list
 
 LinkResolver = Callable[[str], "str | None"]
 
@@ -59,6 +60,7 @@ class RenderedBlock:
     pieces: list[Piece]
     level: int = 0
     ordered: bool = False
+    id: str = ""  # stable across languages (``portal.families.wayfinding``)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class RenderedPage:
     blocks: list[RenderedBlock] = field(default_factory=list)
     glossary: list[tuple[str, Piece, Piece]] = field(default_factory=list)
     fallbacks: int = 0
+    contents: list[tuple[str, Piece]] = field(default_factory=list)  # "On this page": (id, heading)
 
 
 class Renderer:
@@ -96,6 +99,10 @@ class Renderer:
     def page(self, page: Page) -> RenderedPage:
         rendered = RenderedPage(page, self.piece(page.title), self.piece(page.summary))
         rendered.blocks = [self.block(block) for block in page.blocks]
+        for block, block_id in zip(rendered.blocks, block_ids(page)):
+            block.id = block_id
+        if has_contents_list(page):
+            rendered.contents = [(b.id, b.pieces[0]) for b in rendered.blocks if b.kind == "heading" and b.level == 2]
         rendered.glossary = [(entry.slug, self.piece(entry.term), self.piece(entry.definition))
                              for entry in page.glossary]
         rendered.fallbacks = self.fallbacks

@@ -9,10 +9,15 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from markupsafe import Markup, escape
 
 from portal.families.caching import PAGE_CACHE_CONTROL
+from portal.families.collation import sort_terms
+from portal.families.content import plain_text
+from portal.families.export import STATIC_EXPORT
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
 from portal.families.pages import etag
 from portal.families.rendering import Renderer
+from portal.families.search import MAX_QUERY, QueryTooLong, build_index, parse_query
 from portal.families.served import UNPUBLISHED
+from portal.families.wayfinding import neighbours
 from portal.locales import LOCALES, TRANSLATED_LOCALES, by_tag
 from portal.people import access
 
@@ -66,21 +71,40 @@ def cached_page(view):
     @functools.wraps(view)
     def answer(**kwargs):
         catalog = current_catalog()
-        tag = etag(current_app.extensions["build_id"], request.path, catalog.digest)
+        # The static export's rendering (no search form) is another page than the portal's.
+        address = request.path + ("\0static-export" if in_static_export() else "")
+        tag = etag(current_app.extensions["build_id"], address, catalog.digest)
         cache = current_app.extensions["pages"]
         if request.if_none_match.contains(tag):
             response = current_app.response_class(status=304)
         else:
-            body = cache.get(request.path, tag)
+            body = cache.get(address, tag)
             if body is None:
                 body = view(**kwargs).encode("utf-8")
-                cache.put(request.path, tag, body)
+                cache.put(address, tag, body)
             response = current_app.response_class(body, mimetype="text/html")
         response.set_etag(tag)
         response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", PAGE_CACHE_CONTROL)
         return response
 
     return answer
+
+
+def in_static_export() -> bool:
+    """Whether this request renders a page for the static export (``portal.families.export``): a
+    WSGI environ key, which no HTTP client can set."""
+    return bool(request.environ.get(STATIC_EXPORT))
+
+
+@bp.app_context_processor
+def search_links():
+    """``search_form_shown()``: the header's search form, on the portal's family pages only; the
+    static export has no search (it needs the portal), so its pages show no form that cannot work."""
+
+    def search_form_shown():
+        return "locale" in g and not in_static_export()
+
+    return {"search_form_shown": search_form_shown}
 
 
 @bp.route("/choose-language/<tag>/")
@@ -91,7 +115,9 @@ def choose(slug=None):
     it. The only family address that sets a cookie, so every page stays cacheable by anyone; a
     plain link, working without JavaScript. An unknown page goes to the language's list of pages."""
     pages = current_app.extensions["content"]
-    if slug in SITE_PAGES:
+    if slug == "search":
+        target = url_for("public.search")
+    elif slug in SITE_PAGES:
         target = url_for(SITE_PAGES[slug])
     else:
         target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
@@ -230,8 +256,12 @@ def page(slug):
     content_page = pages.get(slug)
     if content_page is None:
         abort(404)
-    rendered = _renderer().page(content_page)
+    renderer = _renderer()
+    rendered = renderer.page(content_page)
     loc = current_locale()
+    around = neighbours(pages, slug)
+    previous = (around.previous, renderer.piece(around.previous.title)) if around.previous else None
+    following = (around.next, renderer.piece(around.next.title)) if around.next else None
     translation_reviewed = None
     if not loc.is_source:
         when = current_catalog().last_reviewed(m.text for m in content_page.messages())
@@ -241,6 +271,55 @@ def page(slug):
         rendered=rendered, pages=pages, alternates=_alternates("public.page", slug=slug),
         reviewed=format_date(content_page.reviewed, "long", locale=loc.babel),
         next_review=format_date(content_page.next_review, "long", locale=loc.babel),
-        translation_reviewed=translation_reviewed,
+        translation_reviewed=translation_reviewed, previous=previous, following=following,
         source_dates=source_dates(content_page.sources, loc), source_count=len(content_page.sources),
+        glossary_groups=_glossary_groups(rendered) if content_page.kind == "glossary" else None,
     )
+
+
+def _glossary_groups(rendered):
+    """The glossary's entries in the reader's alphabet, by index letter: [(letter, [(slug, term,
+    definition, English term or None)])]. The English term is given beside a translated one."""
+    loc = current_locale()
+    entries = {slug: (term, definition) for slug, term, definition in rendered.glossary}
+    english = {entry.slug: plain_text(entry.term.text) for entry in rendered.page.glossary}
+    groups = sort_terms(loc.code, [(slug, term.html.striptags()) for slug, (term, _) in entries.items()])
+    return [(group.label,
+             [(slug, *entries[slug], english[slug] if not loc.is_source and not entries[slug][0].lang else None)
+              for slug in group.slugs])
+            for group in groups]
+
+
+@bp.route("/<tag>/search")
+@access.public
+def search():
+    """Search the text families can read in this language (``portal.families.search``).
+
+    Not in the page cache: queries are endless, and the index (built once per published catalog)
+    answers in well under a millisecond. It shows only served text, so any cache may keep it for a
+    short time, as a page. Not in the static export either (it needs the portal to answer)."""
+    raw = request.args.get("q", "")
+    status, hits, total, message, parts = 200, [], 0, None, []
+    try:
+        parts = parse_query(raw)
+    except QueryTooLong:
+        status = 400
+        message = "too-long"
+    if parts:
+        catalog = current_catalog()
+        loc = current_locale()
+        pages = current_app.extensions["content"]
+        index = current_app.extensions["search"].get(
+            loc.code, catalog.digest, lambda: build_index(pages, Renderer(catalog, not loc.is_source, lambda href: None)))
+        hits, total = index.search(parts)
+    renderer = _renderer()
+    titles = {slug: renderer.piece(page.title) for slug, page in current_app.extensions["content"].items()}
+    body = render_template("search.html", query=raw[:MAX_QUERY], searched=bool(parts), hits=hits, total=total,
+                           titles=titles, message=message, max_query=MAX_QUERY,
+                           glossary=next((p.slug for p in current_app.extensions["content"].values()
+                                          if p.kind == "glossary"), None),
+                           alternates=[{"loc": loc, "url": url_for("public.search", tag=loc.tag, **({"q": raw} if parts else {})),
+                                        "choose": url_for("public.choose", tag=loc.tag, slug="search")} for loc in LOCALES])
+    response = current_app.response_class(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", PAGE_CACHE_CONTROL)
+    return response
