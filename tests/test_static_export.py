@@ -25,7 +25,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.families import export
 from portal.families.caching import PAGE_CACHE_CONTROL, STATIC_CACHE_CONTROL
-from portal.families.export import export_static, file_for, read_tree, static_references
+from portal.families.export import export_static, file_for, read_tree, static_references, without_feedback_form
 from portal.locales import LOCALES, negotiate, parse_accept_language
 from portal.web import CSP
 from tests.conftest import ROOT, Workflow, close_app, make_app
@@ -78,9 +78,13 @@ def everything(folder: Path) -> bytes:
 
 
 def portal(app, url: str, **headers):
-    """The portal's own answer for ``url`` (a fresh client: no saved language)."""
+    """The portal's own answer for ``url`` (a fresh client: no saved language), as the export keeps
+    it: without the "Was this page clear?" form, which a static host cannot take
+    (tests/test_feedback.py checks that the portal's pages have it and the export's do not)."""
     response = app.test_client(use_cookies=False).get(url, headers=headers, buffered=True)
     response.close()  # a static file's handle, read whole already
+    if response.mimetype == "text/html":
+        response.set_data(without_feedback_form(response.get_data()))
     return response
 
 

@@ -3,8 +3,15 @@
 
 Every page is the portal's own answer for its URL: a GET through the app's family routes (the
 test client, in process), written byte for byte. So an export holds only what the gate published,
-exactly as families read it from the portal, with nothing stripped or rewritten (the language
+exactly as families read it from the portal, with nothing else stripped or rewritten (the language
 switcher's ``/choose-language/<tag>/<rest>`` links stay; the web server answers them).
+
+The one thing left out is the "Was this page clear?" form (``without_feedback_form``): it posts to
+the portal, and a static host (nginx with deploy/nginx-static.conf, a CDN) cannot take a POST, so
+the form would only fail for the family who used it. Pointing it at the portal's own address
+instead would need the pages' ``form-action 'self'`` policy and the form's same-origin check
+(``portal.feedback.guard``) opened to another host; a site that wants the form can serve the
+pages from the portal itself.
 
 What the folder holds (for a host at the root of its domain: the pages link to ``/es/...``):
 
@@ -175,6 +182,25 @@ def css_references(css: bytes | str, css_url: str) -> set[str]:
     return found
 
 
+FEEDBACK_START, FEEDBACK_END = b"<!--feedback-form-->", b"<!--/feedback-form-->"
+
+
+def without_feedback_form(html: bytes) -> bytes:
+    """A page without its feedback form: everything from the template's opening marker comment to
+    its closing one (``_feedback_form.html``), and the line break after it. No text a translator
+    or content writer gives can make a marker: their text is escaped (``<`` becomes ``&lt;``)."""
+    start = html.find(FEEDBACK_START)
+    if start < 0:
+        return html
+    end = html.find(FEEDBACK_END, start)
+    if end < 0:
+        raise ExportError("a page has the start of the feedback form but not its end; the export cannot leave it out.")
+    end += len(FEEDBACK_END)
+    if html[end:end + 1] == b"\n":
+        end += 1
+    return html[:start] + html[end:]
+
+
 def sitemap_xml(base_url: str, pages: dict[str | None, dict[str, str]]) -> bytes:
     """A sitemap of every page, each listing every language's version (``xhtml:link`` hreflang
     alternates, itself included, as search engines ask), sorted by address."""
@@ -205,7 +231,7 @@ def render_site(fetch: Fetch, tags: Iterable[str], slugs: Iterable[str], base_ur
     html: list[bytes] = []
     for versions in pages.values():
         for path in versions.values():
-            site.files[file_for(path)] = _get(fetch, path, 200)
+            site.files[file_for(path)] = without_feedback_form(_get(fetch, path, 200))
             site.pages.append(path)
             html.append(site.files[file_for(path)])
     for tag in tags:
