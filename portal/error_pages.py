@@ -43,7 +43,9 @@ def _error_body(error: HTTPException, code: int):
                                message="Your account does not have the role this page needs. "
                                        "Ask an admin if you think it should.")
     if isinstance(error, RefusedInput):
-        return render_template("staff/notice.html", title="Not accepted", message=error.description)
+        # A family's page has no current_user (``access.staff_user``): the staff layout without it.
+        return render_template("staff/notice.html", title="Not accepted", message=error.description,
+                               offline=request.blueprint == "public")
     if code == 405:
         return render_template("staff/notice.html", title="Not allowed at this address",
                                message=f"This address does not accept {request.method} requests. "

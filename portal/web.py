@@ -189,6 +189,7 @@ def init_app(app: Flask) -> None:
     from portal.families.pages import PageCache, build_id
     from portal.families.publisher import Publisher
     from portal.families.search import SearchIndexes
+    from portal.feedback import views as feedback  # adds its route to the families' blueprint
     from portal.people import access, admin_views, login_views
     from portal.review import views as review
     from portal.translation import views as translation
@@ -208,6 +209,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
     for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp):
         app.register_blueprint(blueprint)
+    feedback.init_app(app)
     app.extensions["ensure_published"] = ensure_published
     app.extensions["publish_on_demand"] = {"lock": threading.Lock(), "failed_at": {}}  # this process's
     app.after_request(security_headers)

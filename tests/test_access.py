@@ -40,6 +40,8 @@ ROUTES = {
     "public.search": ("/es/search?q=remisi%C3%B3n", {"GET": PUBLIC}),
     "public.choose": ("/choose-language/es/treatment", {"GET": PUBLIC}),
     "public.healthz": ("/healthz", {"GET": PUBLIC}),
+    # No answer is kept (no choice, no token: 400), but nobody is refused for who they are.
+    "public.feedback": ("/es/treatment/feedback", {"POST": PUBLIC}),
     "static": ("/static/portal.css", {"GET": PUBLIC}),
     "auth.login": ("/login", {"GET": PUBLIC, "POST": PUBLIC}),
     "auth.logout": ("/logout", {"POST": SIGNED_IN}),
@@ -63,6 +65,8 @@ ROUTES = {
     "review.reject": (f"/review/es/m/{MESSAGE_ID}/reject", {"POST": REVIEWER_ES}),
     "review.revoke": (f"/review/es/m/{MESSAGE_ID}/revoke/1", {"POST": REVIEWER_ES}),
     "review.locale_trail": ("/review/es/trail", {"GET": REVIEWER_ES}),
+    # Admins are let in for English answers (portal.feedback.staff), but not for Spanish ones.
+    "review.feedback_handled": ("/review/es/feedback/1/handled", {"POST": REVIEWER_ES}),
 }
 
 

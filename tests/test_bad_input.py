@@ -127,7 +127,8 @@ PREFIXES = st.sampled_from(["", "/es", "/zh-Hans", "/translate", "/translate/es"
                             "/translate/es/upload", "/review", "/review/es", f"/review/es/m/{MID}",
                             "/admin", "/admin/people", "/static", "/login", "/account", "/staff"])
 GOOD_PATHS = st.sampled_from(["/", "/es/", "/es/tests", "/zh-Hans/glossary", "/ar/outlook", "/en/treatment",
-                              "/vi/", "/login", "/static/portal.css", "/zh_hans/tests"])
+                              "/vi/", "/login", "/static/portal.css", "/zh_hans/tests", "/es/tests/feedback",
+                              "/ar/glossary/feedback"])
 
 
 def join_path(prefix: str, segments: list[str], slash: bool) -> str:
@@ -141,7 +142,7 @@ NUMBERS = st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str),
                     st.sampled_from(["9" * 5000, "1e999", "nan", "-0", "0x10", "１２", " 3 ", ""]))
 VALUES = st.one_of(NUMBERS, st.text(max_size=60), st.sampled_from(["x" * 10000, "\x00", "%00", "\r\n"]))
 QUERIES = st.dictionaries(st.sampled_from(["page", "q", "state", "show", "warnings", "next", "tag", "locale",
-                                           "x"]), VALUES, max_size=4)
+                                           "feedback", "x"]), VALUES, max_size=4)
 
 LANGUAGE_TAGS = st.one_of(st.sampled_from(["es", "zh-CN", "zh-TW", "xx", "tlh", "sgn-US", "zz-ZZ", "*", "",
                                            "i-klingon", "en-US-u-ca-gregory", "ar-EG", "und"]),
@@ -210,6 +211,44 @@ def test_no_login_attempt_gets_a_500(app, work, username, password, next_, token
         data["csrf_token"] = csrf_token(client) if token == "valid" else "garbage"
     query = {"next": next_} if next_ is not None else {}
     assert_answered(client.post("/login", data=data, query_string=query, headers=headers))
+
+
+FEEDBACK_PAGES = st.sampled_from(["/es/tests", "/ar/glossary", "/zh-Hans/outlook", "/en/treatment"])
+
+
+@PROPERTY
+@given(url=FEEDBACK_PAGES, choice=st.none() | st.sampled_from(["yes", "partly", "no", "", "maybe", "\x00"])
+       | st.text(max_size=20),
+       text=st.none() | st.one_of(st.text(max_size=1200), st.sampled_from(["x" * 1001, "é" * 1000, "a\x00", "\r\n" * 600])),
+       token=st.sampled_from(["valid", "valid", "missing", "garbage", "other page"]),
+       site=st.sampled_from([None, "same-origin", "none", "cross-site", "same-site", "x"]),
+       origin=st.none() | st.sampled_from(["http://localhost", "https://evil.example", "null", "", "http://[::1"]),
+       address=ADDRESSES, accept=st.none() | ACCEPT_LANGUAGES)
+def test_no_feedback_gets_a_500_and_only_a_good_one_is_kept(app, work, url, choice, text, token, site, origin,
+                                                             address, accept):
+    from portal.feedback import guard
+    from portal.feedback.models import FamilyFeedback
+    from portal.locales import by_tag
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    loc, slug = by_tag(url.split("/")[1]), url.split("/")[2]
+    data = {key: value for key, value in (("choice", choice), ("text", text)) if value is not None}
+    if token != "missing":
+        data["token"] = {"valid": guard.form_token(app.secret_key, loc.code, slug), "garbage": "x.y",
+                         "other page": guard.form_token(app.secret_key, loc.code, "questions")}[token]
+    headers = {name: value for name, value in (("Sec-Fetch-Site", site), ("Origin", origin),
+                                               ("Accept-Language", accept)) if value is not None}
+    before = count(work, FamilyFeedback)
+    response = client.post(url + "/feedback", data=data, headers=headers)
+    assert_answered(response)
+    assert response.status_code in (200, 400, 403, 429)
+    assert "Set-Cookie" not in response.headers
+    kept = count(work, FamilyFeedback) - before
+    assert kept == (1 if response.status_code == 200 else 0)
+    if response.status_code == 200:
+        assert token == "valid" and choice in ("yes", "partly", "no")
+        assert site in (None, "same-origin", "none") and (site or origin in (None, "", "http://localhost"))
 
 
 # --- staff pages, logged in as a translator, a reviewer and an admin of es --------------------
@@ -286,7 +325,7 @@ def small_po(language: str, plural_forms: str, msgstr: str) -> bytes:
 def staff_forms(draw, staff):
     """(who, url, form data) for one of the staff forms, its fields generated."""
     kind = draw(st.sampled_from(["save", "revert", "approve", "reject", "revoke", "upload", "apply", "person",
-                                 "edit_person", "active", "account"]))
+                                 "edit_person", "active", "account", "feedback_handled"]))
     mid = staff.mids[draw(WHICH)]
     real = draw(st.booleans())  # the real base/seen (the form as served), or a generated one
     if kind in ("save", "revert"):
@@ -306,6 +345,10 @@ def staff_forms(draw, staff):
         target = f"{url}/revoke/{draw(st.one_of(st.integers(1, 40), NUMBERS.map(pct)))}" if kind == "revoke" \
             else f"{url}/{kind}"
         return "rita", target, data
+    if kind == "feedback_handled":
+        locale = draw(st.one_of(st.sampled_from(["es", "ar", "en"]), SEGMENTS))
+        item = draw(st.one_of(st.integers(1, 5).map(str), NUMBERS.map(pct), SEGMENTS))
+        return draw(WHO), f"/review/{locale}/feedback/{item}/handled", {"back": draw(FORM_TEXT)}
     if kind == "upload":
         body = draw(st.one_of(st.binary(max_size=300), FORM_TEXT.map(lambda t: t.encode("utf-8")),
                               st.builds(small_po, st.sampled_from(["es", "ar", ""]),

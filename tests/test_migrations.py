@@ -42,18 +42,33 @@ def current_revision(engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def differences(engine) -> list:
+def differences(engine, newer_tables: tuple[str, ...] = ()) -> list:
+    """How the database differs from the models, leaving out the tables of later revisions."""
     with engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return [d for d in diff if _added_table(d) not in newer_tables]
 
 
-HEAD = "0009"
+def _added_table(difference) -> str | None:
+    """The table a difference adds (or adds an index to), if that is what it is."""
+    if isinstance(difference, tuple) and difference[0] == "add_table":
+        return difference[1].name
+    if isinstance(difference, tuple) and difference[0] == "add_index":
+        return difference[1].table.name
+    return None
+
+
+FEEDBACK_TABLES = ("family_feedback", "feedback_limits")  # 0011_family_feedback
+
+
+HEAD = "0011_family_feedback"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0008", "0007", "0006", "0005", "0004", "0003", "0002",
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0009", "0008", "0007", "0006", "0005", "0004",
+                                                                  "0003", "0002",
                                                                   "0001"]
 
 
@@ -410,7 +425,7 @@ def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engin
 
     upgrade(url, "0009")
     engine.dispose()
-    assert differences(engine) == []
+    assert differences(engine, newer_tables=FEEDBACK_TABLES) == []
     with Session(engine) as session:
         row = session.get(PublishedCatalog, "es")
         assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",
@@ -450,3 +465,26 @@ def test_flask_db_revision_writes_the_next_numbered_migration_from_the_models(ur
     found = db.new_revision(url, "drop the leftover table", versions=versions)
     assert "op.drop_table('leftover')" in found.read_text()
     assert not list(db.MIGRATIONS.joinpath("versions").glob(f"{newest + 1:04d}_*")), "nothing written among the real ones"
+
+
+# --- 0011: families' feedback ------------------------------------------------------------------------
+
+def test_0011_adds_the_feedback_tables_and_downgrades_without_touching_anything_else(url, engine):
+    upgrade(url, "0009")
+    engine.dispose()
+    assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
+    upgrade(url, "0011_family_feedback")
+    engine.dispose()
+    assert differences(engine) == []
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO family_feedback (locale, page, choice, text, created_at) "
+            "VALUES ('es', 'tests', 'no', 'No entiendo', :at)"), {"at": dt.datetime(2026, 5, 1, 9, 0)})
+    command.downgrade(alembic_config(url), "0009")
+    assert current_revision(engine) == "0009"
+    engine.dispose()
+    assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
+    upgrade(url, "head")
+    engine.dispose()
+    assert current_revision(engine) == HEAD
+    assert differences(engine) == []

@@ -80,8 +80,9 @@ def everything(folder: Path) -> bytes:
 
 def portal(app, url: str, **headers):
     """The portal's own answer for ``url`` (a fresh client: no saved language), rendered as for the
-    export (``export.STATIC_EXPORT``: without the search form, which needs the portal; see
-    tests/test_wayfinding.py for what differs)."""
+    export (``export.STATIC_EXPORT``: without the search form and the "Was this page clear?" form,
+    which need the portal to answer; tests/test_wayfinding.py and tests/test_feedback.py check that
+    the portal's pages have them)."""
     response = app.test_client(use_cookies=False).get(url, headers=headers, buffered=True,
                                                       environ_base={export.STATIC_EXPORT: True})
     response.close()  # a static file's handle, read whole already

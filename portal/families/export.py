@@ -6,6 +6,14 @@ test client, in process), written byte for byte. So an export holds only what th
 exactly as families read it from the portal, with nothing stripped or rewritten (the language
 switcher's ``/choose-language/<tag>/<rest>`` links stay; the web server answers them).
 
+The pages are requested with ``STATIC_EXPORT`` set (a WSGI environ key no HTTP client can set), so
+the templates leave out the two forms only the portal can answer (``portal_forms_shown()``): the
+search form, and the "Was this page clear?" form: it posts to the portal, and a static host (nginx with deploy/nginx-static.conf, a CDN) cannot take a POST, so
+the form would only fail for the family who used it. Pointing it at the portal's own address
+instead would need the pages' ``form-action 'self'`` policy and the form's same-origin check
+(``portal.feedback.guard``) opened to another host; a site that wants the form can serve the
+pages from the portal itself.
+
 What the folder holds (for a host at the root of its domain: the pages link to ``/es/...``):
 
     <tag>/index.html     /<tag>/, for each of the five languages

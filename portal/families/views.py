@@ -97,14 +97,15 @@ def in_static_export() -> bool:
 
 
 @bp.app_context_processor
-def search_links():
-    """``search_form_shown()``: the header's search form, on the portal's family pages only; the
-    static export has no search (it needs the portal), so its pages show no form that cannot work."""
+def portal_forms():
+    """``portal_forms_shown()``: the forms only the portal can answer (search, "Was this page
+    clear?"), on the portal's family pages only; the static export's pages show no form that cannot
+    work there."""
 
-    def search_form_shown():
+    def portal_forms_shown():
         return "locale" in g and not in_static_export()
 
-    return {"search_form_shown": search_form_shown}
+    return {"portal_forms_shown": portal_forms_shown}
 
 
 @bp.route("/choose-language/<tag>/")

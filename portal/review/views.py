@@ -6,6 +6,8 @@ from flask_login import current_user
 from sqlalchemy import false, select
 
 from portal.db import get_session, utcnow
+from portal.feedback import staff as feedback
+from portal.feedback.operations import CHOICE_LABELS
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.people import access
@@ -38,7 +40,9 @@ def dashboard():
     rows = [review_queue.summarize(session, loc.code) for loc in TRANSLATED_LOCALES]
     return render_template("staff/review_dashboard.html", rows=rows, now=utcnow(), waited=review_queue.waited,
                            locales={loc.code: loc for loc in TRANSLATED_LOCALES},
-                           behind=gate.behind_locales(session))
+                           behind=gate.behind_locales(session), feedback=feedback.dashboard(session, current_user),
+                           page_titles=feedback.page_titles(current_app.extensions["content"]),
+                           choice_labels=CHOICE_LABELS)
 
 
 @bp.route("/<locale>/")
@@ -53,7 +57,12 @@ def queue(locale):
     matching = counts["all"] if show is None else counts[show]
     page, pages = _page_number(matching, PAGE_SIZE)
     shown, matching = review_queue.page(session, loc.code, show, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages_ = current_app.extensions["content"]
+    all_feedback = request.args.get("feedback") == "all"
     return render_template("staff/queue.html", loc=loc, total=counts["all"], shown=shown, matching=matching,
+                           feedback=feedback.queue(session, loc.code, pages_, all_feedback),
+                           all_feedback=all_feedback, page_titles=feedback.page_titles(pages_),
+                           choice_labels=CHOICE_LABELS,
                            counts=counts, filters=review_queue.FILTERS,
                            filter_labels=review_queue.FILTER_LABELS, kind_labels=review_queue.KIND_LABELS,
                            show=show, page=page, pages=pages, now=utcnow(), waited=review_queue.waited)
@@ -89,10 +98,13 @@ def _render_message(loc, unit: Unit, status: int = 200, **extra):
     forms = {"approve": ApproveForm(formdata=None, seen=unit.fingerprint),
              "reject": RejectForm(formdata=None, seen=unit.fingerprint), "revoke": RevokeForm(formdata=None)}
     forms.update(extra.pop("forms", {}))
+    where = where_used(unit.occurrences, pages)
     context = dict(
+        feedback=feedback.for_pages(session, loc.code, sorted({p["slug"] for p in where if p["slug"]})),
+        page_titles=feedback.page_titles(pages), choice_labels=CHOICE_LABELS,
         loc=loc, view=message_view, entry=message_view.entry, item=item, kind_labels=review_queue.KIND_LABELS,
         diffs=diffs, source_diff=text_diff(item.source_before, unit.msgid) if item.source_before else None,
-        where=where_used(unit.occurrences, pages), glossary=glossary_for(unit.msgid, pages),
+        where=where, glossary=glossary_for(unit.msgid, pages),
         history=units.history(session, loc.code, unit.key), trail=trail.events(session, loc.code, unit.key),
         standing=standing, current_approval=current_approval, problem=problem, forms=forms,
         labels=workspace.STATE_LABELS, now=utcnow(), waited=review_queue.waited,

@@ -1,0 +1,1 @@
+"""Families' "Was this page clear?" answers: how they are taken (guard, limits) and read by reviewers."""
