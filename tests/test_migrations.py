@@ -46,14 +46,14 @@ def differences(engine) -> list:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-HEAD = "0009"
+HEAD = "0010_reviewer_credentials"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0008", "0007", "0006", "0005", "0004", "0003", "0002",
-                                                                  "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0009", "0008", "0007", "0006", "0005", "0004", "0003",
+                                                                  "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -409,7 +409,6 @@ def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engin
 
     upgrade(url, "0009")
     engine.dispose()
-    assert differences(engine) == []
     with Session(engine) as session:
         row = session.get(PublishedCatalog, "es")
         assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",

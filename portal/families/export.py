@@ -9,7 +9,7 @@ switcher's ``/choose-language/<tag>/<rest>`` links stay; the web server answers 
 What the folder holds (for a host at the root of its domain: the pages link to ``/es/...``):
 
     <tag>/index.html     /<tag>/, for each of the five languages
-    <tag>/<slug>.html    /<tag>/<slug>, every page in every language
+    <tag>/<slug>.html    /<tag>/<slug>, every page in every language (and /<tag>/how-we-checked)
     <tag>/404.html       the portal's page for a missing page in that language (status 404)
     static/...           every /static/ file the pages (and their stylesheets) reference, at its URL's path
     sitemap.xml          every page, each with its hreflang alternates (absolute: --base-url)
@@ -467,7 +467,9 @@ def export_static(app, target: Path | str, base_url: str, protected: Iterable[tu
     fetch = _app_fetch(app)
     served = app.extensions["served"]
     codes = [loc.code for loc in TRANSLATED_LOCALES]
-    slugs = list(app.extensions["content"])
+    from portal.families.views import EXTRA_PAGES
+
+    slugs = list(app.extensions["content"]) + [slug for slug in EXTRA_PAGES if slug not in app.extensions["content"]]
     for _attempt in range(ATTEMPTS):
         before = _published_versions(served, codes)
         site = render_site(fetch, [loc.tag for loc in LOCALES], slugs, base)

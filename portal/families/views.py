@@ -6,6 +6,7 @@ import functools
 from babel.dates import format_date
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
+from portal.db import get_session
 from portal.families.caching import PAGE_CACHE_CONTROL
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
 from portal.families.pages import etag
@@ -13,10 +14,13 @@ from portal.families.rendering import Renderer
 from portal.families.served import UNPUBLISHED
 from portal.locales import LOCALES, TRANSLATED_LOCALES, by_tag
 from portal.people import access
+from portal.review import checked
 
 bp = Blueprint("public", __name__)
 
 COOKIE_AGE = 365 * 24 * 3600
+HOW_WE_CHECKED = "how-we-checked"  # /<tag>/how-we-checked; no content page may take this slug
+EXTRA_PAGES = (HOW_WE_CHECKED,)  # family pages beside the content's: exported too (export.py)
 
 
 @bp.url_value_preprocessor
@@ -51,15 +55,21 @@ def canonical_and_published():
     return None
 
 
-def cached_page(view):
+def cached_page(view=None, *, key=None):
     """A family page built once per publish (``portal.families.pages``): answered from the cache,
     or with 304 when the reader's copy is current; with a strong ETag and Cache-Control, and no
-    cookie. Only a 200 is kept (a 404 is built each time)."""
+    cookie. Only a 200 is kept (a 404 is built each time).
+
+    ``key``: for a page built from more than the served catalog, a function giving a short string
+    that changes whenever that page would (it goes into the ETag), e.g. ``@cached_page(key=...)``."""
+    if view is None:
+        return functools.partial(cached_page, key=key)
 
     @functools.wraps(view)
     def answer(**kwargs):
         catalog = current_catalog()
-        tag = etag(current_app.extensions["build_id"], request.path, catalog.digest)
+        extra = key() if key is not None else ""
+        tag = etag(current_app.extensions["build_id"], request.path, catalog.digest + ("\0" + extra if extra else ""))
         cache = current_app.extensions["pages"]
         if request.if_none_match.contains(tag):
             response = current_app.response_class(status=304)
@@ -84,7 +94,10 @@ def choose(slug=None):
     it. The only family address that sets a cookie, so every page stays cacheable by anyone; a
     plain link, working without JavaScript. An unknown page goes to the language's list of pages."""
     pages = current_app.extensions["content"]
-    target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
+    if slug == HOW_WE_CHECKED:
+        target = url_for("public.how_we_checked")
+    else:
+        target = url_for("public.page", slug=slug) if slug in pages else url_for("public.index")
     response = redirect(target, 302)
     response.set_cookie(LOCALE_COOKIE, current_locale().tag, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
                         secure=request.is_secure)
@@ -126,9 +139,9 @@ def topic_links():
     return {"topics": topics}
 
 
-def _alternates(endpoint: str, **values):
+def _alternates(endpoint: str, choose_slug: str | None = None, **values):
     """The page in every language: its address, and the switcher's link that also saves the choice."""
-    slug = values.get("slug")
+    slug = values.get("slug", choose_slug)
     return [{"loc": loc, "url": url_for(endpoint, tag=loc.tag, **values),
              "choose": url_for("public.choose", tag=loc.tag, slug=slug)} for loc in LOCALES]
 
@@ -196,3 +209,30 @@ def page(slug):
         next_review=format_date(content_page.next_review, "long", locale=loc.babel),
         translation_reviewed=translation_reviewed,
     )
+
+
+def _checked_stamp() -> str:
+    """The how-we-checked page's part of its ETag (``checked.families_stamp``); nothing for English."""
+    loc = current_locale()
+    return "" if loc.is_source else checked.families_stamp(get_session(), loc.code)
+
+
+@bp.route("/<tag>/how-we-checked")
+@access.public
+@cached_page(key=_checked_stamp)
+def how_we_checked():
+    """How this language's translation was checked: how many of the site's reviewed texts are
+    served in an approved translation, when the newest was approved, and by whom (those who chose
+    to be shown; the others counted). Built from the published catalog and the review trail
+    (``portal.review.checked``); cached like every family page, keyed also on the published
+    version and on what reviewers chose to show, and exported. Reads the database on each request
+    (for that key), so unlike the content pages it answers 503 while the database is down.
+
+    English is the source: its page says so (200, not 404, so the language switcher and the
+    export have the page in every language)."""
+    loc = current_locale()
+    found = None if loc.is_source else checked.translation_check(get_session(), loc.code)
+    last_checked = (format_date(found.last_checked, "long", locale=loc.babel)
+                    if found is not None and found.last_checked else None)
+    return render_template("how_we_checked.html", check=found, last_checked=last_checked,
+                           alternates=_alternates("public.how_we_checked", choose_slug=HOW_WE_CHECKED))
