@@ -36,6 +36,7 @@ ROUTES = {
     "public.choose_language": ("/", {"GET": PUBLIC}),
     "public.index": ("/es/", {"GET": PUBLIC}),
     "public.page": ("/es/treatment", {"GET": PUBLIC}),
+    "public.how_we_checked": ("/es/how-we-checked", {"GET": PUBLIC}),
     "public.choose": ("/choose-language/es/treatment", {"GET": PUBLIC}),
     "public.healthz": ("/healthz", {"GET": PUBLIC}),
     "static": ("/static/portal.css", {"GET": PUBLIC}),
@@ -43,6 +44,7 @@ ROUTES = {
     "auth.logout": ("/logout", {"POST": SIGNED_IN}),
     "auth.home": ("/staff/", {"GET": SIGNED_IN}),
     "auth.account": ("/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
+    "auth.account_credential": ("/account/credential", {"POST": SIGNED_IN}),
     "admin.people": ("/admin/people", {"GET": ADMIN}),
     "admin.new_person": ("/admin/people/new", {"GET": ADMIN, "POST": ADMIN}),
     "admin.edit_person": ("/admin/people/{translator_es}", {"GET": ADMIN, "POST": ADMIN}),  # by id

@@ -26,6 +26,7 @@ from portal import create_app
 from portal.families import export
 from portal.families.caching import PAGE_CACHE_CONTROL, STATIC_CACHE_CONTROL
 from portal.families.export import export_static, file_for, read_tree, static_references
+from portal.families.views import EXTRA_PAGES
 from portal.locales import LOCALES, negotiate, parse_accept_language
 from portal.web import CSP
 from tests.conftest import ROOT, Workflow, close_app, make_app
@@ -65,7 +66,7 @@ def revoke(work: Workflow, locale: str, msgid: str, reviewer: str) -> None:
 
 def pages_of(app) -> list[str]:
     """Every family page's URL path, in every language."""
-    slugs = list(app.extensions["content"])
+    slugs = list(app.extensions["content"]) + list(EXTRA_PAGES)
     return [f"/{tag}/" for tag in TAGS] + [f"/{tag}/{slug}" for tag in TAGS for slug in slugs]
 
 
@@ -124,7 +125,7 @@ def published(tmp_path_factory):
 def test_every_page_in_every_language_is_exported_with_the_portals_own_bytes(published):
     shipped_app, site = published
     pages = pages_of(shipped_app)
-    assert len(pages) == len(TAGS) * (1 + len(shipped_app.extensions["content"]))
+    assert len(pages) == len(TAGS) * (1 + len(shipped_app.extensions["content"]) + len(EXTRA_PAGES))
     for url in pages:
         response = portal(shipped_app, url)
         assert response.status_code == 200, url
