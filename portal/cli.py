@@ -227,6 +227,27 @@ def users_set_role(username, role, locale, remove):
     click.echo(f"{user.username} now has: {roles}.")
 
 
+@users_cli.command("set-credential")
+@click.argument("username")
+@click.argument("credential")
+@click.option("--show/--hide", default=None,
+              help="Show the display name and this line to families on \"How this translation was checked\" "
+                   "(--show), or not (--hide). Left out: as before (new people are not shown).")
+def users_set_credential(username, credential, show):
+    """Set the line USERNAME tells families about themselves, e.g.
+    `flask users set-credential ana "pediatric oncology nurse, native Spanish speaker" --show`.
+    An empty CREDENTIAL ("") clears it."""
+    session = get_session()
+    try:
+        user = accounts.get_user(session, username)
+        accounts.set_credential(session, user, credential, show=show)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    shown = ("shown to families with their name" if user.show_to_families
+             else "not shown to families (add --show to show it)")
+    click.echo(f"{user.username}: credential {user.credential!r}, {shown}.")
+
+
 def _set_active(username: str, active: bool) -> None:
     session = get_session()
     try:

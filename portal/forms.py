@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.locales import TRANSLATED_LOCALES
 from portal.models import ROLES
+from portal.people.accounts import CREDENTIAL_LIMIT
 
 
 def role_choices() -> list[SelectChoice]:
@@ -36,6 +37,14 @@ class PasswordForm(FlaskForm):
     new = PasswordField("New password", validators=[DataRequired("Enter a new password."),
                                                     Length(min=10, message="Use at least 10 characters.")])
     confirm = PasswordField("New password again", validators=[EqualTo("new", "The two new passwords differ.")])
+
+
+class CredentialForm(FlaskForm):
+    """What a reviewer tells families about themselves. The rules (length, visible characters) are
+    the domain's (``accounts.check_credential``); ``maxlength`` only helps while typing."""
+
+    credential = StringField("Your credential line (optional)", render_kw={"maxlength": CREDENTIAL_LIMIT})
+    show_to_families = BooleanField("Show my name and credential line to families")
 
 
 class RolesField(SelectMultipleField):

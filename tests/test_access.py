@@ -38,6 +38,7 @@ ROUTES = {
     "public.page": ("/es/treatment", {"GET": PUBLIC}),
     "public.about": ("/es/about", {"GET": PUBLIC}),
     "public.search": ("/es/search?q=remisi%C3%B3n", {"GET": PUBLIC}),
+    "public.how_we_checked": ("/es/how-we-checked", {"GET": PUBLIC}),
     "public.choose": ("/choose-language/es/treatment", {"GET": PUBLIC}),
     "public.healthz": ("/healthz", {"GET": PUBLIC}),
     # No answer is kept (no choice, no token: 400), but nobody is refused for who they are.
@@ -47,6 +48,7 @@ ROUTES = {
     "auth.logout": ("/logout", {"POST": SIGNED_IN}),
     "auth.home": ("/staff/", {"GET": SIGNED_IN}),
     "auth.account": ("/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
+    "auth.account_credential": ("/account/credential", {"POST": SIGNED_IN}),
     "admin.people": ("/admin/people", {"GET": ADMIN}),
     "admin.new_person": ("/admin/people/new", {"GET": ADMIN, "POST": ADMIN}),
     "admin.edit_person": ("/admin/people/{translator_es}", {"GET": ADMIN, "POST": ADMIN}),  # by id

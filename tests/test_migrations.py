@@ -58,18 +58,17 @@ def _added_table(difference) -> str | None:
     return None
 
 
-FEEDBACK_TABLES = ("family_feedback", "feedback_limits")  # 0011_family_feedback
+FEEDBACK_TABLES = ("family_feedback", "feedback_limits")  # 0011
 
 
-HEAD = "0011_family_feedback"
+HEAD = "0011"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0009", "0008", "0007", "0006", "0005", "0004",
-                                                                  "0003", "0002",
-                                                                  "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0010", "0009", "0008", "0007", "0006", "0005",
+                                                                  "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -473,15 +472,15 @@ def test_0011_adds_the_feedback_tables_and_downgrades_without_touching_anything_
     upgrade(url, "0009")
     engine.dispose()
     assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
-    upgrade(url, "0011_family_feedback")
+    upgrade(url, "0011")
     engine.dispose()
     assert differences(engine) == []
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO family_feedback (locale, page, choice, text, created_at) "
             "VALUES ('es', 'tests', 'no', 'No entiendo', :at)"), {"at": dt.datetime(2026, 5, 1, 9, 0)})
-    command.downgrade(alembic_config(url), "0009")
-    assert current_revision(engine) == "0009"
+    command.downgrade(alembic_config(url), "0010")
+    assert current_revision(engine) == "0010"
     engine.dispose()
     assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
     upgrade(url, "head")

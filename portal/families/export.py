@@ -17,7 +17,7 @@ pages from the portal itself.
 What the folder holds (for a host at the root of its domain: the pages link to ``/es/...``):
 
     <tag>/index.html     /<tag>/, for each of the five languages
-    <tag>/<slug>.html    /<tag>/<slug>, every page in every language (the site's own too: about.html)
+    <tag>/<slug>.html    /<tag>/<slug>, every page in every language (the site's own too: about.html, how-we-checked.html)
     <tag>/404.html       the portal's page for a missing page in that language (status 404)
     static/...           every /static/ file the pages (and their stylesheets) reference, at its URL's path
     sitemap.xml          every page, each with its hreflang alternates (absolute: --base-url)

@@ -8,6 +8,7 @@ from babel.lists import format_list
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from portal.db import get_session
 from portal.families.caching import PAGE_CACHE_CONTROL
 from portal.families.collation import sort_terms
 from portal.families.content import plain_text
@@ -20,15 +21,17 @@ from portal.families.served import UNPUBLISHED
 from portal.families.wayfinding import neighbours
 from portal.locales import LOCALES, TRANSLATED_LOCALES, by_tag
 from portal.people import access
+from portal.review import checked
 
 bp = Blueprint("public", __name__)
 
 COOKIE_AGE = 365 * 24 * 3600
+HOW_WE_CHECKED = "how-we-checked"  # /<tag>/how-we-checked; no content page may take this slug
 
 # The site's own family pages (not from content/), by the name in their address: each is cached,
 # exported (portal.families.export), purged after a publish and reachable through the switcher
 # like a content page. A content page may not take one of these names (its address is taken).
-SITE_PAGES = {"about": "public.about"}
+SITE_PAGES = {"about": "public.about", HOW_WE_CHECKED: "public.how_we_checked"}
 
 
 @bp.url_value_preprocessor
@@ -63,17 +66,23 @@ def canonical_and_published():
     return None
 
 
-def cached_page(view):
+def cached_page(view=None, *, key=None):
     """A family page built once per publish (``portal.families.pages``): answered from the cache,
     or with 304 when the reader's copy is current; with a strong ETag and Cache-Control, and no
-    cookie. Only a 200 is kept (a 404 is built each time)."""
+    cookie. Only a 200 is kept (a 404 is built each time).
+
+    ``key``: for a page built from more than the served catalog, a function giving a short string
+    that changes whenever that page would (it goes into the ETag), e.g. ``@cached_page(key=...)``."""
+    if view is None:
+        return functools.partial(cached_page, key=key)
 
     @functools.wraps(view)
     def answer(**kwargs):
         catalog = current_catalog()
-        # The static export's rendering (no search form) is another page than the portal's.
+        # The static export's rendering (no portal-only forms) is another page than the portal's.
         address = request.path + ("\0static-export" if in_static_export() else "")
-        tag = etag(current_app.extensions["build_id"], address, catalog.digest)
+        extra = key() if key is not None else ""
+        tag = etag(current_app.extensions["build_id"], address, catalog.digest + ("\0" + extra if extra else ""))
         cache = current_app.extensions["pages"]
         if request.if_none_match.contains(tag):
             response = current_app.response_class(status=304)
@@ -324,3 +333,28 @@ def search():
     response = current_app.response_class(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", PAGE_CACHE_CONTROL)
     return response
+def _checked_stamp() -> str:
+    """The how-we-checked page's part of its ETag (``checked.families_stamp``); nothing for English."""
+    loc = current_locale()
+    return "" if loc.is_source else checked.families_stamp(get_session(), loc.code)
+
+
+@bp.route("/<tag>/how-we-checked")
+@access.public
+@cached_page(key=_checked_stamp)
+def how_we_checked():
+    """How this language's translation was checked: how many of the site's reviewed texts are
+    served in an approved translation, when the newest was approved, and by whom (those who chose
+    to be shown; the others counted). Built from the published catalog and the review trail
+    (``portal.review.checked``); cached like every family page, keyed also on the published
+    version and on what reviewers chose to show, and exported. Reads the database on each request
+    (for that key), so unlike the content pages it answers 503 while the database is down.
+
+    English is the source: its page says so (200, not 404, so the language switcher and the
+    export have the page in every language)."""
+    loc = current_locale()
+    found = None if loc.is_source else checked.translation_check(get_session(), loc.code)
+    last_checked = (format_date(found.last_checked, "long", locale=loc.babel)
+                    if found is not None and found.last_checked else None)
+    return render_template("how_we_checked.html", check=found, last_checked=last_checked,
+                           alternates=_alternates("public.how_we_checked", choose_slug=HOW_WE_CHECKED))

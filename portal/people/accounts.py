@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.models import ROLES, Role, User
 from portal.people import sessions
+from portal.translation.checks import is_invisible
 
 DEFAULT_PASSWORD_METHOD = "scrypt"  # werkzeug: scrypt, n=2**15, r=8, p=1
 PASSWORD_METHOD = DEFAULT_PASSWORD_METHOD
@@ -204,6 +206,38 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.active = active
     if not active:
         sessions.end_all(session, user)
+    session.commit()
+
+
+CREDENTIAL_LIMIT = 200
+
+
+def check_credential(text: str | None) -> str:
+    """A credential line as it is kept: spaces trimmed; refused (AccountError, saying what to do)
+    when longer than CREDENTIAL_LIMIT characters or holding a line break, tab or other control,
+    invisible or bidi control character (it is shown to families, in any direction)."""
+    line = (text or "").strip()
+    if len(line) > CREDENTIAL_LIMIT:
+        raise AccountError(f"The credential line is too long: {len(line)} characters. Keep it to "
+                           f"{CREDENTIAL_LIMIT} or fewer, for example \"pediatric oncology nurse, native Spanish "
+                           "speaker\". Nothing was changed.")
+    hidden = next((c for c in line if is_invisible(c)), None)
+    if hidden is not None:
+        name = unicodedata.name(hidden, "a control character")
+        raise AccountError(f"The credential line has an invisible or control character (U+{ord(hidden):04X}, "
+                           f"{name}). Write it on one line with visible characters only: remove line breaks, "
+                           "tabs and invisible characters. Nothing was changed.")
+    return line
+
+
+def set_credential(session: Session, user: User, credential: str | None, *, show: bool | None = None) -> None:
+    """Set the line a person tells families about themselves, and (unless ``show`` is None)
+    whether families see their display name and that line on "How this translation was checked".
+    Everything is checked before anything changes."""
+    line = check_credential(credential)
+    user.credential = line
+    if show is not None:
+        user.show_to_families = bool(show)
     session.commit()
 
 

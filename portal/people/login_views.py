@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.db import get_session
-from portal.forms import LoginForm, PasswordForm
+from portal.forms import CredentialForm, LoginForm, PasswordForm
 from portal.models import utcnow
 from portal.people import access, accounts, sessions
 from portal.people.throttle import LoginFailed, LoginLocked, authenticate, client_address
@@ -90,4 +90,36 @@ def account():
                 flash("Your password is changed. Other sessions you had open are logged out.")
                 return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
-    return render_template("staff/account.html", form=form, error=error), status
+    return _account_page(form, error=error, status=status)
+
+
+def _account_page(form=None, credential_form=None, *, error=None, credential_error=None, status=200):
+    credential_form = credential_form or CredentialForm(
+        formdata=None, credential=current_user.credential, show_to_families=current_user.show_to_families)
+    return render_template("staff/account.html", form=form or PasswordForm(formdata=None), error=error,
+                           credential_form=credential_form, credential_error=credential_error,
+                           credential_limit=accounts.CREDENTIAL_LIMIT), status
+
+
+@bp.route("/account/credential", methods=["POST"])
+@access.signed_in
+def account_credential():
+    """Save the credential line and the choice to show it to families (``accounts.set_credential``
+    checks both; on a refusal the page shows why, with what was typed, and nothing is saved)."""
+    form = CredentialForm()
+    if not form.validate_on_submit():
+        return _account_page(credential_form=form, credential_error="The form expired. Reload the page and try "
+                             "again. Nothing was changed.", status=400)
+    session = get_session()
+    try:
+        accounts.set_credential(session, current_user, form.credential.data, show=form.show_to_families.data)
+    except accounts.AccountError as exc:
+        session.rollback()
+        form.credential.errors = [str(exc)]
+        return _account_page(credential_form=form, credential_error=str(exc), status=400)
+    if current_user.show_to_families:
+        flash("Saved. Families see your name and credential line on \"How this translation was checked\" "
+              "for the languages you review.")
+    else:
+        flash("Saved. Families do not see your name or credential line.")
+    return redirect(url_for("auth.account"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -21,6 +21,11 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # What a reviewer tells families about themselves ("pediatric oncology nurse, native Spanish
+    # speaker"), and whether families may see it with their name on "How this translation was
+    # checked" (accounts.set_credential). Not shown unless the person chose to.
+    credential: Mapped[str] = mapped_column(Text, default="", server_default="")
+    show_to_families: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     roles: Mapped[list["Role"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     # The login (LoginSession.id) this object was loaded for; not a column. Flask-Login keeps it

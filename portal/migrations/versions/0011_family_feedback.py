@@ -1,7 +1,7 @@
 """Families' answers to "Was this page clear?", and the expiring per-address counts that limit them.
 
-Revision ID: 0011_family_feedback
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 
 Neither table holds an address: an answer has none, a count only a keyed hash of one (deleted once
 its window has passed). See portal.feedback.
@@ -9,8 +9,8 @@ its window has passed). See portal.feedback.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_family_feedback"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
