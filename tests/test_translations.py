@@ -14,7 +14,14 @@ from portal.families.content import load_pages, plain_text
 from portal.locales import TRANSLATED_LOCALES
 from portal.review.models import Approval, PublishedCatalog
 from portal.translation import units
-from portal.translation.checks import blocking_problems, kept_term_problems, number_problems
+from portal.translation.checks import (
+    LanguagePolicy,
+    Terms,
+    blocking_problems,
+    check_translation,
+    kept_term_problems,
+    number_problems,
+)
 from portal.translation.identity import forms_of, message_key
 from portal.translation.template import reviewed_keys
 from tests.conftest import ROOT, msgfmt_check, served_mo
@@ -66,7 +73,9 @@ def test_numbers_and_percentages_match_the_source(code):
 
 @pytest.mark.parametrize("code", CODES)
 def test_medicine_names_and_kept_terms_stay_recognisable(code):
-    problems = {e.msgid: kept_term_problems(e.msgid, e.msgstr, TERMS["medicines"], TERMS["keep"])
+    # A language's own abbreviation stands for the English one (Spanish LLA for ALL, terms.yml locales).
+    replace = ((TERMS.get("locales") or {}).get(code) or {}).get("replace")
+    problems = {e.msgid: kept_term_problems(e.msgid, e.msgstr, TERMS["medicines"], TERMS["keep"], replace)
                 for e in catalog(code) if not e.msgid_plural}
     assert {k: v for k, v in problems.items() if v} == {}
 
@@ -77,6 +86,22 @@ def test_bold_and_emphasis_markers_are_kept(code):
         return (text.count("**"), len(re.findall(r"(?<!\*)\*(?!\*)", text)))
 
     assert [e.msgid for e in catalog(code) if marks(e.msgid) != marks(e.msgstr) and not e.msgid_plural] == []
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_shipped_drafts_follow_their_languages_term_policy(code):
+    """Every shipped draft follows its language's term policy (content/terms.yml ``locales``):
+    Spanish LLA and SNC and the perianal gloss, 白细胞介素-2 and 缓和医疗, Arabic إنترلوكين-2 and a
+    real term for child life specialist, Vietnamese "quý vị" and never "bạn"."""
+    terms = Terms.load(ROOT / "content")
+    assert terms.for_locale(code) != LanguagePolicy(), f"{code} has no term policy in content/terms.yml"
+    problems = {}
+    for entry in catalog(code):
+        found = [w for w in check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), code, terms).warnings
+                 if "term policy" in w]
+        if found:
+            problems[entry.msgid] = found
+    assert problems == {}
 
 
 def test_checks_catch_what_they_should():
