@@ -14,7 +14,14 @@ from portal.families.content import load_pages, plain_text
 from portal.locales import TRANSLATED_LOCALES
 from portal.review.models import Approval, PublishedCatalog
 from portal.translation import units
-from portal.translation.checks import blocking_problems, kept_term_problems, number_problems
+from portal.translation.checks import (
+    Terms,
+    Text,
+    blocking_problems,
+    kept_term_problems,
+    number_problems,
+    term_policy_warnings,
+)
 from portal.translation.identity import forms_of, message_key
 from portal.translation.template import reviewed_keys
 from tests.conftest import ROOT, msgfmt_check, served_mo
@@ -89,6 +96,29 @@ def test_checks_catch_what_they_should():
     assert not kept_term_problems("Given methotrexate.", "甲氨蝶呤（methotrexate）", ["methotrexate"], [])
     assert kept_term_problems("HLA markers", "marcadores", [], ["HLA"])
     assert blocking_problems("See [x](glossary:x).", None, ["Vea [x](glossary:y)."], "es")
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_shipped_drafts_follow_their_languages_term_policy(code):
+    """content/terms.yml `locales`: every shipped draft passes its language's term policy (the
+    "term_policy" warnings a translator and reviewer would see), and the check is not idle: each
+    language has rules, and a draft that breaks them is caught."""
+    terms = Terms.load(ROOT / "content")
+    policy = terms.for_locale(code)
+    assert policy.replace or policy.require or policy.avoid
+
+    def warnings(msgid, msgid_plural, forms):
+        return term_policy_warnings(Text(code, msgid, msgid_plural or "", tuple(forms)), terms)
+
+    broken = {"es": ("Relapsed ALL", "ALL en recaída"),
+              "zh_Hans": ("Interleukin-2", "白细胞介素（interleukin-2）"),
+              "ar": ("Child life specialist", "أخصائي حياة الطفل"),
+              "vi": ("Ask your child's doctor.", "Hãy hỏi bác sĩ của con bạn.")}
+    if code in broken:
+        assert warnings(broken[code][0], None, [broken[code][1]])
+    problems = {e.msgid: found for e in catalog(code)
+                if (found := warnings(e.msgid, e.msgid_plural, forms_of(e)))}
+    assert problems == {}
 
 
 def spanish_page_text(page, translations: dict[str, str]) -> str:
