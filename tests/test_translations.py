@@ -17,10 +17,12 @@ from portal.translation import units
 from portal.translation.checks import (
     LanguagePolicy,
     Terms,
+    Text,
     blocking_problems,
     check_translation,
     kept_term_problems,
     number_problems,
+    term_policy_warnings,
 )
 from portal.translation.identity import forms_of, message_key
 from portal.translation.template import reviewed_keys
@@ -95,6 +97,12 @@ def test_shipped_drafts_follow_their_languages_term_policy(code):
     real term for child life specialist, Vietnamese "quý vị" and never "bạn"."""
     terms = Terms.load(ROOT / "content")
     assert terms.for_locale(code) != LanguagePolicy(), f"{code} has no term policy in content/terms.yml"
+    broken = {"es": ("Relapsed ALL", "ALL en recaída"),  # the check is not idle: a broken draft is caught
+              "zh_Hans": ("Interleukin-2", "白细胞介素（interleukin-2）"),
+              "ar": ("Child life specialist", "أخصائي حياة الطفل"),
+              "vi": ("Ask your child's doctor.", "Hãy hỏi bác sĩ của con bạn.")}
+    source, draft = broken[code]
+    assert term_policy_warnings(Text(code, source, "", (draft,)), terms)
     problems = {}
     for entry in catalog(code):
         found = [w for w in check_translation(entry.msgid, entry.msgid_plural, forms_of(entry), code, terms).warnings
