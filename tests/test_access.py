@@ -61,6 +61,9 @@ ROUTES = {
     "review.reject": (f"/review/es/m/{MESSAGE_ID}/reject", {"POST": REVIEWER_ES}),
     "review.revoke": (f"/review/es/m/{MESSAGE_ID}/revoke/1", {"POST": REVIEWER_ES}),
     "review.locale_trail": ("/review/es/trail", {"GET": REVIEWER_ES}),
+    "pages.translator_preview": (f"/translate/es/preview/{MESSAGE_ID}", {"GET": TRANSLATOR_ES}),
+    "pages.reviewer_preview": (f"/review/es/preview/{MESSAGE_ID}", {"GET": REVIEWER_ES}),
+    "pages.review_page": ("/review/es/page/tests", {"GET": REVIEWER_ES, "POST": REVIEWER_ES}),
 }
 
 

@@ -145,3 +145,23 @@ def assess(text: str, locale: str) -> Readability:
             result.warnings.append(f"INFLESZ {result.inflesz:.1f} is {result.inflesz_label} (aim for "
                                    f"{INFLESZ_EASY} or more; the pages are written for 65 or more).")
     return result
+
+
+@dataclass
+class PageReadability:
+    """A page in a language (its translated blocks: served, or pending where a text waits), and
+    the English page's grade beside it."""
+
+    figures: Readability
+    counted: int  # blocks in the language
+    total: int  # blocks of the page
+    english_grade: float
+    english_average: float
+
+
+def page_readability(translated: list[str], english: list[str], locale: str) -> PageReadability:
+    """``translated``: the page's blocks in ``locale`` that have a text there (the others are read
+    in English, and left out); ``english``: every block of the English page."""
+    english_text = page_text(english)
+    return PageReadability(assess(page_text(translated), locale), len(translated), len(english),
+                           english_grade(english_text), assess(english_text, "en").average)
