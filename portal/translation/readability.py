@@ -44,7 +44,7 @@ ENGLISH_GRADE = 6.0  # the English pages' own limit
 
 # Sentence ends: Latin and Arabic punctuation, and the full-width marks of Chinese.
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟])\s*")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # Han characters, not CJK punctuation
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
 
