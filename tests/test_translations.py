@@ -14,8 +14,8 @@ from portal.locales import TRANSLATED_LOCALES
 from portal.review.models import Approval, PublishedCatalog
 from portal.translation import units
 from portal.translation.checks import blocking_problems, kept_term_problems, number_problems
-from portal.translation.readability import inflesz, page_text
 from portal.translation.identity import forms_of, message_key
+from portal.translation.readability import inflesz, page_text
 from portal.translation.template import reviewed_keys
 from tests.conftest import ROOT, msgfmt_check, served_mo
 
