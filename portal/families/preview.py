@@ -17,7 +17,6 @@ import gettext
 import re
 
 from babel.messages.plurals import get_plural
-from markupsafe import escape
 
 from portal.families.served import ServedCatalog
 
@@ -84,8 +83,3 @@ def is_marked(html: str) -> bool:
     and attributes: some site text appears only on some pages."""
     body = _TAG.sub("", _TITLE.sub("", html))
     return START in body
-
-
-def escaped(text: str) -> str:
-    """A text as the banner shows it (escaped, wrapping removed)."""
-    return str(escape(_clean(text)))
