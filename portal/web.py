@@ -191,6 +191,7 @@ def init_app(app: Flask) -> None:
     from portal.families.search import SearchIndexes
     from portal.feedback import views as feedback  # adds its route to the families' blueprint
     from portal.people import access, admin_views, login_views
+    from portal.review import page_views
     from portal.review import views as review
     from portal.translation import views as translation
 
@@ -207,7 +208,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)  # before the access check, which reads the path
     access.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter  # before the blueprints' rules use it
-    for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp):
+    for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp, page_views.bp):
         app.register_blueprint(blueprint)
     feedback.init_app(app)
     app.extensions["ensure_published"] = ensure_published

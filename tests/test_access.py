@@ -69,6 +69,9 @@ ROUTES = {
     "review.locale_trail": ("/review/es/trail", {"GET": REVIEWER_ES}),
     # Admins are let in for English answers (portal.feedback.staff), but not for Spanish ones.
     "review.feedback_handled": ("/review/es/feedback/1/handled", {"POST": REVIEWER_ES}),
+    "pages.translator_preview": (f"/translate/es/preview/{MESSAGE_ID}", {"GET": TRANSLATOR_ES}),
+    "pages.reviewer_preview": (f"/review/es/preview/{MESSAGE_ID}", {"GET": REVIEWER_ES}),
+    "pages.review_page": ("/review/es/page/tests", {"GET": REVIEWER_ES, "POST": REVIEWER_ES}),
 }
 
 

@@ -216,15 +216,13 @@ def healthz():
     return response
 
 
-@bp.route("/<tag>/")
-@access.public
-@cached_page
-def index():
+def index_context() -> tuple[str, dict]:
+    """The list of pages: its template and what it is rendered with, in the request's locale and
+    served catalog (``current_catalog``; a staff preview gives its own, ``portal.review.preview``)."""
     pages = current_app.extensions["content"]
     renderer = _renderer()
     items = [(page, renderer.piece(page.title), renderer.piece(page.summary)) for page in pages.values()]
-    return render_template("index.html", items=items, fallbacks=renderer.fallbacks,
-                           alternates=_alternates("public.index"))
+    return "index.html", dict(items=items, fallbacks=renderer.fallbacks, alternates=_alternates("public.index"))
 
 
 @bp.route("/<tag>/about")
@@ -258,14 +256,10 @@ def source_dates(sources, loc) -> Markup:
     return text
 
 
-@bp.route("/<tag>/<slug>")
-@access.public
-@cached_page
-def page(slug):
+def page_context(content_page) -> tuple[str, dict]:
+    """One content page: its template and what it is rendered with (as ``index_context``)."""
     pages = current_app.extensions["content"]
-    content_page = pages.get(slug)
-    if content_page is None:
-        abort(404)
+    slug = content_page.slug
     renderer = _renderer()
     rendered = renderer.page(content_page)
     loc = current_locale()
@@ -276,9 +270,8 @@ def page(slug):
     if not loc.is_source:
         when = current_catalog().last_reviewed(m.text for m in content_page.messages())
         translation_reviewed = format_date(when, "long", locale=loc.babel) if when else None
-    return render_template(
-        "glossary.html" if content_page.kind == "glossary" else "page.html",
-        rendered=rendered, pages=pages, alternates=_alternates("public.page", slug=slug),
+    return "glossary.html" if content_page.kind == "glossary" else "page.html", dict(
+        rendered=rendered, pages=pages, alternates=_alternates("public.page", slug=content_page.slug),
         reviewed=format_date(content_page.reviewed, "long", locale=loc.babel),
         next_review=format_date(content_page.next_review, "long", locale=loc.babel),
         translation_reviewed=translation_reviewed, previous=previous, following=following,
@@ -333,6 +326,8 @@ def search():
     response = current_app.response_class(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = current_app.config.get("FAMILY_CACHE_CONTROL", PAGE_CACHE_CONTROL)
     return response
+
+
 def _checked_stamp() -> str:
     """The how-we-checked page's part of its ETag (``checked.families_stamp``); nothing for English."""
     loc = current_locale()
@@ -358,3 +353,22 @@ def how_we_checked():
                     if found is not None and found.last_checked else None)
     return render_template("how_we_checked.html", check=found, last_checked=last_checked,
                            alternates=_alternates("public.how_we_checked", choose_slug=HOW_WE_CHECKED))
+
+
+@bp.route("/<tag>/")
+@access.public
+@cached_page
+def index():
+    template, context = index_context()
+    return render_template(template, **context)
+
+
+@bp.route("/<tag>/<slug>")
+@access.public
+@cached_page
+def page(slug):
+    content_page = current_app.extensions["content"].get(slug)
+    if content_page is None:
+        abort(404)
+    template, context = page_context(content_page)
+    return render_template(template, **context)

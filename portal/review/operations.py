@@ -180,3 +180,48 @@ def revoke_approval(session: Session, locale: str, approval_id: int, reviewer: U
     approval = rules.revoke(session, locale, approval_id, reviewer, reason)
     session.commit()
     return ReviewOutcome(approval, *_publish_after_decision(session, locale))
+
+
+@dataclass
+class SelectedOutcome:
+    """What "Approve selected" recorded: the messages approved, those refused (message id, why,
+    and the refusal itself: a ``rules.TextChanged`` carries the text now), and the one publish."""
+
+    approved: list[str]
+    refused: list[tuple[str, str, rules.ReviewError | None]]
+    report: PublishReport | None = None
+    publish_error: str | None = None
+
+
+def approve_selected(session: Session, locale: str, reviewer: User, chosen: list[tuple[str, str]]) -> SelectedOutcome:
+    """Approve each chosen (message id, fingerprint of the text the reviewer read) that still has
+    exactly that text, in one transaction; then publish once. Each message is judged alone, in a
+    savepoint: one that changed since the page was shown (TextChanged), that the reviewer wrote
+    (four eyes), with a blocking problem, or unknown, is refused and listed with why, and the
+    others are approved all the same."""
+    by_code(locale)
+    rules.require_reviewer(reviewer, locale)
+    mids = [mid for mid, _ in chosen]
+    found = {u.mid: u for u in session.scalars(units.live(locale).where(Unit.mid.in_(set(mids))))} if mids else {}
+    authorship = rules.Authorship.load_words(session, locale, {u.words for u in found.values()})
+    approved, refused = [], []
+    for mid, seen in chosen:
+        unit = found.get(mid)
+        if unit is None:
+            refused.append((mid, "This message is no longer in the catalog (its English may have changed).", None))
+            continue
+        if not seen:
+            refused.append((mid, "The page did not say which text you read. Nothing was recorded for it: "
+                                 "reload the page and try again.", None))
+            continue
+        try:
+            with session.begin_nested():
+                rules.approve(session, unit, reviewer, seen_fingerprint=seen, authorship=authorship)
+        except rules.ReviewError as error:
+            refused.append((mid, str(error), error))
+            continue
+        approved.append(mid)
+    session.commit()
+    if not approved:
+        return SelectedOutcome(approved, refused)
+    return SelectedOutcome(approved, refused, *_publish_after_decision(session, locale))

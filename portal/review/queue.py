@@ -186,3 +186,22 @@ def waited(since: dt.datetime | None, now: dt.datetime) -> str:
     if hours:
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return "under an hour"
+
+
+def waiting_units(session: Session, locale: str, msgids) -> list[Unit]:
+    """The waiting units (what the queue lists) among these English texts without context: the
+    messages of a content page (``Page.messages``)."""
+    msgids = set(msgids)
+    if not msgids:
+        return []
+    return list(session.scalars(select(Unit).where(*_waiting(locale), Unit.msgctxt == "", Unit.msgid.in_(msgids))))
+
+
+def waiting_on_page(session: Session, locale: str, msgids: list[str]) -> list[QueueItem]:
+    """The queue's items among a page's messages, in the page's order (``msgids``), each with the
+    last approved text of it to compare with (as one message's review page shows)."""
+    found = {unit.msgid: unit for unit in waiting_units(session, locale, msgids)}
+    items = describe_all(session, locale, [found[m] for m in dict.fromkeys(msgids) if m in found])
+    for item in items:
+        item.previous = _previous(session, item.view.unit)
+    return items
