@@ -12,7 +12,7 @@ from tests.conftest import csrf_token, signed_in
 
 URL = "/review/es/page/treatment"
 # Headings of content/treatment.md only (in page order: HOW_WELL, CHEMO, NEWER, RISKS); plain text.
-CHEMO = "Chemo drugs your child may get"
+CHEMO = "Chemotherapy and other medicines your child may get"
 HOW_WELL = "How well it works"
 NEWER = "Newer kinds of treatment"
 RISKS = "Risks of strong treatment"
