@@ -12,8 +12,11 @@ Jinja's own newstyle gettext would have trusted it).
 """
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain
+from jinja2 import Template
 from markupsafe import Markup, escape
 
 from portal.db import require_schema
@@ -70,13 +73,59 @@ class PortalBabel(Babel):
         return ServedDomain()
 
 
+# Site text still in English on a page in another language is marked as English (lang="en", WCAG
+# 3.1.2; docs/design.md, invariant 7), as content blocks are. gettext cannot know where its text
+# lands, so it wraps English it falls back to in two private-use characters, and the rendered page
+# (``FallbackMarkingTemplate``) turns each pair into <span lang="en" dir="ltr">...</span> in text,
+# and drops it inside a tag (an attribute) or the <title>, where no element can say its language.
+FALLBACK_START, FALLBACK_END = "\ue010", "\ue011"
+_FALLBACK_MARKS = str.maketrans("", "", FALLBACK_START + FALLBACK_END)
+_TAG_OR_TITLE = re.compile(r"<title\b[^>]*>.*?</title>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+FALLBACK_SPAN = '<span lang="en" dir="ltr">'
+
+
+def mark_fallbacks(html: str) -> str:
+    """Each fallback mark pair in a rendered page as a span saying "English"; none left behind."""
+    if FALLBACK_START not in html:
+        return html
+    out, at = [], 0
+    for match in _TAG_OR_TITLE.finditer(html):
+        text = html[at:match.start()]
+        out.append(text.replace(FALLBACK_START, FALLBACK_SPAN).replace(FALLBACK_END, "</span>"))
+        out.append(match.group(0).translate(_FALLBACK_MARKS))
+        at = match.end()
+    out.append(html[at:].replace(FALLBACK_START, FALLBACK_SPAN).replace(FALLBACK_END, "</span>"))
+    return "".join(out)
+
+
+class FallbackMarkingTemplate(Template):
+    """Every template the app renders: its output with English fallbacks marked (``mark_fallbacks``)."""
+
+    def render(self, *args, **kwargs) -> str:
+        return mark_fallbacks(super().render(*args, **kwargs))
+
+
+def _english(text: Markup) -> Markup:
+    """Site text shown in English on a page in another language, marked for ``mark_fallbacks``."""
+    return Markup(FALLBACK_START) + text + Markup(FALLBACK_END)
+
+
 def _gettext(string: str, **variables) -> Markup:
-    return escape(current_catalog().gettext(string)) % variables
+    catalog = current_catalog()
+    found = catalog.lookup(string)
+    if found is None:
+        text = escape(string) % variables
+        return text if current_locale().is_source else _english(text)
+    return escape(found) % variables
 
 
 def _ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
     variables.setdefault("num", num)
-    return escape(current_catalog().ngettext(singular, plural, num)) % variables
+    found = current_catalog().lookup_plural(singular, num)
+    if found is None:
+        text = escape(singular if num == 1 else plural) % variables
+        return text if current_locale().is_source else _english(text)
+    return escape(found) % variables
 
 
 def init_app(app: Flask) -> None:
@@ -89,6 +138,7 @@ def init_app(app: Flask) -> None:
         wait=float(app.config.get("FAMILY_DB_WAIT", 0.1)), patience=float(app.config.get("FAMILY_DB_PATIENCE", 2.0)))
     PortalBabel(app, locale_selector=lambda: current_locale().code, configure_jinja=False)
     env = app.jinja_env
+    env.template_class = FallbackMarkingTemplate
     env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True
     env.newstyle_gettext = True

@@ -71,6 +71,14 @@ class ServedCatalog:
     def gettext(self, msgid: str) -> str:
         return self.lookup(msgid) or msgid
 
+    def lookup_plural(self, singular: str, number: int) -> str | None:
+        """The served form of a plural message for ``number``, or None when families get English."""
+        plural = getattr(self.translations, "plural", None)
+        if plural is None:
+            return None
+        found = self._catalog.get((singular, plural(number)))
+        return found if found else None
+
     def ngettext(self, singular: str, plural: str, number: int) -> str:
         return self.translations.ungettext(singular, plural, number)
 
