@@ -391,6 +391,12 @@ def msgfmt_check(path) -> None:
     assert done.returncode == 0, f"msgfmt -c rejects {path}:\n{done.stderr}"
 
 
+def english(text: str) -> str:
+    """Site text as a translated page shows it while its translation is not served: in English,
+    marked as English (``portal.families.i18n.mark_fallbacks``)."""
+    return f'<span lang="en" dir="ltr">{text}</span>'
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"csrf_token": csrf_token(client), "username": username,
                                        "password": password})

@@ -13,7 +13,7 @@ from portal.families.export import export_static, file_for
 from portal.families.publisher import Publisher
 from portal.locales import LOCALES
 from portal.translation.catalogs import load_po
-from tests.conftest import ROOT, close_app, make_app
+from tests.conftest import ROOT, close_app, english, make_app
 from tests.test_pages import outline
 from tests.test_static_export import portal
 
@@ -37,6 +37,12 @@ def org_app(tmp_path, empty_catalogs):
     app = make_app(tmp_path, empty_catalogs, **ORGANISATION)
     yield app
     close_app(app)
+
+
+def shown(tag: str, text: str) -> str:
+    """Site text as the page in ``tag`` shows it with no translation approved: English, marked as
+    English on a translated page."""
+    return text if tag == "en" else english(text)
 
 
 def footer(html: str) -> str:
@@ -64,10 +70,11 @@ def test_the_about_page_in_every_language_is_a_cached_family_page(client, tag):
     page = outline(html)
     assert page.first("html") == {"lang": tag, "dir": "rtl" if tag == "ar" else "ltr"}
     assert page.h1 == 1 and page.scripts == 0
-    assert "<h1>About this site</h1>" in html  # site text: English until a reviewer approves a translation
+    # site text: English until a reviewer approves a translation, and marked as English meanwhile
+    assert f"<h1>{shown(tag, 'About this site')}</h1>" in html
     for heading in ("Who publishes this guide", "How we write the pages", "How we translate and check the pages",
                     "Accessibility"):
-        assert f"<h2>{heading}</h2>" in main(html)
+        assert f"<h2>{shown(tag, heading)}</h2>" in main(html)
     # Cached like every family page: a strong ETag, the families' Cache-Control, 304, no cookie.
     assert response.headers["Cache-Control"] == PAGE_CACHE_CONTROL
     assert response.headers["ETag"] and not response.headers["ETag"].startswith("W/")
@@ -100,7 +107,8 @@ def test_the_source_titles_on_a_translated_about_page_are_marked_english(client)
 def test_without_an_organisation_the_pages_name_a_neutral_publisher_and_no_made_up_contact(client):
     for url in ("/en/about", "/es/tests", "/ar/"):
         html = client.get(url).get_data(as_text=True)
-        assert '<p class="publisher-name">The publisher of this guide</p>' in footer(html)
+        name = "The publisher of this guide" if url.startswith("/en/") else english("The publisher of this guide")
+        assert f'<p class="publisher-name">{name}</p>' in footer(html)
         assert "<address" not in html and "publisher-contact" not in html
         assert "tel:" not in html and "mailto:" not in html
     about = main(client.get("/en/about").get_data(as_text=True))
@@ -177,7 +185,8 @@ def test_every_family_page_has_the_publisher_and_the_about_link_in_its_footer(or
         foot = footer(response.get_data(as_text=True))
         assert "Who publishes this guide" in foot, slug
         assert f"<bdi>{ESCAPED_NAME}</bdi>" in foot and "tel:+15550100" in foot and "mailto:guide@example.org" in foot
-        assert f'<a href="/{tag}/about">About this site</a>' in foot, slug
+        about = "About this site" if tag == "en" else english("About this site")
+        assert f'<a href="/{tag}/about">{about}</a>' in foot, slug
 
 
 def test_a_new_organisation_is_a_new_etag(tmp_path, empty_catalogs):
@@ -219,7 +228,7 @@ def test_the_infections_page_has_the_urgent_help_box_after_its_lead(client, tag)
     assert len(boxes) == 1
     name, box = boxes[0]
     # Named by its own heading (a text label, not a colour), announced as a note.
-    assert f'<h2 class="urgent-help-heading" id="{name}">Get help fast</h2>' in box
+    assert f'<h2 class="urgent-help-heading" id="{name}">{shown(tag, "Get help fast")}</h2>' in box
     assert "fever or seems sick" in box and "at any hour" in box and "local emergency number" in box
     assert "It does not come from the sources" in box  # framed as beyond the sources
     assert not re.search(r"\d+\s*°|degrees|acetaminophen|paracetamol|ibuprofen", box), "no temperature or drug advice"
@@ -237,7 +246,7 @@ def test_every_family_page_has_the_urgent_help_box_in_its_footer(client, tag):
         boxes = urgent_boxes(footer(html))
         assert len(boxes) == 1, slug
         name, box = boxes[0]
-        assert f'id="{name}">Get help fast</h2>' in box and "local emergency number" in box
+        assert f'id="{name}">{shown(tag, "Get help fast")}</h2>' in box and "local emergency number" in box
         if slug != "infections":
             assert not urgent_boxes(main(html)), f"{slug}: only the infections page has the box in its text"
         everywhere = re.findall(r'id="([^"]+)"', html)
@@ -302,13 +311,13 @@ def test_each_page_shows_its_sources_dates_beside_its_review_date_in_the_readers
     first, second, conjunction = SOURCE_DATES[tag]
     meta = page_meta(client.get(f"/{tag}/outlook").get_data(as_text=True))  # written from both sources
     paragraphs = re.findall(r"<p[^>]*>(.*?)</p>", meta, re.S)
-    assert paragraphs[0].startswith("Last reviewed:")
+    assert paragraphs[0].startswith(shown(tag, "Last reviewed:").removesuffix("</span>"))
     dates = paragraphs[1]  # the very next line
-    assert dates.startswith("Written from sources dated ")
+    assert dates.startswith(shown(tag, "Written from sources dated ").removesuffix("</span>"))
     assert first in dates and second in dates and conjunction in dates
     assert dates.index(first) < dates.index(second)
-    english = ' lang="en" dir="ltr"' if tag != "en" else ""
-    assert f"(<span{english}>National Cancer Institute</span>)" in dates or (
+    marked = ' lang="en" dir="ltr"' if tag != "en" else ""
+    assert f"(<span{marked}>National Cancer Institute</span>)" in dates or (
         tag == "en" and "(National Cancer Institute)" in dates)
     if tag == "en":
         assert dates == ("Written from sources dated February 2014 (National Cancer Institute) and December 2018 "
