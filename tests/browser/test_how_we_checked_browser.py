@@ -18,28 +18,6 @@ SHOWN = {"es": "pediatric oncology nurse, native Spanish speaker <script>",
 
 
 @pytest.fixture(scope="module")
-def approved_server(tmp_path_factory):
-    """conftest's approved server, except that messages with no draft translation yet (this page's
-    own, until their drafts are written) stay in English instead of failing the fixture: every
-    other reason to refuse an approval still fails it."""
-    from portal.locales import TRANSLATED_LOCALES
-    from portal.review.operations import approve_messages
-    from tests.browser.conftest import serve
-    from tests.conftest import ROOT, close_app, make_app
-
-    app = make_app(tmp_path_factory.mktemp("approved-checked"), ROOT / "translations")
-    for loc in TRANSLATED_LOCALES:
-        with app.extensions["db"]() as session:
-            reviewer = accounts.create_user(session, f"browser-reviewer-{loc.code}", "correct horse battery",
-                                            roles=[("reviewer", loc.code)])
-            outcome = approve_messages(session, loc.code, reviewer, approve_all=True)
-            refused = [(msgid, why) for msgid, why in outcome.skipped if why != "it has no translation yet"]
-            assert not refused and outcome.approved, f"{loc.code}: approvals refused: {refused[:5]}"
-    yield from serve("approved", app)
-    close_app(app)
-
-
-@pytest.fixture(scope="module")
 def credentials(approved_server):
     """The Spanish and Arabic reviewers of the approved server show their name and credential line
     (one with markup in it, one right to left); the others do not."""

@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from portal.locales import LOCALES, TRANSLATED_LOCALES
-from portal.people.accounts import create_user
-from portal.review.operations import approve_messages, publish_locale
+from portal.locales import LOCALES
 from tests.browser.conftest import publish_everything, serve
 from tests.browser.test_accessibility import AXE_OPTIONS, NARROW, assert_no_horizontal_scroll, describe_violations
-from tests.conftest import ROOT, close_app, make_app
+from tests.conftest import close_app, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,28 +23,9 @@ ORGANISATION = {
     "ORGANISATION_EMAIL": "family.information.and.resources@children-hospital.example.org",
     "ORGANISATION_WEBSITE": "https://children-hospital.example.org/family-resources/relapsed-leukemia-guide",
 }
-SERVERS = ["translated", "organisation"]
+SERVERS = ["approved", "organisation"]
 
 _axe = Axe()
-
-
-@pytest.fixture(scope="module")
-def translated_server(tmp_path_factory):
-    """The committed drafts, every one approved and published (as conftest's ``approved_server``),
-    except the strings that have no draft yet: those show in English (new site text waits for its
-    translations, which come later)."""
-    app = make_app(tmp_path_factory.mktemp("translated"), ROOT / "translations")
-    for loc in TRANSLATED_LOCALES:
-        with app.extensions["db"]() as session:
-            reviewer = create_user(session, f"trust-reviewer-{loc.code}", "correct horse battery",
-                                   roles=[("reviewer", loc.code)])
-            outcome = approve_messages(session, loc.code, reviewer, approve_all=True)
-            assert outcome.approved, loc.code
-            assert {reason for _, reason in outcome.skipped} <= {"it has no translation yet"}, outcome.skipped[:5]
-        with app.extensions["db"]() as session:
-            publish_locale(session, loc.code)
-    yield from serve("translated", app)
-    close_app(app)
 
 
 @pytest.fixture(scope="module")

@@ -8,35 +8,13 @@ from urllib.parse import quote
 
 import pytest
 
-from portal.locales import LOCALES, TRANSLATED_LOCALES
-from tests.browser.conftest import serve
+from portal.locales import LOCALES
 from tests.browser.test_accessibility import AXE_OPTIONS, NARROW, _axe, assert_no_horizontal_scroll, describe_violations
-from tests.conftest import ROOT, close_app, make_app
 
 pytestmark = pytest.mark.browser
 
 TAGS = [loc.tag for loc in LOCALES]
 SERVERS = ["approved", "fallback"]
-
-
-@pytest.fixture(scope="module")
-def approved_server(tmp_path_factory):
-    """Like conftest's: the shipped drafts, every translated message approved and published; but
-    the strings this issue adds have no drafts yet (they come later), so they stay English (labelled
-    lang="en") instead of failing the fixture."""
-    from portal.people.accounts import create_user
-    from portal.review.operations import approve_messages
-
-    app = make_app(tmp_path_factory.mktemp("wayfinding-approved"), ROOT / "translations")
-    for loc in TRANSLATED_LOCALES:
-        with app.extensions["db"]() as session:
-            reviewer = create_user(session, f"wayfinding-reviewer-{loc.code}", "correct horse battery",
-                                   roles=[("reviewer", loc.code)])
-            outcome = approve_messages(session, loc.code, reviewer, approve_all=True)
-            assert outcome.approved
-            assert all(why == "it has no translation yet" for _, why in outcome.skipped), outcome.skipped[:5]
-    yield from serve("approved", app)
-    close_app(app)
 
 
 def first_word(page) -> str:
