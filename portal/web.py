@@ -197,7 +197,9 @@ def init_app(app: Flask) -> None:
 
     package = Path(__file__).parent
     app.extensions["publisher"] = Publisher.from_config(app.config)
-    app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package / "templates", package / "static",
+    # Everything that shapes a family page: the content and the whole package (code, templates, static
+    # files), so a deploy that only changes how a page is built (say, the glossary's order) is a new ETag.
+    app.extensions["build_id"] = build_id(Path(app.config["CONTENT_DIR"]), package,
                                           extra=app.extensions["publisher"].fingerprint())
     app.extensions["pages"] = PageCache(int(app.config.get("FAMILY_PAGE_CACHE_SIZE", 2000)))
     app.extensions["search"] = SearchIndexes()  # one per locale, rebuilt when its catalog changes

@@ -269,3 +269,32 @@ def test_the_purge_url_gets_the_pages_as_cloudflare_expects(tmp_path, empty_cata
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_build_behind_an_etag_covers_the_code_not_only_templates(tmp_path):
+    """A deploy that changes only Python code (how the glossary is sorted, say) must not let browsers
+    and CDNs keep the old pages with a 304: the build id covers every file of the package."""
+    from portal.families.pages import build_id
+
+    package = tmp_path / "portal"
+    (package / "templates").mkdir(parents=True)
+    (package / "templates" / "page.html").write_text("<p>{{ x }}</p>")
+    (package / "collation.py").write_text("ORDER = 'pyuca'\n")
+    before = build_id(tmp_path / "content", package)
+    (package / "collation.py").write_text("ORDER = 'pinyin'\n")
+    after = build_id(tmp_path / "content", package)
+    assert after != before
+    (package / "__pycache__").mkdir()  # what Python writes on each host is not what was deployed
+    (package / "__pycache__" / "collation.cpython-311.pyc").write_bytes(b"compiled")
+    assert build_id(tmp_path / "content", package) == after
+
+
+def test_the_app_builds_its_etags_from_the_whole_package(app):
+    from pathlib import Path
+
+    import portal
+    from portal.families.pages import build_id
+
+    package = Path(portal.__file__).parent
+    assert app.extensions["build_id"] == build_id(Path(app.config["CONTENT_DIR"]), package,
+                                                  extra=app.extensions["publisher"].fingerprint())

@@ -153,7 +153,7 @@ def test_the_reviewer_reads_the_answers_on_the_dashboard_and_in_the_queue(feedba
     family.check("#feedback-no")
     family.fill("#feedback-text", f"<b>{text}</b>")
     with family.expect_navigation():
-        family.click("button[type=submit]")
+        family.click(".page-feedback button[type=submit]")
     page = reviewer_page(code, width)
     for url in ("/review/", f"/review/{code}/", f"/review/{code}/?feedback=all"):
         page.goto(f"{feedback_server.url}{url}")
@@ -172,7 +172,7 @@ def test_the_reviewer_marks_an_answer_handled_by_keyboard(feedback_server, revie
     family.check("#feedback-partly")
     family.fill("#feedback-text", "¿Qué es una punción lumbar?")
     with family.expect_navigation():
-        family.click("button[type=submit]")
+        family.click(".page-feedback button[type=submit]")
     page = reviewer_page("es")
     page.goto(f"{feedback_server.url}/review/es/")
     item = page.locator(".feedback-list li", has_text="¿Qué es una punción lumbar?")

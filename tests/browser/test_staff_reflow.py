@@ -190,6 +190,9 @@ PAGES = {
     "review-rejected": Case("review.message", "review_message.html", message_page("/review/es/m", REJECTED)),
     "review-trail": Case("review.locale_trail", "review_trail.html", goto("/review/es/trail")),
     "database-down": Case("translate.message", "unavailable.html", save_while_the_database_is_down, status=503),
+    "translator-preview": Case("pages.translator_preview", "preview.html", message_page("/translate/es/preview", NEW)),
+    "reviewer-preview": Case("pages.reviewer_preview", "preview.html", message_page("/review/es/preview", NEW)),
+    "page-review": Case("pages.review_page", "page_review.html", goto("/review/es/page/treatment")),
 }
 
 # Staff routes that are not a page of their own: a file, or a form target that redirects (or,
@@ -203,9 +206,12 @@ NOT_PAGES = {
     "review.approve": "redirects to the queue (refused: the review message page)",
     "review.reject": "redirects to the queue (refused: the review message page)",
     "review.revoke": "redirects to the review message page",
+    "auth.account_credential": "redirects to the account page (refused: the account page)",
+    "review.feedback_handled": "redirects to the queue or the dashboard",
 }
 # Staff templates that are pieces of pages, not pages.
-PARTS = {"base.html", "_forms.html", "_review.html"}
+PARTS = {"base.html", "_forms.html", "_review.html", "_dashboard_pages.html", "_feedback.html", "_in_context.html",
+         "_pages_waiting.html", "_readability.html"}
 
 
 def test_every_staff_page_has_a_reflow_check(app):
