@@ -216,3 +216,17 @@ def test_the_note_reaches_the_template_as_extracted_comments_that_read_back_whol
     entry = next(e for e in template if e.msgid.startswith("The sources of this guide list chemo"))
     assert reviewer_note(entry.comment) == note
     assert pofile.dumps(template).count("#. reviewer: ") == len(lines)  # written as it was read
+
+
+@pytest.mark.parametrize("name", ["about", "how-we-checked", "search"])
+def test_a_content_page_may_not_take_an_address_of_the_sites_own_pages(tmp_path, name):
+    """/<tag>/about, /how-we-checked and /search are the site's own pages: a content file with one of
+    these names could never be read, so loading the content refuses it and names the file."""
+    import shutil
+
+    from portal.families.content import load_pages
+
+    shutil.copytree(CONTENT, tmp_path / "content")
+    shutil.copy(tmp_path / "content" / "tests.md", tmp_path / "content" / f"{name}.md")
+    with pytest.raises(ContentError, match=f"content/{name}.md: the site's own pages use the addresses"):
+        load_pages(tmp_path / "content")

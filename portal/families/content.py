@@ -341,6 +341,11 @@ def load_sources(content_dir: Path) -> dict[str, Source]:
     return out
 
 
+# Addresses the site's own pages take (/<tag>/about, ...: portal.families.views): a content page
+# with one of these names could never be reached.
+RESERVED_SLUGS = frozenset({"about", "how-we-checked", "search"})
+
+
 def load_pages(content_dir: Path) -> dict[str, Page]:
     """All pages in ``content_dir``, keyed by slug, in their front-matter order."""
     content_dir = Path(content_dir)
@@ -349,6 +354,10 @@ def load_pages(content_dir: Path) -> dict[str, Page]:
     for path in sorted(content_dir.glob("*.md")):
         name = f"{content_dir.name}/{path.name}"
         pages.append(parse_page(path.read_text(encoding="utf-8"), name, sources))
+    taken = [page.path for page in pages if page.slug in RESERVED_SLUGS]
+    if taken:
+        raise ContentError(f"{', '.join(taken)}: the site's own pages use the addresses {sorted(RESERVED_SLUGS)}; "
+                           "rename the file.")
     pages.sort(key=lambda page: (page.order, page.slug))
     glossaries = [page for page in pages if page.kind == "glossary"]
     if len(glossaries) > 1:
