@@ -5,6 +5,12 @@ URL, else the reader's saved choice (a cookie set when they read a page in a
 language), else ``Accept-Language`` (resolved with CLDR's likely scripts, so
 ``zh-CN`` gets ``zh_Hans``), else English.
 
+Why not Flask-Babel: its translations are loaded from files and kept for the life of the process,
+its gettext trusts the translation's markup, and it cannot say which strings fell back to English.
+Here the catalog of a request is the one the gate published, by version, from the database
+(``portal.families.served``); interface strings are escaped and English fallbacks marked. Babel
+itself (CLDR) is used directly: plural rules, dates in the reader's locale, locale data.
+
 Translations are looked up in the *served* catalogs only (``portal.families.served``),
 and every translated interface string is escaped on output: a translator's
 ``<b>`` shows as text, never as markup (invariant 6 for interface strings;
@@ -15,7 +21,6 @@ from __future__ import annotations
 import re
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel, Domain
 from jinja2 import Template
 from markupsafe import Markup, escape
 
@@ -58,19 +63,6 @@ def preferred_locale() -> PortalLocale:
     if saved:
         return saved
     return negotiate(accepted_tags(request.accept_languages)) or LOCALES[0]
-
-
-class ServedDomain(Domain):
-    """Flask-Babel domain whose translations are the gate's served catalog for the request."""
-
-    def get_translations(self):
-        return current_catalog().translations
-
-
-class PortalBabel(Babel):
-    @property
-    def domain_instance(self):
-        return ServedDomain()
 
 
 # Site text still in English on a page in another language is marked as English (lang="en", WCAG
@@ -136,7 +128,6 @@ def init_app(app: Flask) -> None:
     app.extensions["served"] = ServedCatalogs(
         lambda: app.extensions["db"](), app.config["PUBLISHED_DIR"], prepare=schema_ready,
         wait=float(app.config.get("FAMILY_DB_WAIT", 0.1)), patience=float(app.config.get("FAMILY_DB_PATIENCE", 2.0)))
-    PortalBabel(app, locale_selector=lambda: current_locale().code, configure_jinja=False)
     env = app.jinja_env
     env.template_class = FallbackMarkingTemplate
     env.add_extension("jinja2.ext.i18n")

@@ -1,8 +1,8 @@
 """Served catalogs: what the gate published for each locale, reloaded when its version changes,
 and served without waiting on a database that does not answer.
 
-Flask-Babel caches catalogs for the life of the process; a portal that publishes while it
-runs, on several hosts, cannot use that cache. The gate stores each locale's catalog in the
+A catalog loaded once for the life of the process (as Flask-Babel does) cannot serve a portal
+that publishes while it runs, on several hosts. The gate stores each locale's catalog in the
 database with a version; each lookup here checks the version and reloads only when it changed.
 
 A family page needs nothing from the database but that version (and, after a publish, the new
