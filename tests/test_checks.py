@@ -83,3 +83,13 @@ def test_the_renderer_never_makes_an_image_or_an_autolink(markdown):
     assert "<img" not in html
     if not markdown.startswith("!"):
         assert "<a " not in html
+
+
+def test_a_wrong_number_is_named_in_words_a_person_can_act_on():
+    """Every path (the web save, an upload, the CLI check, an approval) reads this message: it says
+    what differs and what to do, not a Python list."""
+    assert number_problems("Day 15 of treatment.", "Día 16 del tratamiento.", "es") == [
+        "The English has 15; your translation has 16. Use the same number."]
+    assert number_problems("About 85 out of 100.", "Unos 58 de cada 10.", "es") == [
+        "The English has 85, 100; your translation has 10, 58. Use the same numbers."]
+    assert "[" not in " ".join(number_problems("Day 15.", "Día.", "es"))

@@ -797,7 +797,7 @@ def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_s
     wrong = "1 a 2 de cada 1000 niños."
     people.translate("es", source, wrong)  # edited outside the portal: no save refused it
     html = html_of(rita, review_url(source))
-    assert "Blocking problems (cannot be approved)" in html and "The English has 85, 100; your translation has 1, 2, 1000 instead" in html
+    assert "Blocking problems (cannot be approved)" in html and "The English has 85, 100; your translation has 1, 2, 1000. Use the same numbers." in html
     assert f'action="{review_url(source)}/approve"' not in html
     response = approve(rita, source, seen=entry_fingerprint(people.entry("es", source)))
     assert response.status_code == 400 and "fails a blocking check" in response.get_data(as_text=True)
