@@ -34,8 +34,9 @@ pytestmark = pytest.mark.browser
 BEFORE = {"approval": 18, "save_and_next": 28}
 # The first approval costs one key more than before (the new "Next message" link is one more Tab stop
 # on the review page); every approval after it costs 7 instead of 18, the reviewer being on the
-# next message already.
-AFTER = {"approval": 19, "next_approval": 7, "save_and_next_no_js": 8, "save_and_next_with_js": 6}
+# next message already. Save and next: "Save" stays the first button, "Save and next" is one Tab
+# after it (9 keys), or Ctrl+Enter in the box (6 keys).
+AFTER = {"approval": 19, "next_approval": 7, "save_and_next_no_js": 9, "save_and_next_with_js": 6}
 
 PEOPLE = {"fl-rita": [("reviewer", "es")], "fl-tina": [("translator", "es"), ("translator", "ar")]}
 
