@@ -180,7 +180,9 @@ def test_alt_arrows_go_to_previous_and_next_and_keep_the_filter(person, flow_ser
     # The reviewer has navigation shortcuts only: Ctrl+Enter in a reason box records nothing.
     rita = person("fl-rita")
     rita.goto(f"{flow_server.url}/review/es/")
-    rita.locator("ol.message-list a").nth(1).click()
+    with rita.expect_navigation():
+        rita.locator("ol.message-list a").nth(1).click()
+    rita.wait_for_load_state("load")
     at = rita.url
     rita.keyboard.press("Alt+ArrowRight")
     rita.wait_for_url(lambda url: url != at)
@@ -240,7 +242,8 @@ def test_side_by_side_wide_and_no_sideways_scroll_narrow(person, flow_server):
     assert page.evaluate("document.querySelector('main').getBoundingClientRect().width") > 1000
     rita = person("fl-rita")
     rita.goto(f"{flow_server.url}/review/es/")
-    rita.locator("ol.message-list a").first.click()
+    with rita.expect_navigation():
+        rita.locator("ol.message-list a").first.click()
     english = rita.locator("#english-heading").bounding_box()
     translation = rita.locator("#translation-heading").bounding_box()
     assert translation["x"] > english["x"] + 300 and abs(translation["y"] - english["y"]) < 5
@@ -266,9 +269,11 @@ def test_axe_on_the_changed_pages(person, flow_server):
     rita = person("fl-rita")
     rita.goto(f"{flow_server.url}/review/es/?show=new")
     axe_clean(rita)
-    rita.locator("ol.message-list a").nth(3).click()
+    with rita.expect_navigation():
+        rita.locator("ol.message-list a").nth(3).click()
     axe_clean(rita)
-    rita.click("button.button-reject")  # no reason: the app's own message, not the browser's bubble
+    with rita.expect_navigation():
+        rita.click("button.button-reject")  # no reason: the app's own message, not the browser's bubble
     assert rita.title().startswith("Error: ")
     assert "Give a reason" in rita.locator("#error-summary").inner_text()
     assert rita.get_attribute("#reject-reason", "aria-invalid") == "true"
