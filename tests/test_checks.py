@@ -179,3 +179,13 @@ def test_a_numbered_name_given_in_both_scripts_holds_its_number_once(locale, tex
 ])
 def test_a_numbered_name_does_not_let_another_number_through(locale, text):
     assert number_problems("Interleukin-2", text, locale)
+
+
+def test_a_wrong_number_is_named_in_words_a_person_can_act_on():
+    """Every path (the web save, an upload, the CLI check, an approval) reads this message: it says
+    what differs and what to do, not a Python list."""
+    assert number_problems("Day 15 of treatment.", "Día 16 del tratamiento.", "es") == [
+        "The English has 15; your translation has 16. Use the same number."]
+    assert number_problems("About 85 out of 100.", "Unos 58 de cada 10.", "es") == [
+        "The English has 85, 100; your translation has 10, 58. Use the same numbers."]
+    assert "[" not in " ".join(number_problems("Day 15.", "Día.", "es"))

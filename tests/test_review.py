@@ -116,7 +116,7 @@ def queue_ids(client, show: str | None = None, code: str = "es", page: int | Non
     """The message ids the queue lists, in the order shown."""
     query = "&".join(f"{k}={v}" for k, v in (("show", show), ("page", page)) if v)
     html = html_of(client, f"/review/{code}/" + (f"?{query}" if query else ""))
-    return re.findall(rf'<a href="/review/{code}/m/([0-9a-f]{{16}})"', html)
+    return re.findall(rf'<a href="/review/{code}/m/([0-9a-f]{{16}})[?"]', html)  # links keep the filter and page
 
 
 def queue_counts(client, code: str = "es") -> dict[str, int]:
@@ -294,7 +294,7 @@ def test_source_change_is_its_own_kind_and_shows_the_old_english(app, people, ri
     assert queue_ids(rita, show="source_changed") == [mid_of(new_english)]
     assert mid_of(new_english) not in queue_ids(rita, show="new")
     html = html_of(rita, review_url(new_english))
-    english = section(html, "<h2>English source</h2>", "<h2>Translation to review</h2>")
+    english = section(html, ">English source</h2>", ">Translation to review</h2>")
     assert "The English changed" in english
     assert f'<p class="source" lang="en" dir="ltr">{HOW_WELL}</p>' in english
     assert "English source changed" in html
@@ -447,7 +447,7 @@ def test_rejection_reaches_the_translator_and_a_new_text_waits_again(people, rit
     assert rejection.reviewer_id == user_id(people, "rita")
     assert queue_ids(rita, show="rejected") == [mid_of(HOW_WELL)]
     listed = html_of(tina, "/translate/es/?state=rejected")
-    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}"' in listed
+    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}?state=rejected"' in listed  # the link keeps the filter
     assert "1 message match" in listed
     message = html_of(tina, f"/translate/es/m/{mid_of(HOW_WELL)}")
     assert "Rejected by Rita Reyes" in message and "Decir «Qué tan bien funciona el tratamiento»." in message
@@ -455,7 +455,7 @@ def test_rejection_reaches_the_translator_and_a_new_text_waits_again(people, rit
     assert queue_ids(rita) == [mid_of(HOW_WELL)]
     assert queue_ids(rita, show="rejected") == []
     assert "0 messages match" in html_of(tina, "/translate/es/?state=rejected")
-    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}"' in html_of(tina, "/translate/es/?state=awaiting")
+    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}?state=awaiting"' in html_of(tina, "/translate/es/?state=awaiting")
 
 
 def test_rejecting_a_text_that_changed_since_it_was_read_is_refused(people, rita, tina):
@@ -617,12 +617,13 @@ def test_revoking_twice_is_refused_clearly(people, rita):
     assert again.revoked_at == when and again.revoke_reason == "Un error."
 
 
-def test_revoked_text_is_rejected_for_the_translator_with_the_reason(people, rita, tina):
+def test_revoked_text_is_labelled_revoked_for_the_translator_with_the_reason(people, rita, tina):
     people.translate("es", HOW_WELL, "Qué tan bien funciona", author="tina")
     assert approve(rita, HOW_WELL).status_code == 302
     [approval] = rows(people, Approval)
     assert revoke(rita, HOW_WELL, approval.id, "Falta decir que es el tratamiento.").status_code == 302
-    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}"' in html_of(tina, "/translate/es/?state=rejected")
+    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}?state=revoked"' in html_of(tina, "/translate/es/?state=revoked")
+    assert f'href="/translate/es/m/{mid_of(HOW_WELL)}' not in html_of(tina, "/translate/es/?state=rejected")
     message = html_of(tina, f"/translate/es/m/{mid_of(HOW_WELL)}")
     assert "Approval revoked by Rita Reyes" in message and "Falta decir que es el tratamiento." in message
     assert queue_ids(rita, show="rejected") == [mid_of(HOW_WELL)]
@@ -817,7 +818,7 @@ def test_text_with_a_blocking_problem_cannot_be_approved_anywhere_and_is_never_s
     wrong = "1 a 2 de cada 1000 niños."
     people.translate("es", source, wrong)  # edited outside the portal: no save refused it
     html = html_of(rita, review_url(source))
-    assert "Blocking problems (cannot be approved)" in html and "The English has 85, 100; your translation has 1, 2, 1000 instead" in html
+    assert "Blocking problems (cannot be approved)" in html and "The English has 85, 100; your translation has 1, 2, 1000. Use the same numbers." in html
     assert f'action="{review_url(source)}/approve"' not in html
     response = approve(rita, source, seen=entry_fingerprint(people.entry("es", source)))
     assert response.status_code == 400 and "fails a blocking check" in response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 
 The queue of a locale is every reviewed message (medical content, and site text families
 read) whose current translation (not empty, not fuzzy) has no standing approval for its exact
-text: the units in state "awaiting" or "rejected", oldest first. Each is "new", "changed since
+text: the units in state "awaiting", "rejected" or "revoked", oldest first. Each is "new", "changed since
 its last approval" (an approval of another text of the message exists) or "English source
 changed" (it replaced an English; ``Unit.source_before``). Counts come from one GROUP BY; a
 page is 50 rows; what a reviewer needs of each (authors, the last approved text, the objection)
@@ -22,13 +22,14 @@ from portal.review import trail
 from portal.review.models import Approval
 from portal.review.rules import Authorship
 from portal.review.trail import TrailEvent
-from portal.translation.models import Unit
+from portal.translation.models import WAITING, Unit
 from portal.translation.workspace import MessageView, view
 
 KINDS = ("new", "changed", "source_changed")
 KIND_LABELS = {"new": "New", "changed": "Changed since its last approval", "source_changed": "English source changed"}
 FILTERS = (*KINDS, "warnings", "rejected")
 FILTER_LABELS = {**KIND_LABELS, "warnings": "Has warnings", "rejected": "Rejected or revoked"}
+OBJECTED = ("rejected", "revoked")  # the "Rejected or revoked" filter
 OUTSIDE = "unknown (edited outside the portal)"
 
 
@@ -60,7 +61,7 @@ class QueueItem:
 
 def _waiting(locale: str):
     return (Unit.locale == locale, Unit.obsolete == false(), Unit.kind.is_not(None),
-            Unit.state.in_(("awaiting", "rejected")))
+            Unit.state.in_(WAITING))
 
 
 def _filter(query, show: str | None):
@@ -69,7 +70,7 @@ def _filter(query, show: str | None):
     if show == "warnings":
         return query.where(Unit.has_warnings == true())
     if show == "rejected":
-        return query.where(Unit.state == "rejected")
+        return query.where(Unit.state.in_(OBJECTED))
     return query
 
 
@@ -82,7 +83,7 @@ def counts(session: Session, locale: str) -> dict[str, int]:
         found[kind] = count
         found["all"] += count
     found["warnings"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.has_warnings == true()))
-    found["rejected"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.state == "rejected"))
+    found["rejected"] = session.scalar(select(func.count()).where(*_waiting(locale), Unit.state.in_(OBJECTED)))
     return found
 
 
@@ -95,10 +96,36 @@ def page(session: Session, locale: str, show: str | None, offset: int, limit: in
     return describe_all(session, locale, [found[i] for i in chosen]), len(ids)
 
 
+def _after(unit: Unit):
+    """Units that come after ``unit`` in the queue's order (oldest first, no time first, then id)."""
+    if unit.changed_at is None:
+        return (Unit.changed_at.is_(None) & (Unit.id > unit.id)) | Unit.changed_at.is_not(None)
+    return (Unit.changed_at > unit.changed_at) | ((Unit.changed_at == unit.changed_at) & (Unit.id > unit.id))
+
+
+def _before(unit: Unit):
+    if unit.changed_at is None:
+        return Unit.changed_at.is_(None) & (Unit.id < unit.id)
+    return Unit.changed_at.is_(None) | (Unit.changed_at < unit.changed_at) | \
+        ((Unit.changed_at == unit.changed_at) & (Unit.id < unit.id))
+
+
+def neighbours(session: Session, locale: str, show: str | None, unit: Unit) -> tuple[str | None, str | None, int]:
+    """The previous and next waiting messages around ``unit`` in the filtered queue (whether or not
+    ``unit`` itself still waits: after an approval it has left), and how many come before it."""
+    ids = _filter(select(Unit.mid).where(*_waiting(locale)), show)
+    before = session.scalar(ids.where(_before(unit)).order_by(Unit.changed_at.desc().nulls_last(), Unit.id.desc())
+                            .limit(1))
+    after = session.scalar(ids.where(_after(unit)).order_by(Unit.changed_at.asc().nulls_first(), Unit.id).limit(1))
+    count = session.scalar(_filter(select(func.count()).select_from(Unit).where(*_waiting(locale)), show)
+                           .where(_before(unit)))
+    return before, after, count or 0
+
+
 def describe_all(session: Session, locale: str, chosen: list[Unit]) -> list[QueueItem]:
     """Queue items for a page of units: their authors and objections read in one go each."""
     authorship = Authorship.load_words(session, locale, {unit.words for unit in chosen})
-    rejected = {unit.fingerprint for unit in chosen if unit.state == "rejected"}
+    rejected = {unit.fingerprint for unit in chosen if unit.state in OBJECTED}
     objections = trail.objections(trail.events_of_texts(session, locale, rejected)) if rejected else {}
     return [_item(session, unit, authorship, objections, with_previous=False) for unit in chosen]
 
@@ -150,7 +177,7 @@ class LocaleSummary:
     reviewed: int = 0  # every string families read only after review
     approved: int = 0
     awaiting: int = 0
-    rejected: int = 0
+    rejected: int = 0  # rejected or revoked
     not_ready: int = 0  # untranslated or fuzzy: nothing to review yet
     oldest_since: dt.datetime | None = None
     oldest_unknown: bool = False  # True when a waiting text has no recorded time
@@ -164,8 +191,10 @@ def summarize(session: Session, locale: str) -> LocaleSummary:
                            .group_by(Unit.state))
     for state, count in rows:
         summary.reviewed += count
-        if state in ("approved", "awaiting", "rejected"):
+        if state in ("approved", "awaiting"):
             setattr(summary, state, count)
+        elif state in OBJECTED:
+            summary.rejected += count
     summary.not_ready = summary.reviewed - summary.approved - summary.rejected - summary.awaiting
     if summary.awaiting:
         awaiting = (Unit.locale == locale, Unit.obsolete == false(), Unit.kind.is_not(None), Unit.state == "awaiting")

@@ -1,6 +1,8 @@
 """Medical review: the dashboard, each locale's queue, one message, approve / reject / revoke, the trail."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import false, select
@@ -17,7 +19,7 @@ from portal.review.models import Approval
 from portal.translation import units, workspace
 from portal.translation.identity import message_id
 from portal.translation.message_info import glossary_for, plural_examples, text_diff, where_used
-from portal.translation.models import Unit
+from portal.translation.models import WAITING, Unit
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -28,7 +30,7 @@ TRAIL_PAGE_SIZE = 100
 def _page_number(total: int, size: int) -> tuple[int, int]:
     """The page asked for (1 if none or nonsense, the last one if past the end), and how many."""
     pages = max(1, -(-total // size))
-    return min(max(request.args.get("page", 1, type=int), 1), pages), pages
+    return min(workspace.page_number(request.args.get("page")), pages), pages
 
 
 @bp.route("/")
@@ -45,14 +47,60 @@ def dashboard():
                            choice_labels=CHOICE_LABELS)
 
 
+def _shown_filter() -> str | None:
+    """The queue filter of the query string; anything that is not one of the filters means all."""
+    show = request.args.get("show") or None
+    return show if show in review_queue.FILTERS else None
+
+
+def _queue_params(show: str | None, page: int) -> dict:
+    return {name: value for name, value in (("show", show), ("page", page if page > 1 else None)) if value}
+
+
+@dataclass
+class QueueLinks:
+    """A review page's place in the queue it was opened from: its filter, page, and neighbours."""
+
+    show: str | None
+    page: int
+    params: dict
+    queue_url: str
+    previous_url: str | None
+    next_url: str | None
+
+
+def _queue_links(loc, unit: Unit) -> QueueLinks:
+    show = _shown_filter()
+    before, after, index = review_queue.neighbours(get_session(), loc.code, show, unit)
+    listed = unit.state in WAITING
+    page = index // PAGE_SIZE + 1 if listed else workspace.page_number(request.args.get("page"))
+
+    def link(mid: str | None, at: int) -> str | None:
+        return url_for("review.message", locale=loc.code, mid=mid, **_queue_params(show, at // PAGE_SIZE + 1)) \
+            if mid else None
+
+    return QueueLinks(show=show, page=page, params=_queue_params(show, page),
+                      queue_url=url_for("review.queue", locale=loc.code, **_queue_params(show, page)),
+                      previous_url=link(before, index - 1), next_url=link(after, index + (1 if listed else 0)))
+
+
+def _onward(loc, mid: str, done: str, category: str = "message"):
+    """After a decision: the next message of the same filtered queue, or the queue when none is left,
+    with a note of what was done."""
+    links = _queue_links(loc, units.get(get_session(), loc.code, mid))
+    if links.next_url:
+        flash(f"{done} This is the next message of the queue.", category)
+        return redirect(links.next_url)
+    flash(f"{done} No message after that one waits in this list.", category)
+    return redirect(links.queue_url)
+
+
 @bp.route("/<locale>/")
 @access.role("reviewer")
 def queue(locale):
     loc = by_code(locale)
     session = get_session()
-    show = request.args.get("show") or None
-    if show not in (None, *review_queue.FILTERS):
-        show = None
+    show = _shown_filter()
     counts = review_queue.counts(session, loc.code)
     matching = counts["all"] if show is None else counts[show]
     page, pages = _page_number(matching, PAGE_SIZE)
@@ -63,6 +111,7 @@ def queue(locale):
                            feedback=feedback.queue(session, loc.code, pages_, all_feedback),
                            all_feedback=all_feedback, page_titles=feedback.page_titles(pages_),
                            choice_labels=CHOICE_LABELS,
+                           params=_queue_params(show, page), state_labels=workspace.STATE_LABELS,
                            counts=counts, filters=review_queue.FILTERS,
                            filter_labels=review_queue.FILTER_LABELS, kind_labels=review_queue.KIND_LABELS,
                            show=show, page=page, pages=pages, now=utcnow(), waited=review_queue.waited)
@@ -108,7 +157,7 @@ def _render_message(loc, unit: Unit, status: int = 200, **extra):
         history=units.history(session, loc.code, unit.key), trail=trail.events(session, loc.code, unit.key),
         standing=standing, current_approval=current_approval, problem=problem, forms=forms,
         labels=workspace.STATE_LABELS, now=utcnow(), waited=review_queue.waited,
-        examples=plural_examples(loc.code) if unit.msgid_plural else None,
+        examples=plural_examples(loc.code) if unit.msgid_plural else None, nav=_queue_links(loc, unit),
     )
     context.update(extra)
     return render_template("staff/review_message.html", **context), status
@@ -161,12 +210,10 @@ def _decide(locale: str, mid: str, decision: str):
         status = 403 if isinstance(error, (rules.OwnText, rules.NotAReviewer)) else 400
         return _render_message(loc, _unit_or_404(loc.code, mid), status, error=str(error), forms={decision: form})
     if decision == "approve" and outcome.publish_error:
-        flash(approved_not_published(outcome.publish_error), "warning")
-    elif decision == "approve":
-        flash("Approved and published: families reading this language see the new text now.")
-    else:
-        flash("Rejected. The translator sees your reason in their workspace.")
-    return redirect(url_for("review.queue", locale=loc.code))
+        return _onward(loc, mid, approved_not_published(outcome.publish_error), "warning")
+    if decision == "approve":
+        return _onward(loc, mid, "Approved and published: families reading this language see the new text now.")
+    return _onward(loc, mid, "Rejected. The translator sees your reason in their workspace.")
 
 
 @bp.route("/<locale>/m/<mid>/approve", methods=["POST"])
@@ -202,11 +249,9 @@ def revoke(locale, mid, approval_id):
         session.rollback()
         return _render_message(loc, _unit_or_404(loc.code, mid), 400, error=str(error))
     if outcome.publish_error:
-        flash(revoked_not_published(outcome.publish_error), "warning")
-    else:
-        flash("Approval revoked and published: families now get the previous approved text of this "
-              "message, or English.")
-    return redirect(url_for("review.message", locale=loc.code, mid=mid))
+        return _onward(loc, mid, revoked_not_published(outcome.publish_error), "warning")
+    return _onward(loc, mid, "Approval revoked and published: families now get the previous approved text of "
+                   "this message, or English.")
 
 
 @bp.route("/<locale>/trail")

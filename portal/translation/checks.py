@@ -241,8 +241,9 @@ def number_problems(source: str, translation: str, locale: str = "", also_allowe
                       [str(value) for value in {value for value, counts, word in worded
                                                 if counts and str(value) not in source_values and word not in source_words}])
     if missing and extra:
-        return [f"The English has {', '.join(missing)}; your translation has {', '.join(extra)} instead. "
-                "Use the same numbers as the English."]
+        same = "the same number" if len(missing) == 1 else "the same numbers"
+        return [f"The English has {', '.join(missing)}; your translation has {', '.join(extra)}. "
+                f"Use {same}."]
     if missing:
         return [f"The English has {', '.join(missing)}; your translation does not. "
                 "Write the same number, in digits or as a word."]

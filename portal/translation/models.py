@@ -16,7 +16,9 @@ from portal.db import Base, utcnow
 from portal.people.models import User
 
 # A unit's state, as the workspace lists it. "translated" is a staff-only string (never reviewed).
-STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected")
+STATES = ("untranslated", "fuzzy", "translated", "awaiting", "approved", "rejected", "revoked")
+# Waiting for a reviewer: never approved, rejected, or its approval revoked.
+WAITING = ("awaiting", "rejected", "revoked")
 
 
 class Unit(Base):

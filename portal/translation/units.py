@@ -134,6 +134,18 @@ def neighbours(session: Session, locale: str, unit: Unit, *, state: str | None =
     return before, after
 
 
+def index_in(session: Session, locale: str, unit: Unit, *, state: str | None = None, warnings_only: bool = False,
+             query: str = "") -> tuple[int, bool]:
+    """How many units of the filtered list come before ``unit`` (template order), and whether
+    ``unit`` is itself in the list: where it, and its neighbours, stand among the list's pages."""
+    base = _filtered(select(func.count()).select_from(Unit).where(Unit.locale == locale, Unit.obsolete == false()),
+                     state, warnings_only, query)
+    before = session.scalar(base.where((Unit.position < unit.position) |
+                                       and_(Unit.position == unit.position, Unit.id < unit.id)))
+    listed = bool(session.scalar(base.where(Unit.id == unit.id)))
+    return before or 0, listed
+
+
 @dataclass
 class Progress:
     strings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
@@ -179,8 +191,9 @@ def latest_edit(session: Session, locale: str, print_: str) -> Edit | None:
 
 def review_state(session: Session, unit: Unit) -> str:
     """The unit's state: untranslated, fuzzy, translated (staff only), or for a reviewed string
-    approved (a standing approval of this exact text), rejected (rejected, or its approval
-    revoked, and not approved since) or awaiting."""
+    approved (a standing approval of this exact text), rejected or revoked (the latest objection
+    to this exact text, when it is not approved since: a rejection, or the revocation of its
+    approval) or awaiting."""
     if not unit.translated:
         return "untranslated"
     if unit.fuzzy:
@@ -190,10 +203,12 @@ def review_state(session: Session, unit: Unit) -> str:
     same = (Approval.locale == unit.locale, Approval.fingerprint == unit.fingerprint)
     if session.scalar(select(exists().where(*same, Approval.revoked_at.is_(None)))):
         return "approved"
-    objected = session.scalar(select(
-        exists().where(Rejection.locale == unit.locale, Rejection.fingerprint == unit.fingerprint)
-        | exists().where(*same, Approval.revoked_at.is_not(None))))
-    return "rejected" if objected else "awaiting"
+    rejected_at = session.scalar(select(func.max(Rejection.created_at))
+                                 .where(Rejection.locale == unit.locale, Rejection.fingerprint == unit.fingerprint))
+    revoked_at = session.scalar(select(func.max(Approval.revoked_at)).where(*same, Approval.revoked_at.is_not(None)))
+    if revoked_at is not None and (rejected_at is None or revoked_at > rejected_at):
+        return "revoked"
+    return "rejected" if rejected_at is not None else "awaiting"
 
 
 def set_text(unit: Unit, forms: list[str], locale: str, terms: Terms = Terms()) -> list[str]:

@@ -1,6 +1,9 @@
 """The translator's workspace for one locale: progress, the message list, one message, Poedit files."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -11,13 +14,17 @@ from portal.locales import by_code
 from portal.people import access
 from portal.review import trail
 from portal.translation import units, uploads, workspace
+from portal.translation.bidi import isolate_ltr
 from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
 from portal.translation.models import STATES, Unit
 from portal.web import current_terms
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
 
-PAGE_SIZE = 50
+PAGE_SIZE = workspace.PAGE_SIZE
+
+# Staff templates show right-to-left translations with placeholders and Latin words isolated.
+bp.add_app_template_filter(isolate_ltr, "isolate_ltr")
 
 
 def _unit_or_404(code: str, mid: str) -> Unit:
@@ -32,24 +39,54 @@ def _unit_or_404(code: str, mid: str) -> Unit:
 def workspace_home(locale):
     loc = by_code(locale)
     session = get_session()
-    state = request.args.get("state") or None
-    if state not in (None, *STATES):
-        state = None
-    warnings_only = request.args.get("warnings") == "1"
-    query = request.args.get("q", "")[:200]
-    page = min(max(request.args.get("page", 1, type=int), 1), 10**6)  # past the end is clamped below
-    shown, matching = units.page(session, loc.code, state=state, warnings_only=warnings_only, query=query,
-                                 offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    chosen = workspace.ListFilter.from_args(request.args)
+    page = chosen.page
+
+    def read(page: int):
+        return units.page(session, loc.code, state=chosen.state, warnings_only=chosen.warnings_only,
+                          query=chosen.query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+
+    shown, matching = read(page)
     pages = max(1, -(-matching // PAGE_SIZE))
     if page > pages:  # past the end: the last page
         page = pages
-        shown, matching = units.page(session, loc.code, state=state, warnings_only=warnings_only, query=query,
-                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        shown, matching = read(page)
+    chosen = workspace.ListFilter(chosen.state, chosen.warnings_only, chosen.query, page)
     return render_template(
         "staff/workspace.html", loc=loc, progress=units.progress(session, loc.code), states=STATES,
         labels=workspace.STATE_LABELS, shown=[workspace.view(u) for u in shown], matching=matching, page=page,
-        pages=pages, state=state, warnings_only=warnings_only, query=query,
+        pages=pages, state=chosen.state, warnings_only=chosen.warnings_only, query=chosen.query, chosen=chosen,
         revision=units.current_revision(session, loc.code))
+
+
+@dataclass
+class Neighbours:
+    """The links of a message page within the list it was opened from (its filter, search and page)."""
+
+    chosen: workspace.ListFilter
+    list_url: str
+    previous_url: str | None
+    next_url: str | None
+
+
+def _neighbours(loc, unit: Unit) -> Neighbours:
+    """Previous and next in the same filtered list, in the list's order, each link carrying the list
+    page it stands on; the way back goes to the page this message is on (or the page it came from,
+    when a save took it out of the list)."""
+    session = get_session()
+    chosen = workspace.ListFilter.from_args(request.args)
+    options = dict(state=chosen.state, warnings_only=chosen.warnings_only, query=chosen.query)
+    before, after = units.neighbours(session, loc.code, unit, **options)
+    index, listed = units.index_in(session, loc.code, unit, **options)
+    here = chosen.page_of(index) if listed else chosen.page
+
+    def link(mid: str | None, at: int) -> str | None:
+        return url_for("translate.message", locale=loc.code, mid=mid, **chosen.params(chosen.page_of(at))) \
+            if mid else None
+
+    return Neighbours(chosen=workspace.ListFilter(chosen.state, chosen.warnings_only, chosen.query, here),
+                      list_url=url_for("translate.workspace_home", locale=loc.code, **chosen.params(here)),
+                      previous_url=link(before, index - 1), next_url=link(after, index + (1 if listed else 0)))
 
 
 def _message_context(loc, unit: Unit):
@@ -68,7 +105,7 @@ def _message_context(loc, unit: Unit):
                 objections=[e for e in reversed(trail.events(session, loc.code, unit.key)) if e.kind != "approved"],
                 trail=trail.events(session, loc.code, unit.key),
                 examples=plural_examples(loc.code) if unit.msgid_plural else None,
-                labels=workspace.STATE_LABELS, form=ConfirmForm(),
+                labels=workspace.STATE_LABELS, form=ConfirmForm(), nav=_neighbours(loc, unit),
                 term_policy=current_terms().for_locale(loc.code).policy)
 
 
@@ -80,7 +117,20 @@ def _not_saved(loc, mid: str, error: units.WorkspaceError, mine: list[str] | Non
     context = _message_context(loc, _unit_or_404(loc.code, mid))
     if isinstance(error, units.Conflict):
         return render_template("staff/message.html", conflict=error, mine=mine or error.mine, **context), 409
-    return render_template("staff/message.html", error=str(error), mine=mine, **context), 400
+    return render_template("staff/message.html", error=str(error), problems=_problems(error), mine=mine,
+                           **context), 400
+
+
+def _problems(error: units.WorkspaceError) -> list[tuple[str | None, str]]:
+    """Each problem of a refused save with the box it is about (``form<n>``; None: no one box),
+    so the error summary links to the box and the box names its problem."""
+    if not isinstance(error, units.BlockedByChecks):
+        return [(None, str(error))]
+    found = []
+    for problem in error.problems:
+        plural = re.match(r"Plural form (\d+): ", problem)
+        found.append((f"form{plural.group(1)}" if plural else "form0", problem))
+    return found
 
 
 def _submitted_forms(unit: Unit) -> list[str]:
@@ -112,8 +162,16 @@ def message(locale, mid):
         session.commit()
     except units.WorkspaceError as error:
         return _not_saved(loc, mid, error, mine)
-    flash("Saved." + (" It waits for review before families see it." if unit.kind else ""))
-    return redirect(url_for("translate.message", locale=loc.code, mid=mid))
+    saved = "Saved." + (" It waits for review before families see it." if unit.kind else "")
+    nav = _neighbours(loc, _unit_or_404(loc.code, mid))
+    if request.form.get("then") == "next":
+        if nav.next_url:
+            flash(f"{saved} This is the next message of your list.")
+            return redirect(nav.next_url)
+        flash(f"{saved} That was the last message of your list.")
+    else:
+        flash(saved)
+    return redirect(url_for("translate.message", locale=loc.code, mid=mid, **nav.chosen.params()))
 
 
 @bp.route("/<locale>/m/<mid>/revert/<row_id:edit_id>", methods=["POST"])
@@ -130,7 +188,8 @@ def revert(locale, mid, edit_id):
     except units.WorkspaceError as error:
         return _not_saved(loc, mid, error)
     flash("The earlier version is restored, as a new save by you.")
-    return redirect(url_for("translate.message", locale=loc.code, mid=mid))
+    return redirect(url_for("translate.message", locale=loc.code, mid=mid,
+                            **workspace.ListFilter.from_args(request.args).params()))
 
 
 @bp.route("/<locale>/download")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Mapping
 
 import polib
 
@@ -22,6 +23,7 @@ from portal.translation.units import BlockedByChecks, Conflict, Progress, Unknow
 STATE_LABELS = {
     "untranslated": "Untranslated", "fuzzy": "Needs edit (fuzzy)", "translated": "Translated (staff only, not reviewed)",
     "awaiting": "Awaiting review", "approved": "Approved", "rejected": "Rejected",
+    "revoked": "Approval revoked",
 }
 assert set(STATE_LABELS) == set(STATES)
 
@@ -95,3 +97,46 @@ class MessageView:
 
 def view(unit: Unit) -> MessageView:
     return MessageView(unit)
+
+
+PAGE_SIZE = 50
+MAX_PAGE = 10**6
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from a query string: 1 for anything that is not a plain number (never an error)."""
+    raw = (raw or "").strip()
+    return min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() and len(raw) < 9 else 1
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What the translator's list shows: a state, "only with warnings", a search, and a page. Read
+    from a query string, where a value that means nothing falls back to its default; carried in
+    every link between the list and its messages, so the translator never loses their place."""
+
+    state: str | None = None
+    warnings_only: bool = False
+    query: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ListFilter:
+        state = args.get("state") or None
+        return cls(state=state if state in STATES else None, warnings_only=args.get("warnings") == "1",
+                   query=(args.get("q") or "")[:200], page=page_number(args.get("page")))
+
+    def params(self, page: int | None = None) -> dict:
+        """The query parameters for ``url_for`` (empty ones left out); ``page`` overrides the page."""
+        page = self.page if page is None else page
+        found = {"state": self.state, "warnings": "1" if self.warnings_only else None,
+                 "q": self.query or None, "page": page if page > 1 else None}
+        return {name: value for name, value in found.items() if value is not None}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.state or self.warnings_only or self.query.strip())
+
+    def page_of(self, index: int) -> int:
+        """The list page showing the item at ``index`` (0-based) of the filtered list."""
+        return index // PAGE_SIZE + 1

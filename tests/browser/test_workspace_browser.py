@@ -239,7 +239,7 @@ def test_edit_and_save_a_message_by_keyboard_alone(ws_page, ws_server):
     press_and_wait(page)
     tab_to(page, by_text("a", EDIT))
     press_and_wait(page)
-    assert page.url == _message_url(ws_server, EDIT)
+    assert page.url == _message_url(ws_server, EDIT) + f"?q={EDIT}"  # the link keeps the search
 
     new_text = "Capellán del hospital"
     tab_to(page, by_id("form0"))
@@ -248,7 +248,7 @@ def test_edit_and_save_a_message_by_keyboard_alone(ws_page, ws_server):
     tab_to(page, by_text("button", "Save"))
     press_and_wait(page)
 
-    assert page.url == _message_url(ws_server, EDIT)
+    assert page.url == _message_url(ws_server, EDIT) + f"?q={EDIT}"
     assert page.locator(".flash[role=status]").inner_text().startswith("Saved.")
     assert page.locator("#form0").input_value() == new_text
     first = page.locator("table tbody tr").first.locator("td").all_inner_texts()
