@@ -99,7 +99,7 @@ def test_bad_filter_values_fall_back_to_the_defaults(people, tina, rita, query):
 
 
 def test_after_a_decision_the_reviewer_is_on_the_next_message_of_the_same_queue(people, rita):
-    texts = {"Chemo drugs your child may get": "Medicamentos de quimioterapia que puede recibir su hijo",
+    texts = {"Chemotherapy and other medicines your child may get": "Quimioterapia y otros medicamentos que puede recibir",
              "Newer kinds of treatment": "Tipos más nuevos de tratamiento",
              "Risks of strong treatment": "Riesgos del tratamiento fuerte"}
     for msgid, text in texts.items():
