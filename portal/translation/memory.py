@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -57,22 +58,42 @@ class _Entry:
     fingerprint: str
     forms: tuple[str, ...]
     approved: bool
+    order: int = 0  # its place in the template
+
+
+@dataclass
+class _Group:
+    """Texts of one kind (approved or not, so many forms), by the length of their English."""
+
+    lengths: list[int] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)  # the English, casefolded
+    entries: list[_Entry] = field(default_factory=list)
+
+    def band(self, size: int) -> tuple[int, int]:
+        """The slice whose English is near enough in length to reach MIN_SIMILARITY at all: the
+        Indel similarity of texts of lengths a and b is at most 1 - |a - b| / (a + b)."""
+        least = MIN_SIMILARITY / 100
+        return (bisect_left(self.lengths, size * least / (2 - least)),
+                bisect_right(self.lengths, size * (2 - least) / least))
 
 
 @dataclass
 class _Index:
-    """One locale's usable texts, grouped by (approved, number of forms), in template order."""
+    """One locale's usable texts, grouped by (approved, number of forms)."""
 
     version: tuple
-    entries: dict[str, _Entry] = field(default_factory=dict)  # by mid
-    groups: dict[tuple[bool, int], tuple[list[str], list[_Entry]]] = field(default_factory=dict)
+    entries: dict[str, _Entry] = field(default_factory=dict)  # by mid, in template order
+    groups: dict[tuple[bool, int], _Group] = field(default_factory=dict)
 
     def regroup(self) -> None:
-        groups: dict[tuple[bool, int], tuple[list[str], list[_Entry]]] = {}
-        for entry in self.entries.values():  # insertion order: template order
-            choices, found = groups.setdefault((entry.approved, len(entry.forms)), ([], []))
-            choices.append(entry.msgid.casefold())
-            found.append(entry)
+        groups: dict[tuple[bool, int], _Group] = {}
+        ordered = sorted(self.entries.values(), key=lambda e: (len(e.msgid.casefold()), e.order))
+        for entry in ordered:
+            group = groups.setdefault((entry.approved, len(entry.forms)), _Group())
+            english = entry.msgid.casefold()
+            group.lengths.append(len(english))
+            group.choices.append(english)
+            group.entries.append(entry)
         self.groups = groups
 
 
@@ -114,14 +135,16 @@ class TranslationMemory:
         chosen: list[Suggestion] = []
         seen = set()
         for approved in (True, False):
-            choices, found = index.groups.get((approved, size), ([], []))
-            if not choices:
+            group = index.groups.get((approved, size))
+            if group is None:
                 continue
+            start, end = group.band(len(query))
             # A few extra, for this message itself and repeated texts, which are skipped.
-            matches = process.extract(query, choices, scorer=fuzz.ratio, processor=None,
+            matches = process.extract(query, group.choices[start:end], scorer=fuzz.ratio, processor=None,
                                       score_cutoff=MIN_SIMILARITY, limit=limit + 4)
-            for _choice, score, position in sorted(matches, key=lambda m: (-m[1], m[2])):
-                entry = found[position]
+            ranked = sorted(((score, group.entries[start + position]) for _choice, score, position in matches),
+                            key=lambda pair: (-pair[0], pair[1].order))
+            for score, entry in ranked:
                 if entry.mid == unit.mid or entry.forms in seen:
                     continue
                 seen.add(entry.forms)
@@ -151,13 +174,13 @@ def _refreshed(session: Session, locale: str, version: tuple, old: _Index | None
                 select(Unit.mid, Unit.msgid, Unit.forms_json).where(Unit.locale == locale, Unit.mid.in_(chunk))):
             texts[mid] = (msgid, tuple(json.loads(forms_json)))
     index = _Index(version)
-    for mid, print_, state in rows:
+    for order, (mid, print_, state) in enumerate(rows):
         if mid in texts:
             msgid, forms = texts[mid]
         elif mid in known:
             msgid, forms = known[mid].msgid, known[mid].forms
         else:
             continue  # changed between the two queries: the next version reads it
-        index.entries[mid] = _Entry(mid, msgid, print_, forms, state == "approved")
+        index.entries[mid] = _Entry(mid, msgid, print_, forms, state == "approved", order)
     index.regroup()
     return index
