@@ -59,6 +59,7 @@ class _Entry:
     forms: tuple[str, ...]
     approved: bool
     order: int = 0  # its place in the template
+    english: str = ""  # msgid casefolded: what is matched
 
 
 @dataclass
@@ -87,12 +88,10 @@ class _Index:
 
     def regroup(self) -> None:
         groups: dict[tuple[bool, int], _Group] = {}
-        ordered = sorted(self.entries.values(), key=lambda e: (len(e.msgid.casefold()), e.order))
-        for entry in ordered:
+        for entry in sorted(self.entries.values(), key=lambda e: (len(e.english), e.order)):
             group = groups.setdefault((entry.approved, len(entry.forms)), _Group())
-            english = entry.msgid.casefold()
-            group.lengths.append(len(english))
-            group.choices.append(english)
+            group.lengths.append(len(entry.english))
+            group.choices.append(entry.english)
             group.entries.append(entry)
         self.groups = groups
 
@@ -177,10 +176,11 @@ def _refreshed(session: Session, locale: str, version: tuple, old: _Index | None
     for order, (mid, print_, state) in enumerate(rows):
         if mid in texts:
             msgid, forms = texts[mid]
+            english = msgid.casefold()
         elif mid in known:
-            msgid, forms = known[mid].msgid, known[mid].forms
+            msgid, forms, english = known[mid].msgid, known[mid].forms, known[mid].english
         else:
             continue  # changed between the two queries: the next version reads it
-        index.entries[mid] = _Entry(mid, msgid, print_, forms, state == "approved", order)
+        index.entries[mid] = _Entry(mid, msgid, print_, forms, state == "approved", order, english)
     index.regroup()
     return index
