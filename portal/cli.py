@@ -336,8 +336,9 @@ def _portal_places() -> list[tuple[str, Path]]:
               help="Write to this regular file (new, or replaced whole, atomically; mode 0600); "
                    "default: standard output.")
 def review_export(locales, fmt, output):
-    """Export the review trail: every approval, rejection and revocation, oldest first, with
-    reviewer, time (UTC), locale, source, translation, reason and author."""
+    """Export the review trail: every approval, rejection, revocation and comment, oldest first,
+    with reviewer (for a comment: who wrote it), time (UTC), locale, source, translation, reason
+    (for a comment: its text) and author."""
     from portal.review import trail
 
     codes = _locales(locales)
@@ -351,7 +352,7 @@ def review_export(locales, fmt, output):
         except exports.UnsafeOutput as exc:
             raise click.ClickException(str(exc)) from None
     session = get_session()
-    found = [event for event in trail.events(session) if event.locale in codes]
+    found = [event for event in trail.events(session, comments=True) if event.locale in codes]
     data = trail.to_csv(found) if fmt == "csv" else trail.to_json(found)
     if output is None:
         click.echo(data, nl=False)

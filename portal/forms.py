@@ -90,3 +90,10 @@ class RevokeForm(FlaskForm):
                            validators=[DataRequired("Give a reason for revoking: it is kept in the trail "
                                                     "and the translator reads it."),
                                        Length(max=2000, message="Keep the reason under 2000 characters.")])
+
+
+class CommentForm(FlaskForm):
+    """A comment on a message. What it may say (length, blank, hidden characters) is the domain's
+    rule (``portal.review.comments.clean_body``), so the form checks only its CSRF token."""
+
+    body = TextAreaField("Add a comment")

@@ -8,5 +8,5 @@ from __future__ import annotations
 from portal.db import utcnow  # noqa: F401
 from portal.feedback.models import FamilyFeedback, FeedbackLimit  # noqa: F401
 from portal.people.models import ROLES, LoginAttempt, LoginSession, Role, User  # noqa: F401
-from portal.review.models import Approval, PublishedCatalog, Rejection, ReviewRevision  # noqa: F401
+from portal.review.models import Approval, Comment, PublishedCatalog, Rejection, ReviewRevision  # noqa: F401
 from portal.translation.models import STATES, CatalogRevision, Edit, PendingUpload, SourceChange, Unit  # noqa: F401

@@ -69,14 +69,17 @@ FEEDBACK_TABLES = ("family_feedback", "feedback_limits")  # 0011
 CREDENTIAL_COLUMNS = (("users", "credential"), ("users", "show_to_families"))  # 0010
 
 
-HEAD = "0011"
+COMMENT_TABLES = ("comments",)  # 0012
+
+
+HEAD = "0012"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0010", "0009", "0008", "0007", "0006", "0005",
-                                                                  "0004", "0003", "0002", "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0011", "0010", "0009", "0008", "0007", "0006",
+                                                                  "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -432,7 +435,7 @@ def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engin
 
     upgrade(url, "0009")
     engine.dispose()
-    assert differences(engine, newer_tables=FEEDBACK_TABLES, newer_columns=CREDENTIAL_COLUMNS) == []
+    assert differences(engine, newer_tables=FEEDBACK_TABLES + COMMENT_TABLES, newer_columns=CREDENTIAL_COLUMNS) == []
     with Session(engine) as session:
         row = session.get(PublishedCatalog, "es")
         assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",
@@ -482,7 +485,7 @@ def test_0011_adds_the_feedback_tables_and_downgrades_without_touching_anything_
     assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
     upgrade(url, "0011")
     engine.dispose()
-    assert differences(engine) == []
+    assert differences(engine, newer_tables=COMMENT_TABLES) == []
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO family_feedback (locale, page, choice, text, created_at) "
@@ -495,3 +498,39 @@ def test_0011_adds_the_feedback_tables_and_downgrades_without_touching_anything_
     engine.dispose()
     assert current_revision(engine) == HEAD
     assert differences(engine) == []
+
+
+# --- 0012: comments ---------------------------------------------------------------------------------
+
+def test_0012_adds_the_comments_table_keeping_everything_and_downgrades(url, engine):
+    from portal.models import Comment
+
+    upgrade(url, "0003")
+    _insert_at_0003(engine)
+    upgrade(url, "0009")
+    engine.dispose()
+    assert "comments" not in inspect(engine).get_table_names()
+
+    upgrade(url, "0012")
+    assert current_revision(engine) == "0012"
+    engine.dispose()
+    assert differences(engine) == []
+    _check_rows(engine)
+    with Session(engine) as session:
+        session.add(Comment(locale="es", mid="m" * 16, fingerprint="a" * 64, msgctxt="", msgid="Antibiotic",
+                            msgid_plural="", translation_json='["Antibiótico"]', author_id=1,
+                            body="¿Antibiótico o antibióticos?\nMejor en plural.",
+                            created_at=dt.datetime(2026, 3, 3, 9, 0)))
+        session.commit()
+        assert session.scalars(select(Comment.body)).one() == "¿Antibiótico o antibióticos?\nMejor en plural."
+
+    command.downgrade(alembic_config(url), "0011")
+    assert current_revision(engine) == "0011"
+    engine.dispose()
+    assert "comments" not in inspect(engine).get_table_names()
+    _check_rows(engine)
+    upgrade(url, "head")
+    engine.dispose()
+    assert differences(engine) == []
+    with Session(engine) as session:  # the table is back, empty: a downgrade drops its comments
+        assert session.scalars(select(Comment)).all() == []

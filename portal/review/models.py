@@ -79,3 +79,18 @@ class PublishedCatalog(Base):
     @property
     def report(self) -> dict:
         return json.loads(self.report_json or "{}")
+
+
+class Comment(_Text, Base):
+    """One comment in the thread of a message in one language, between its translators and
+    reviewers (``portal.review.comments``). It keeps the message (context and English) and the
+    translation it was written beside, so the trail can say what it was about after either
+    changed. Rows are only ever added."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)  # plain text, as typed (line breaks kept)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    author: Mapped[User] = relationship()

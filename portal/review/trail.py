@@ -1,8 +1,13 @@
-"""The review trail: every approval, rejection and revocation, with who, when, what and why.
+"""The review trail: every approval, rejection and revocation, with who, when, what and why;
+and the comments translators and reviewers wrote on each message (``portal.review.comments``).
 
 Read from the rows that do the work (approvals, their revocation columns, and
 rejections), so the trail cannot disagree with what the gate used. Rows are
 only ever added, except an approval's revocation columns, which are set once.
+A comment is an event of kind "commented": ``reviewer`` is the person who wrote it (a
+translator or a reviewer), ``reason`` its text, ``forms`` the translation it was written beside.
+The message pages' trail tables and the objections leave comments out (they have a thread of
+their own); the locale's trail page and the export include them.
 
 Pure domain code: no Flask.
 """
@@ -17,16 +22,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from portal.review.models import Approval, Rejection
+from portal.review.models import Approval, Comment, Rejection
 from portal.translation.identity import MessageKey, message_id
 
-KINDS = ("approved", "rejected", "revoked")
-LABELS = {"approved": "Approved", "rejected": "Rejected", "revoked": "Approval revoked"}
+KINDS = ("approved", "rejected", "revoked", "commented")
+LABELS = {"approved": "Approved", "rejected": "Rejected", "revoked": "Approval revoked", "commented": "Comment"}
 
 
 @dataclass(frozen=True)
 class TrailEvent:
-    kind: str  # approved, rejected, revoked
+    kind: str  # approved, rejected, revoked, commented
     at: dt.datetime  # UTC
     locale: str
     msgctxt: str
@@ -79,8 +84,17 @@ def _from_rejection(r: Rejection) -> TrailEvent:
                       author="", author_known=None, approval_id=None)
 
 
-def events(session: Session, locale: str | None = None, key: MessageKey | None = None) -> list[TrailEvent]:
-    """The trail, oldest first; of one locale, or of one message in it (``key`` needs ``locale``)."""
+def _from_comment(c: Comment) -> TrailEvent:
+    return TrailEvent(kind="commented", at=c.created_at, locale=c.locale, msgctxt=c.msgctxt, msgid=c.msgid,
+                      msgid_plural=c.msgid_plural, forms=tuple(c.forms), fingerprint=c.fingerprint,
+                      reviewer=c.author.username, reviewer_name=c.author.display_name, reason=c.body,
+                      author="", author_known=None, approval_id=None)
+
+
+def events(session: Session, locale: str | None = None, key: MessageKey | None = None,
+           comments: bool = False) -> list[TrailEvent]:
+    """The trail, oldest first; of one locale, or of one message in it (``key`` needs ``locale``);
+    with the comments too when ``comments``."""
     approvals = select(Approval).options(selectinload(Approval.reviewer), selectinload(Approval.author),
                                          selectinload(Approval.revoked_by))
     rejections = select(Rejection).options(selectinload(Rejection.reviewer))
@@ -92,6 +106,13 @@ def events(session: Session, locale: str | None = None, key: MessageKey | None =
         rejections = rejections.where(Rejection.mid == message_id(key))
     found = [event for a in session.scalars(approvals) for event in _from_approval(a)]
     found += [_from_rejection(r) for r in session.scalars(rejections)]
+    if comments:
+        written = select(Comment).options(selectinload(Comment.author))
+        if locale is not None:
+            written = written.where(Comment.locale == locale)
+        if key is not None:
+            written = written.where(Comment.mid == message_id(key))
+        found += [_from_comment(c) for c in session.scalars(written.order_by(Comment.id))]
     order = {kind: index for index, kind in enumerate(KINDS)}
     found.sort(key=lambda e: (e.at, order[e.kind], e.approval_id or 0))
     return found
@@ -121,22 +142,29 @@ def page(session: Session, locale: str, offset: int, limit: int) -> tuple[list[T
         .where(Approval.locale == locale, Approval.revoked_at.is_not(None))
     rejected = select(literal("rejected"), Rejection.created_at, Rejection.id, literal(order["rejected"])) \
         .where(Rejection.locale == locale)
-    everything = union_all(approved, revoked, rejected).subquery()
+    commented = select(literal("commented"), Comment.created_at, Comment.id, literal(order["commented"])) \
+        .where(Comment.locale == locale)
+    everything = union_all(approved, revoked, rejected, commented).subquery()
     total = session.scalar(select(func.count()).select_from(everything))
     chosen = session.execute(select(everything.c.kind, everything.c.id)
                              .order_by(everything.c.at.desc(), everything.c.rank.desc(), everything.c.id.desc())
                              .offset(offset).limit(limit)).all()
-    approval_ids = {row_id for kind, row_id in chosen if kind != "rejected"}
+    approval_ids = {row_id for kind, row_id in chosen if kind in ("approved", "revoked")}
     rejection_ids = {row_id for kind, row_id in chosen if kind == "rejected"}
     approvals = {a.id: a for a in session.scalars(
         select(Approval).where(Approval.id.in_(approval_ids)).options(
             selectinload(Approval.reviewer), selectinload(Approval.author), selectinload(Approval.revoked_by)))}
     rejections = {r.id: r for r in session.scalars(
         select(Rejection).where(Rejection.id.in_(rejection_ids)).options(selectinload(Rejection.reviewer)))}
+    comment_ids = {row_id for kind, row_id in chosen if kind == "commented"}
+    comments = {c.id: c for c in session.scalars(
+        select(Comment).where(Comment.id.in_(comment_ids)).options(selectinload(Comment.author)))}
     found = []
     for kind, row_id in chosen:
         if kind == "rejected":
             found.append(_from_rejection(rejections[row_id]))
+        elif kind == "commented":
+            found.append(_from_comment(comments[row_id]))
         else:
             made = _from_approval(approvals[row_id])
             found.append(made[0] if kind == "approved" else made[1])
@@ -147,6 +175,8 @@ def objections(found: list[TrailEvent]) -> dict[str, TrailEvent]:
     """The latest rejection or revocation of each text (by fingerprint), unless approved again since."""
     latest: dict[str, TrailEvent] = {}
     for event in found:  # oldest first
+        if event.kind == "commented":
+            continue  # a comment neither objects nor approves
         if event.kind == "approved":
             latest.pop(event.fingerprint, None)
         else:

@@ -13,7 +13,7 @@ from portal.feedback.operations import CHOICE_LABELS
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.people import access
-from portal.review import gate, operations, rules, trail
+from portal.review import comment_views, gate, operations, rules, trail
 from portal.review import queue as review_queue
 from portal.review.models import Approval
 from portal.translation import units, workspace
@@ -158,6 +158,7 @@ def _render_message(loc, unit: Unit, status: int = 200, **extra):
         standing=standing, current_approval=current_approval, problem=problem, forms=forms,
         labels=workspace.STATE_LABELS, now=utcnow(), waited=review_queue.waited,
         examples=plural_examples(loc.code) if unit.msgid_plural else None, nav=_queue_links(loc, unit),
+        **comment_views.thread_context(unit, "review.comment"),
     )
     context.update(extra)
     return render_template("staff/review_message.html", **context), status
@@ -252,6 +253,19 @@ def revoke(locale, mid, approval_id):
         return _onward(loc, mid, revoked_not_published(outcome.publish_error), "warning")
     return _onward(loc, mid, "Approval revoked and published: families now get the previous approved text of "
                    "this message, or English.")
+
+
+@bp.route("/<locale>/m/<mid>/comments", methods=["POST"])
+@access.role("reviewer")
+def comment(locale, mid):
+    """Post a comment in the message's thread; refused: the page again, with the reason at the field."""
+    loc = by_code(locale)
+    unit = _unit_or_404(loc.code, mid)
+    form, error = comment_views.post_comment(unit)
+    if error:
+        return _render_message(loc, unit, 400, **comment_views.thread_context(unit, "review.comment", form, error))
+    flash("Your comment is posted.")
+    return redirect(url_for("review.message", locale=loc.code, mid=mid) + "#comments")
 
 
 @bp.route("/<locale>/trail")

@@ -12,8 +12,8 @@ from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
 from portal.people import access
-from portal.review import trail
-from portal.translation import units, uploads, workspace
+from portal.review import comment_views, trail
+from portal.translation import memory, units, uploads, workspace
 from portal.translation.bidi import isolate_ltr
 from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
 from portal.translation.models import STATES, Unit
@@ -106,7 +106,26 @@ def _message_context(loc, unit: Unit):
                 trail=trail.events(session, loc.code, unit.key),
                 examples=plural_examples(loc.code) if unit.msgid_plural else None,
                 labels=workspace.STATE_LABELS, form=ConfirmForm(), nav=_neighbours(loc, unit),
-                term_policy=current_terms().for_locale(loc.code).policy)
+                term_policy=current_terms().for_locale(loc.code).policy,
+                suggestions=translation_memory().suggestions(session, unit),
+                **comment_views.thread_context(unit, "translate.comment"))
+
+
+def translation_memory() -> memory.TranslationMemory:
+    """This process's translation memory (its indexes follow each locale's units version)."""
+    return current_app.extensions.setdefault("translation_memory", memory.TranslationMemory())
+
+
+def _copied_suggestion(loc, unit: Unit) -> tuple[list[str] | None, bool]:
+    """``?use=<message id>``: the translator chose a suggestion to copy into the box (without
+    JavaScript). Its text is only put in the box, never saved; (forms or None, refused)."""
+    chosen = request.args.get("use", "")[:32]
+    if not chosen:
+        return None, False
+    source = units.get(get_session(), loc.code, chosen)
+    usable = source is not None and source.mid != unit.mid and source.translated and not source.fuzzy \
+        and len(source.forms) == len(unit.forms)
+    return (source.forms, False) if usable else (None, True)
 
 
 def _not_saved(loc, mid: str, error: units.WorkspaceError, mine: list[str] | None = None):
@@ -151,7 +170,9 @@ def message(locale, mid):
     loc = by_code(locale)
     unit = _unit_or_404(loc.code, mid)
     if request.method == "GET":
-        return render_template("staff/message.html", **_message_context(loc, unit))
+        copied, copy_refused = _copied_suggestion(loc, unit)
+        return render_template("staff/message.html", mine=copied, copied=bool(copied), copy_refused=copy_refused,
+                               **_message_context(loc, unit))
     if not ConfirmForm().validate_on_submit():
         abort(400)
     mine = [text.replace("\r\n", "\n") for text in _submitted_forms(unit)]
@@ -172,6 +193,21 @@ def message(locale, mid):
     else:
         flash(saved)
     return redirect(url_for("translate.message", locale=loc.code, mid=mid, **nav.chosen.params()))
+
+
+@bp.route("/<locale>/m/<mid>/comments", methods=["POST"])
+@access.role("translator")
+def comment(locale, mid):
+    """Post a comment in the message's thread; refused: the page again, with the reason at the field."""
+    loc = by_code(locale)
+    unit = _unit_or_404(loc.code, mid)
+    form, error = comment_views.post_comment(unit)
+    if error:
+        context = _message_context(loc, unit)
+        context.update(comment_views.thread_context(unit, "translate.comment", form, error))
+        return render_template("staff/message.html", **context), 400
+    flash("Your comment is posted.")
+    return redirect(url_for("translate.message", locale=loc.code, mid=mid) + "#comments")
 
 
 @bp.route("/<locale>/m/<mid>/revert/<row_id:edit_id>", methods=["POST"])
