@@ -10,6 +10,7 @@ from portal.feedback import staff as feedback
 from portal.feedback.operations import CHOICE_LABELS
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
+from portal.notify import setup as notify_setup
 from portal.people import access
 from portal.review import gate, operations, rules, trail
 from portal.review import queue as review_queue
@@ -165,6 +166,7 @@ def _decide(locale: str, mid: str, decision: str):
     elif decision == "approve":
         flash("Approved and published: families reading this language see the new text now.")
     else:
+        notify_setup.send_now(outcome.notices)  # after the commit: a failing mail server loses nothing
         flash("Rejected. The translator sees your reason in their workspace.")
     return redirect(url_for("review.queue", locale=loc.code))
 
