@@ -84,6 +84,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         ORGANISATION_PHONE="",
         ORGANISATION_EMAIL="",
         ORGANISATION_WEBSITE="",
+        # E-mail notifications (portal.notify.mailer): FLASK_MAIL_SERVER and so on. No server: nothing
+        # is queued or sent, and the staff pages say so.
+        MAIL_SERVER="",
+        MAIL_PORT=25,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        MAIL_DEFAULT_SENDER="",
+        MAIL_TIMEOUT=10,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()

@@ -190,7 +190,8 @@ users_cli = AppGroup("users", help="People and their roles.")
 @click.option("--password", default=None, help="Leave out to get a random password printed once.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--admin", is_flag=True, help="Make this person an admin.")
-def users_create(username, role, locales, password, display_name, admin):
+@click.option("--email", default="", help="E-mail address for notifications (optional).")
+def users_create(username, role, locales, password, display_name, admin, email):
     """Add a person, e.g. `flask users create ana --role reviewer --locale es`.
 
     USERNAME: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 80
@@ -201,7 +202,7 @@ def users_create(username, role, locales, password, display_name, admin):
     password = accounts.new_password() if printed else password
     try:
         user = accounts.create_user(get_session(), username, password, display_name=display_name,
-                                    roles=[(role, loc) for loc in locales], is_admin=admin)
+                                    roles=[(role, loc) for loc in locales], is_admin=admin, email=email)
     except (accounts.AccountError, UnknownLocale) as exc:
         raise click.ClickException(str(exc)) from None
     roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"

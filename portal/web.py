@@ -190,6 +190,7 @@ def init_app(app: Flask) -> None:
     from portal.families.publisher import Publisher
     from portal.families.search import SearchIndexes
     from portal.feedback import views as feedback  # adds its route to the families' blueprint
+    from portal.notify import setup as notify_setup
     from portal.people import access, admin_views, login_views
     from portal.review import page_views
     from portal.review import views as review
@@ -213,6 +214,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (families.bp, login_views.bp, admin_views.bp, translation.bp, review.bp, page_views.bp):
         app.register_blueprint(blueprint)
     feedback.init_app(app)
+    notify_setup.init_app(app)
     app.extensions["ensure_published"] = ensure_published
     app.extensions["publish_on_demand"] = {"lock": threading.Lock(), "failed_at": {}}  # this process's
     app.after_request(security_headers)

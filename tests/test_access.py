@@ -49,6 +49,7 @@ ROUTES = {
     "auth.home": ("/staff/", {"GET": SIGNED_IN}),
     "auth.account": ("/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     "auth.account_credential": ("/account/credential", {"POST": SIGNED_IN}),
+    "auth.account_notifications": ("/account/notifications", {"POST": SIGNED_IN}),
     "admin.people": ("/admin/people", {"GET": ADMIN}),
     "admin.new_person": ("/admin/people/new", {"GET": ADMIN, "POST": ADMIN}),
     "admin.edit_person": ("/admin/people/{translator_es}", {"GET": ADMIN, "POST": ADMIN}),  # by id

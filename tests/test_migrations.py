@@ -67,19 +67,21 @@ def _added_table(difference) -> str | None:
 
 FEEDBACK_TABLES = ("family_feedback", "feedback_limits")  # 0011
 CREDENTIAL_COLUMNS = (("users", "credential"), ("users", "show_to_families"))  # 0010
+NOTIFY_TABLES = ("notification_preferences", "notification_outbox", "digest_cursors")  # 0013
+NOTIFY_COLUMNS = (("users", "email"),)  # 0013
 
 
 COMMENT_TABLES = ("comments",)  # 0012
 
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0011", "0010", "0009", "0008", "0007", "0006",
-                                                                  "0005", "0004", "0003", "0002", "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0012", "0011", "0010", "0009", "0008", "0007",
+                                                                  "0006", "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrading_an_empty_database_to_head_matches_the_models(url, engine):
@@ -435,7 +437,8 @@ def test_0009_keeps_the_published_catalogs_none_behind_and_downgrades(url, engin
 
     upgrade(url, "0009")
     engine.dispose()
-    assert differences(engine, newer_tables=FEEDBACK_TABLES + COMMENT_TABLES, newer_columns=CREDENTIAL_COLUMNS) == []
+    assert differences(engine, newer_tables=FEEDBACK_TABLES + COMMENT_TABLES + NOTIFY_TABLES,
+                       newer_columns=CREDENTIAL_COLUMNS + NOTIFY_COLUMNS) == []
     with Session(engine) as session:
         row = session.get(PublishedCatalog, "es")
         assert (row.version, row.mo, row.reviewed_json, row.review_revision) == (4, b"the catalog",
@@ -485,7 +488,7 @@ def test_0011_adds_the_feedback_tables_and_downgrades_without_touching_anything_
     assert not set(FEEDBACK_TABLES) & set(inspect(engine).get_table_names())
     upgrade(url, "0011")
     engine.dispose()
-    assert differences(engine, newer_tables=COMMENT_TABLES) == []
+    assert differences(engine, newer_tables=COMMENT_TABLES + NOTIFY_TABLES, newer_columns=NOTIFY_COLUMNS) == []
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO family_feedback (locale, page, choice, text, created_at) "
@@ -514,7 +517,7 @@ def test_0012_adds_the_comments_table_keeping_everything_and_downgrades(url, eng
     upgrade(url, "0012")
     assert current_revision(engine) == "0012"
     engine.dispose()
-    assert differences(engine) == []
+    assert differences(engine, newer_tables=NOTIFY_TABLES, newer_columns=NOTIFY_COLUMNS) == []
     _check_rows(engine)
     with Session(engine) as session:
         session.add(Comment(locale="es", mid="m" * 16, fingerprint="a" * 64, msgctxt="", msgid="Antibiotic",
@@ -534,3 +537,31 @@ def test_0012_adds_the_comments_table_keeping_everything_and_downgrades(url, eng
     assert differences(engine) == []
     with Session(engine) as session:  # the table is back, empty: a downgrade drops its comments
         assert session.scalars(select(Comment)).all() == []
+
+
+# --- 0013: e-mail notifications ---------------------------------------------------------------------
+
+def test_0013_adds_addresses_and_the_notification_tables_and_downgrades(url, engine):
+    upgrade(url, "0012")
+    engine.dispose()
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at, credential, "
+            "show_to_families) VALUES (1, 'rita', 'Rita', 'x', 0, 1, :at, '', 0)"), {"at": dt.datetime(2026, 1, 2)})
+    upgrade(url, "0013")
+    engine.dispose()
+    assert set(NOTIFY_TABLES) <= set(inspect(engine).get_table_names())
+    assert differences(engine) == []
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT email FROM users WHERE id = 1")).scalar() == ""
+        connection.execute(text("UPDATE users SET email = 'rita@example.org' WHERE id = 1"))
+    command.downgrade(alembic_config(url), "0012")
+    assert current_revision(engine) == "0012"
+    engine.dispose()
+    assert not set(NOTIFY_TABLES) & set(inspect(engine).get_table_names())
+    assert "email" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT username FROM users WHERE id = 1")).scalar() == "rita"
+    upgrade(url, "head")
+    engine.dispose()
+    assert current_revision(engine) == HEAD

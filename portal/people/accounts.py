@@ -83,13 +83,14 @@ def new_password() -> str:
 
 
 def create_user(session: Session, username: str, password: str, *, display_name: str = "",
-                roles: list[tuple[str, str]] = (), is_admin: bool = False) -> User:
+                roles: list[tuple[str, str]] = (), is_admin: bool = False, email: str = "") -> User:
     """Add a person. Every input is checked before anything is written."""
     username = (username or "").strip()
     if not username:
         raise AccountError("A username is required.")
     check_username(username)
     check_password_rules(password)
+    email = check_email(email)
     # Each role once: the same role given twice (or as zh-Hans and zh_Hans) broke a unique constraint.
     checked = list(dict.fromkeys((role, _check_role(role, locale)) for role, locale in roles))
     taken = session.scalars(select(User.username).where(func.lower(User.username) == username.lower())).first()
@@ -98,7 +99,7 @@ def create_user(session: Session, username: str, password: str, *, display_name:
         raise AccountError(f"The username {username!r} is taken{same}; choose another.")
     user = User(username=username, display_name=display_name.strip() or username,
                 password_hash=generate_password_hash(password, method=_method()),
-                is_admin=is_admin, active=True)
+                is_admin=is_admin, active=True, email=email)
     user.roles = [Role(role=role, locale=code) for role, code in checked]
     session.add(user)
     session.commit()
@@ -239,6 +240,38 @@ def set_credential(session: Session, user: User, credential: str | None, *, show
     if show is not None:
         user.show_to_families = bool(show)
     session.commit()
+
+
+EMAIL_LIMIT = 254
+# One address, as a mail server takes it: a local part of ASCII letters, digits and the few signs
+# addresses use, "@", and a domain of at least two dot-separated labels.
+EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def check_email(text: str | None) -> str:
+    """An e-mail address as it is kept: spaces around it trimmed, "" for none; refused
+    (AccountError, saying what to write) unless it is one plain address such as ana@example.org:
+    no name, no second address, no line break or other control character, at most 254 characters."""
+    address = (text or "").strip()
+    if not address:
+        return ""
+    if len(address) > EMAIL_LIMIT or not EMAIL.fullmatch(address) or len(address.partition("@")[0]) > 64:
+        raise AccountError(f"{one_line_for_message(address)!r} is not an e-mail address the portal can use. Write "
+                           "one address, such as ana.garcia@example.org (letters a-z, digits, dots and hyphens; "
+                           "no spaces, names or second address). Nothing was changed.")
+    return address
+
+
+def one_line_for_message(text: str) -> str:
+    """Text quoted back in a message: at most 80 characters (repr shows any control character)."""
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def set_email(session: Session, user: User, email: str | None) -> None:
+    """Set (or with "" remove) a person's address for notifications. Does not commit."""
+    user.email = check_email(email)
+    session.flush()
 
 
 def list_users(session: Session) -> list[User]:

@@ -7,8 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.db import get_session
-from portal.forms import CredentialForm, LoginForm, PasswordForm
+from portal.forms import ConfirmForm, CredentialForm, LoginForm, PasswordForm
 from portal.models import utcnow
+from portal.notify import kinds
 from portal.people import access, accounts, sessions
 from portal.people.throttle import LoginFailed, LoginLocked, authenticate, client_address
 
@@ -93,12 +94,20 @@ def account():
     return _account_page(form, error=error, status=status)
 
 
-def _account_page(form=None, credential_form=None, *, error=None, credential_error=None, status=200):
+def _account_page(form=None, credential_form=None, *, error=None, credential_error=None, status=200,
+                  notify_error=None, notify_values=None, email_error=False):
     credential_form = credential_form or CredentialForm(
         formdata=None, credential=current_user.credential, show_to_families=current_user.show_to_families)
+    choosable = kinds.kinds_for(current_user)
+    if notify_values is None:  # what is saved (the defaults where nothing is)
+        saved = kinds.preferences(get_session(), [current_user.id])
+        notify_values = {"email": current_user.email,
+                         **{kind.name: saved[(current_user.id, kind.name)] for kind in choosable}}
     return render_template("staff/account.html", form=form or PasswordForm(formdata=None), error=error,
                            credential_form=credential_form, credential_error=credential_error,
-                           credential_limit=accounts.CREDENTIAL_LIMIT), status
+                           credential_limit=accounts.CREDENTIAL_LIMIT, notify_form=ConfirmForm(formdata=None),
+                           notify_kinds=choosable, notify_values=notify_values, notify_error=notify_error,
+                           email_error=email_error, mode_labels=kinds.MODE_LABELS), status
 
 
 @bp.route("/account/credential", methods=["POST"])
@@ -122,4 +131,31 @@ def account_credential():
               "for the languages you review.")
     else:
         flash("Saved. Families do not see your name or credential line.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/notifications", methods=["POST"])
+@access.signed_in
+def account_notifications():
+    """Save the person's e-mail address and, per kind they may choose, off / each / daily. Every
+    value is checked first; a refusal shows why (with what was sent) and changes nothing."""
+    form = ConfirmForm()
+    sent = {"email": (request.form.get("email") or "")[:300],
+            **{kind.name: request.form.get(f"notify-{kind.name}", "")[:20] for kind in kinds.kinds_for(current_user)}}
+    if not form.validate_on_submit():
+        return _account_page(notify_error="The form expired. Reload the page and try again. Nothing was changed.",
+                             notify_values=sent, status=400)
+    session = get_session()
+    try:
+        try:
+            accounts.set_email(session, current_user, sent["email"])
+        except accounts.AccountError as exc:
+            session.rollback()
+            return _account_page(notify_error=str(exc), notify_values=sent, email_error=True, status=400)
+        kinds.set_preferences(session, current_user, {name: mode for name, mode in sent.items() if name != "email"})
+    except kinds.PreferenceError as exc:
+        session.rollback()
+        return _account_page(notify_error=str(exc), notify_values=sent, status=400)
+    session.commit()
+    flash("Your e-mail settings are saved.")
     return redirect(url_for("auth.account"))

@@ -26,6 +26,8 @@ class User(Base):
     # checked" (accounts.set_credential). Not shown unless the person chose to.
     credential: Mapped[str] = mapped_column(Text, default="", server_default="")
     show_to_families: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Where notifications go (portal.notify); "" for none. Checked by accounts.check_email.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     roles: Mapped[list["Role"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     # The login (LoginSession.id) this object was loaded for; not a column. Flask-Login keeps it

@@ -13,12 +13,13 @@ succeeds: the next approval, the next family request (``portal.web.ensure_publis
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.locales import TRANSLATED_LOCALES, by_code
+from portal.notify import events as notify_events
 from portal.people.models import User
 from portal.review import rules
 from portal.review.gate import PublishReport, publish
@@ -148,6 +149,7 @@ class ReviewOutcome:
     record: object  # the Approval or Rejection row
     report: PublishReport | None
     publish_error: str | None = None
+    notices: list[int] = field(default_factory=list)  # outbox ids queued with it, to send after the commit
 
 
 def review_message(session: Session, locale: str, mid: str, reviewer: User, seen: str, decision: str,
@@ -167,9 +169,13 @@ def review_message(session: Session, locale: str, mid: str, reviewer: User, seen
         record = rules.approve(session, unit, reviewer, seen_fingerprint=seen, note=text)
     else:  # a rejected text was not served: nothing to publish
         record = rules.reject(session, unit, reviewer, text, seen_fingerprint=seen)
+        authors = rules.Authorship.load_words(session, locale, {unit.words}).authors(
+            unit.key, unit.forms, unit.previous_msgid or unit.source_before or "")
+        # Queued with the rejection (committed together); sent by the caller after the commit.
+        notices = [row.id for row in notify_events.rejected(session, unit, record, reviewer, authors)]
     session.commit()
     if decision != "approve":
-        return ReviewOutcome(record, None)
+        return ReviewOutcome(record, None, notices=notices)
     return ReviewOutcome(record, *_publish_after_decision(session, locale))
 
 

@@ -12,6 +12,7 @@ from portal.feedback import staff as feedback
 from portal.feedback.operations import CHOICE_LABELS
 from portal.forms import ApproveForm, RejectForm, RevokeForm
 from portal.locales import TRANSLATED_LOCALES, by_code
+from portal.notify import setup as notify_setup
 from portal.people import access
 from portal.review import comment_views, gate, operations, rules, trail
 from portal.review import queue as review_queue
@@ -214,6 +215,7 @@ def _decide(locale: str, mid: str, decision: str):
         return _onward(loc, mid, approved_not_published(outcome.publish_error), "warning")
     if decision == "approve":
         return _onward(loc, mid, "Approved and published: families reading this language see the new text now.")
+    notify_setup.send_now(outcome.notices)  # after the commit: a failing mail server loses nothing
     return _onward(loc, mid, "Rejected. The translator sees your reason in their workspace.")
 
 
