@@ -365,7 +365,8 @@ def test_0010_adds_credentials_to_existing_people_not_shown_and_downgrades(url, 
     upgrade(url, "0010")
     assert current_revision(engine) == "0010"
     engine.dispose()
-    assert differences(engine, newer_tables=FEEDBACK_TABLES + NOTIFY_TABLES, newer_columns=NOTIFY_COLUMNS) == []
+    assert differences(engine, newer_tables=FEEDBACK_TABLES + COMMENT_TABLES + NOTIFY_TABLES,
+                       newer_columns=NOTIFY_COLUMNS) == []
     # In SQL: the ORM's User has the columns of later revisions (0013's email).
     with engine.begin() as connection:
         row = connection.execute(text("SELECT display_name, credential, show_to_families FROM users")).one()
