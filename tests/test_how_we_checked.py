@@ -21,6 +21,7 @@ from portal.review.operations import revoke_approval
 from tests.conftest import csrf_token, english
 from tests.test_faults import SPANISH_TITLE, TITLE
 from tests.test_migrations import (  # noqa: F401 (fixtures)
+    COMMENT_TABLES,
     FEEDBACK_TABLES,
     NOTIFY_COLUMNS,
     NOTIFY_TABLES,
