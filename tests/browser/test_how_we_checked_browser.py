@@ -73,7 +73,7 @@ def test_the_account_page_with_the_credential_fields(browser, credentials, width
         field.fill("x" * (accounts.CREDENTIAL_LIMIT + 1))
         page.locator("input[name=show_to_families]").check()
         with page.expect_navigation():
-            page.get_by_role("button", name="Save").click()
+            page.get_by_role("button", name="Save", exact=True).click()
         assert "too long" in page.locator("[role=alert]").inner_text()
         assert page.locator("input[name=credential]").get_attribute("aria-invalid") == "true"
         axe_clean(page)

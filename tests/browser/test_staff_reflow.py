@@ -208,9 +208,12 @@ NOT_PAGES = {
     "review.revoke": "redirects to the review message page",
     "auth.account_credential": "redirects to the account page (refused: the account page)",
     "review.feedback_handled": "redirects to the queue or the dashboard",
+    "translate.comment": "redirects to the message page (refused: the message page)",
+    "review.comment": "redirects to the review message page (refused: that page)",
+    "auth.account_notifications": "redirects to the account page (refused: the account page)",
 }
 # Staff templates that are pieces of pages, not pages.
-PARTS = {"base.html", "_forms.html", "_review.html", "_dashboard_pages.html", "_feedback.html", "_in_context.html",
+PARTS = {"base.html", "_forms.html", "_comments.html", "_suggestions.html", "_review.html", "_dashboard_pages.html", "_feedback.html", "_in_context.html",
          "_pages_waiting.html", "_readability.html"}
 
 
