@@ -17,6 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
 from portal import faults
+from portal.current import current_paths, current_terms
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
 from portal.models import ROLES
@@ -26,7 +27,6 @@ from portal.review.rules import ReviewError
 from portal.translation import catalogs
 from portal.translation import operations as translation_operations
 from portal.translation.catalogs import CatalogError
-from portal.web import current_paths, current_terms
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.db import DatabaseNotReady, database_trouble
 from portal.families.i18n import preferred_locale
-from portal.web import RefusedInput, security_headers
+from portal.http import RefusedInput, security_headers
 
 log = logging.getLogger(__name__)
 

@@ -1,29 +1,37 @@
-"""Web wiring: blueprints, URL converters, checks before every request, security headers,
-publish on demand. Error pages are in ``portal.error_pages``."""
+"""Web wiring: blueprints, URL converters, checks before every request, publish on demand.
+Headers every answer carries are in ``portal.http``, error pages in ``portal.error_pages``."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from pathlib import Path
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from portal import error_pages
 from portal.db import get_session, require_schema
-from portal.families.caching import STATIC_CACHE_CONTROL
+from portal.families import views as families
+from portal.families.content import SITE_PAGES
 from portal.families.i18n import forget_current_catalog, remember_catalog
-from portal.paths import Paths
-from portal.review.operations import publish_locale
-from portal.translation.checks import Terms
+from portal.families.pages import PageCache, build_id
+from portal.families.publisher import Publisher
+from portal.families.search import SearchIndexes
+from portal.feedback import views as feedback  # adds its route to the families' blueprint
+from portal.http import RefusedInput, security_headers, static_hash
+from portal.locales import by_code
+from portal.notify import setup as notify_setup
+from portal.people import access, admin_views, login_views
+from portal.review import page_views
+from portal.review import views as review
+from portal.review.operations import PUBLISHED, publish_locale
+from portal.review.purge import PurgeHook, page_urls
+from portal.translation import views as translation
 
 log = logging.getLogger(__name__)
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 class RowIdConverter(IntegerConverter):
@@ -35,20 +43,6 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map, **_ignored):
         super().__init__(url_map, min=1, max=2**31 - 1)
-
-
-class RefusedInput(BadRequest):
-    """400 whose description is for the person: what was wrong with what they sent, what to do."""
-
-
-def current_paths() -> Paths:
-    """Where this app's files live (the content, catalogs, served catalogs)."""
-    return Paths.from_config(current_app.config)
-
-
-def current_terms() -> Terms:
-    """The do-not-translate terms, read once with the content when the app starts."""
-    return current_app.extensions["terms"]
 
 
 PUBLISH_RETRY_SECONDS = 30  # a publish on demand that failed is tried again at most this often, per process
@@ -78,38 +72,6 @@ def ensure_published(locale: str) -> None:
     finally:
         retry["lock"].release()
     forget_current_catalog()
-
-
-def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.path.startswith("/static/") and response.status_code in (200, 304):
-        # Set, not setdefault: Flask has already said "no-cache". A URL with the file's own hash
-        # never changes meaning, so it is kept for a year; any other (an old hash) only briefly.
-        current = static_hash(request.path.removeprefix("/static/"))
-        fresh = current is not None and request.args.get("v") == current
-        response.headers["Cache-Control"] = STATIC_CACHE_CONTROL if fresh else "public, max-age=300"
-    return response
-
-
-_static_hashes: dict[tuple[str, str], str | None] = {}
-
-
-def static_hash(filename: str) -> str | None:
-    """The content hash of a static file (read once per process), or None if there is none."""
-    folder = current_app.static_folder
-    key = (folder, filename)
-    if key not in _static_hashes:
-        path = Path(folder) / filename
-        try:
-            inside = path.resolve().is_relative_to(Path(folder).resolve())
-            _static_hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if inside else None
-        except OSError:
-            _static_hashes[key] = None
-    return _static_hashes[key]
 
 
 def static_version(endpoint: str, values: dict) -> None:
@@ -145,13 +107,9 @@ def refuse_nul_characters() -> None:
 
 def purge_after_publish(app: Flask) -> None:
     """Give the app's sessions the CDN purge hook (``portal.review.purge``) when one is configured."""
-    from portal.locales import by_code
-    from portal.review.operations import PUBLISHED
-    from portal.review.purge import PurgeHook, page_urls
 
     if not (app.config.get("PURGE_COMMAND") or app.config.get("PURGE_URL")):
         return
-    from portal.families.views import SITE_PAGES
 
     slugs = list(app.extensions["content"]) + list(SITE_PAGES)
     hook = PurgeHook(lambda locale: page_urls(by_code(locale).tag, slugs, app.config.get("PUBLIC_BASE_URL", "")),
@@ -184,17 +142,6 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal import error_pages
-    from portal.families import views as families
-    from portal.families.pages import PageCache, build_id
-    from portal.families.publisher import Publisher
-    from portal.families.search import SearchIndexes
-    from portal.feedback import views as feedback  # adds its route to the families' blueprint
-    from portal.notify import setup as notify_setup
-    from portal.people import access, admin_views, login_views
-    from portal.review import page_views
-    from portal.review import views as review
-    from portal.translation import views as translation
 
     package = Path(__file__).parent
     app.extensions["publisher"] = Publisher.from_config(app.config)

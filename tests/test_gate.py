@@ -382,7 +382,7 @@ def test_a_slow_publish_never_replaces_a_newer_one(people, app, monkeypatch):
     decided: dict[str, list[str]] = {}
 
     def slow_first_decide(units, approvals, *args, **kwargs):
-        """Called by gate.publish after it took the row and read units and approvals."""
+        """Called by gate.stage_publish after it took the row and read units and approvals."""
         name = threading.current_thread().name
         decided[name] = sorted(a.key[1] for a in approvals)
         if name == "first":

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.families.caching import PAGE_CACHE_CONTROL as CACHE_CONTROL
+from portal.families.content import SITE_PAGES
 from portal.families.pages import PageCache
 from portal.families.rendering import Renderer
-from portal.families.views import SITE_PAGES
 from portal.people.accounts import find_user
 from portal.review.models import Approval
 from portal.review.operations import revoke_approval

@@ -25,10 +25,10 @@ from sqlalchemy import select
 from portal import create_app
 from portal.families import export
 from portal.families.caching import PAGE_CACHE_CONTROL, STATIC_CACHE_CONTROL
+from portal.families.content import SITE_PAGES
 from portal.families.export import export_static, file_for, read_tree, static_references
-from portal.families.views import SITE_PAGES
+from portal.http import CSP
 from portal.locales import LOCALES, negotiate, parse_accept_language
-from portal.web import CSP
 from tests.conftest import ROOT, Workflow, close_app, make_app
 from tests.servers import free_port, nginx, nginx_static_conf, why_no_nginx
 from tests.test_faults import SPANISH, SPANISH_TITLE, publish_spanish

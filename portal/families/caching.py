@@ -9,7 +9,7 @@ the static export, and tests/test_static_export.py checks that nginx sends exact
 * A file under ``/static/`` is kept for a year and never revalidated: its URL must change whenever
   its bytes do (content-hashed names), or a change would not reach browsers that have the old one.
 
-The portal sends the same (``portal.families.views.cached_page``, ``portal.web.security_headers``);
+The portal sends the same (``portal.families.views.cached_page``, ``portal.http.security_headers``);
 FAMILY_CACHE_CONTROL overrides the page value in the portal (change the nginx map to match).
 """
 from __future__ import annotations

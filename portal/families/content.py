@@ -341,9 +341,13 @@ def load_sources(content_dir: Path) -> dict[str, Source]:
     return out
 
 
-# Addresses the site's own pages take (/<tag>/about, ...: portal.families.views): a content page
-# with one of these names could never be reached.
-RESERVED_SLUGS = frozenset({"about", "how-we-checked", "search"})
+# The site's own family pages (not from content/), by the name in their address, with the endpoint
+# that answers it (portal.families.views): each is cached, exported (portal.families.export), purged
+# after a publish and reachable through the language switcher like a content page.
+HOW_WE_CHECKED = "how-we-checked"
+SITE_PAGES = {"about": "public.about", HOW_WE_CHECKED: "public.how_we_checked"}
+# Addresses a content page may not take: the site's own pages and the search (it could never be read).
+RESERVED_SLUGS = frozenset(SITE_PAGES) | {"search"}
 
 
 def load_pages(content_dir: Path) -> dict[str, Page]:

@@ -50,6 +50,9 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from portal.families.content import SITE_PAGES
+from portal.locales import LOCALES, TRANSLATED_LOCALES
+
 log = logging.getLogger(__name__)
 
 STATIC_PREFIX = "/static/"
@@ -471,8 +474,6 @@ def export_static(app, target: Path | str, base_url: str, protected: Iterable[tu
     """Render the families' site through ``app``'s own family routes from its published catalogs, and
     write it as the folder ``target`` (see the module docstring). ExportError (one line) or OSError
     when it cannot; then ``target`` is as it was."""
-    from portal.families.views import SITE_PAGES
-    from portal.locales import LOCALES, TRANSLATED_LOCALES
 
     target = Path(target)
     base = check_base_url(base_url)

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from portal.db import get_session
 from portal.families.caching import PAGE_CACHE_CONTROL
 from portal.families.collation import sort_terms
-from portal.families.content import RESERVED_SLUGS, plain_text
+from portal.families.content import HOW_WE_CHECKED, SITE_PAGES, plain_text
 from portal.families.export import STATIC_EXPORT
 from portal.families.i18n import LOCALE_COOKIE, current_catalog, current_locale, preferred_locale
 from portal.families.pages import etag
@@ -26,13 +26,6 @@ from portal.review import checked
 bp = Blueprint("public", __name__)
 
 COOKIE_AGE = 365 * 24 * 3600
-HOW_WE_CHECKED = "how-we-checked"  # /<tag>/how-we-checked; no content page may take this slug
-
-# The site's own family pages (not from content/), by the name in their address: each is cached,
-# exported (portal.families.export), purged after a publish and reachable through the switcher
-# like a content page. A content page may not take one of these names (its address is taken).
-SITE_PAGES = {"about": "public.about", HOW_WE_CHECKED: "public.how_we_checked"}
-assert set(SITE_PAGES) | {"search"} == RESERVED_SLUGS  # content.load_pages refuses these names
 
 
 @bp.url_value_preprocessor

@@ -203,8 +203,11 @@ def standing_approvals(session: Session, locale: str) -> list[ApprovedText]:
             for ctxt, msgid, plural, forms, print_, created in rows]
 
 
-def publish(session: Session, locale: str) -> PublishReport:
-    """Build one locale's served catalog through the gate and store it with a new version.
+def stage_publish(session: Session, locale: str) -> PublishReport:
+    """Build one locale's served catalog through the gate and store it with a new version, in the
+    caller's transaction. Not an entry point: ``portal.review.operations.publish_locale`` (and
+    ``publish_all``) call it, commit, and tell the purge hook; anything else would leave a catalog
+    uncommitted or a CDN stale (tests/test_structure.py checks that nothing else calls it).
 
     One publish of a locale at a time, on any host: the locale's row is taken first (a row lock
     on PostgreSQL, the write lock on SQLite), and the units and approvals are read after it, so

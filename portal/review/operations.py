@@ -22,7 +22,7 @@ from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.notify import events as notify_events
 from portal.people.models import User
 from portal.review import rules
-from portal.review.gate import PublishReport, publish
+from portal.review.gate import PublishReport, stage_publish
 from portal.translation import units
 from portal.translation.models import Unit
 
@@ -45,7 +45,7 @@ def _announce(session: Session, locale: str) -> None:
 def publish_locale(session: Session, locale: str) -> PublishReport:
     """Rebuild one locale's served catalog through the gate, and commit it."""
     by_code(locale)
-    report = publish(session, locale)
+    report = stage_publish(session, locale)
     session.commit()
     _announce(session, locale)
     return report
@@ -84,7 +84,7 @@ def _publish_after_decision(session: Session, locale: str) -> tuple[PublishRepor
     """Publish a locale whose decision is already committed, in a transaction of its own: the
     report, or (when the publish fails: rolled back, logged) None and why."""
     try:
-        report = publish(session, locale)
+        report = stage_publish(session, locale)
         session.commit()
     except Exception as error:  # whatever failed, the decision stands and families keep the previous catalog
         session.rollback()

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from portal.current import current_terms
 from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
@@ -17,7 +18,6 @@ from portal.translation import memory, units, uploads, workspace
 from portal.translation.bidi import isolate_ltr
 from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
 from portal.translation.models import STATES, Unit
-from portal.web import current_terms
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
 

@@ -44,8 +44,8 @@ from portal import create_app  # noqa: E402
 from portal.db import upgrade, utcnow  # noqa: E402
 from portal.locales import TRANSLATED_LOCALES  # noqa: E402
 from portal.people.accounts import create_user  # noqa: E402
-from portal.review.gate import publish  # noqa: E402
 from portal.review.models import Approval, Rejection  # noqa: E402
+from portal.review.operations import publish_locale  # noqa: E402
 from portal.translation import files, template  # noqa: E402
 from portal.translation.extract import MEDICAL_COMMENT, SITE_COMMENT  # noqa: E402
 from portal.translation.models import Edit, Unit  # noqa: E402
@@ -247,8 +247,7 @@ def measure(size: int, repeat: int, folder: Path) -> dict:
 
         def do_publish():
             with app.extensions["db"]() as session:
-                publish(session, "es")
-                session.commit()
+                publish_locale(session, "es")
         results["publish_es"] = timed(do_publish, repeat)
         family.get("/es/treatment")
         results["family_page"] = timed(ok(family, "/es/treatment"), repeat)

@@ -1,0 +1,99 @@
+"""The design you can see in the imports (docs/design.md, layout): no import cycles between the
+portal's modules (lazy imports inside functions included), the CLI and the views never reach
+into the web wiring, and only the safe entry points of the gate are used."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PORTAL = ROOT / "portal"
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PORTAL.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = path
+    return found
+
+
+def imports(path: Path, names: dict[str, Path]) -> set[str]:
+    """The portal modules ``path`` imports anywhere in it (top level or inside a function)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("portal"):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in names else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("portal"))
+    return {name for name in found if name in names}
+
+
+def graph() -> dict[str, set[str]]:
+    names = modules()
+    return {name: imports(path, names) - {name} for name, path in names.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in edges:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_module_of_the_portal_imports_one_that_imports_it_back():
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_the_app_factory_imports_the_web_wiring():
+    """Views, commands and error pages take what they share from portal.http and portal.current."""
+    importers = {name for name, deps in graph().items() if "portal.web" in deps}
+    assert importers == {"portal"}
+
+
+def test_only_the_review_operations_stage_a_publish():
+    """gate.stage_publish leaves the catalog uncommitted and the CDN unpurged: the one safe way to
+    publish is portal.review.operations.publish_locale (or publish_all)."""
+    callers = set()
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if "stage_publish" in text and name != "portal.review.gate":
+            callers.add(name)
+    assert callers == {"portal.review.operations"}
+    outside = [p for p in (ROOT / "tests").rglob("*.py") if "stage_publish" in p.read_text(encoding="utf-8")
+               and p.name != "test_structure.py" and p.name != "test_gate.py"]
+    assert outside == []
