@@ -96,6 +96,7 @@ def test_states_cover_every_case(app, work):
     assert progress.strings["approved"] == 1 and progress.strings["rejected"] == 1
     assert progress.total_strings == len(found) == sum(progress.strings.values())
     assert progress.words["awaiting"] == len(TITLE.split()) + len("Page not found".split())
+    assert progress.total_words == sum(progress.words.values()) > progress.words["awaiting"]
 
 
 def test_fuzzy_state_and_filters(app, work):
@@ -498,3 +499,28 @@ def test_a_change_bound_to_a_text_is_refused_when_the_unit_holds_another(work):
                             find_user(session, "ana"), Terms(), origin="import")
         session.commit()
     assert work.unit("es", TITLE).forms == ["Del archivo"]
+
+
+def test_the_latest_objection_to_a_text_names_its_state(work):
+    """Rejected, then approved, then revoked: "revoked" (the revocation is the latest word); rejected
+    again after that: "rejected"."""
+    work.user("ana", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", TITLE, "Pruebas cuando la leucemia vuelve", author="ana")
+
+    def reject():
+        with work.session() as session:
+            rules.reject(session, units.get(session, "es", MID), find_user(session, "rita"), "Revise el título.")
+            session.commit()
+
+    reject()
+    assert states(work)[TITLE] == "rejected"
+    work.approve("es", TITLE, "rita")
+    assert states(work)[TITLE] == "approved"
+    with work.session() as session:
+        approval = rules.current_approval(session, "es", units.get(session, "es", MID).fingerprint)
+        rules.revoke(session, "es", approval.id, find_user(session, "rita"), "Un dato cambió.")
+        session.commit()
+    assert states(work)[TITLE] == "revoked"
+    reject()
+    assert states(work)[TITLE] == "rejected"
