@@ -189,3 +189,39 @@ def test_a_wrong_number_is_named_in_words_a_person_can_act_on():
     assert number_problems("About 85 out of 100.", "Unos 58 de cada 10.", "es") == [
         "The English has 85, 100; your translation has 10, 58. Use the same numbers."]
     assert "[" not in " ".join(number_problems("Day 15.", "Día.", "es"))
+
+
+# --- Found by the mutation round ---------------------------------------------------------------
+
+def test_a_wrong_number_in_the_second_form_of_a_plural_is_blocked():
+    """Only a plural's first form may say its number in words or leave it out; every other form is
+    held to the plural source's numbers (Spanish form 1 is the one most readers get)."""
+    source, plural = "%(num)s dose every 12 hours", "%(num)s doses every 12 hours"
+    good = ["%(num)s dosis cada 12 horas", "%(num)s dosis cada 12 horas"]
+    assert blocking_problems(source, plural, good, "es") == []
+    wrong = ["%(num)s dosis cada 12 horas", "%(num)s dosis cada 21 horas"]
+    problems = blocking_problems(source, plural, wrong, "es")
+    assert problems and "21" in problems[0] and problems[0].startswith("Plural form 1: ")
+
+
+@pytest.mark.parametrize("text", ["Llame a su equipo o visite https://evil.example/leucemia.",
+                                  "Llame a su equipo o visite www.evil.example."])
+def test_one_web_address_the_english_does_not_have_is_blocked(text):
+    problems = blocking_problems("Call your care team.", None, [text], "es")
+    assert problems and "web address" in problems[0]
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u2066", "\u200b", "\ufeff", "\u00ad"])
+def test_format_characters_that_hide_or_reorder_text_are_blocked(ch):
+    """Bidi overrides and isolates, zero-width space, BOM, soft hyphen (Unicode category Cf)."""
+    problems = blocking_problems("Call your care team.", None, [f"Llame a su{ch} equipo."], "es")
+    assert problems and f"U+{ord(ch):04X}" in problems[0]
+
+
+def test_a_link_given_twice_or_left_out_once_is_blocked():
+    """Each link target as many times as the English has it."""
+    source = "Read about [relapse](glossary:relapse) and [relapse again](glossary:relapse)."
+    once = "Lea sobre la [recaída](glossary:relapse)."
+    assert blocking_problems(source, None, [once], "es")
+    twice = "Lea sobre la [recaída](glossary:relapse) y la [otra](glossary:relapse)."
+    assert blocking_problems(source, None, [twice], "es") == []

@@ -202,6 +202,9 @@ def test_the_origin_check_reads_the_host_the_request_was_sent_to():
     assert guard.request_origin_problem(None, "https://portal.example.org", None, "evil.example", "https")
     assert guard.request_origin_problem(None, "javascript:alert(1)", None, "portal.example.org")
     assert guard.request_origin_problem(None, None, "not a url", "portal.example.org")
+    # A host that merely ends with this one, or a subdomain of it, is another site.
+    assert guard.request_origin_problem(None, "https://evilportal.example.org", None, "portal.example.org", "https")
+    assert guard.request_origin_problem(None, None, "https://x.portal.example.org/es/tests", "portal.example.org")
 
 
 def other_token(app, locale, slug):
@@ -267,6 +270,22 @@ def test_the_limit_ends_with_its_window_and_old_counts_are_deleted(app):
         operations.submit(session, "es", "tests", "yes", "", ADDRESS, "k", now=later)
         assert session.scalar(select(func.count()).select_from(FeedbackLimit)) == 1  # the old five are gone
         session.commit()
+
+
+def test_the_page_cap_counts_the_whole_hour_not_only_the_address_window(app):
+    """Answers about a page 30 minutes ago still count towards its cap of ``PAGE_WINDOW`` (an hour),
+    though the per-address window (10 minutes) has passed; after the hour they no longer do."""
+    start = dt.datetime(2026, 1, 1, 12, 0)
+    limits = operations.Limits(per_page=2)
+    with app.extensions["db"]() as session:
+        for n in range(2):
+            operations.submit(session, "es", "tests", "yes", "", f"203.0.113.{n}", "k", limits, now=start)
+        with pytest.raises(operations.TooMany):
+            operations.submit(session, "es", "tests", "yes", "", "203.0.113.9", "k", limits,
+                              now=start + dt.timedelta(minutes=30))
+        later = start + operations.PAGE_WINDOW + dt.timedelta(seconds=1)
+        operations.submit(session, "es", "tests", "yes", "", "203.0.113.9", "k", limits, now=later)
+        session.rollback()
 
 
 def test_behind_a_trusted_proxy_the_clients_address_is_counted(tmp_path, empty_catalogs):

@@ -471,3 +471,69 @@ def test_the_served_catalog_chooses_plural_forms_by_the_locales_rule(work):
     chosen = {n: served.ngettext(entry.msgid, entry.msgid_plural, n) for n in examples}
     assert chosen == dict(zip(examples, forms))
     assert "nplurals=6" in served.info()["plural-forms"].replace(" ", "")
+
+
+# --- Found by the mutation round: the gate's choices, one at a time, on its pure function ---------
+
+def test_a_staff_only_string_marked_needs_edit_is_not_served():
+    """Staff-only text is served once translated, but not while a translator marks it fuzzy."""
+    from portal.review.gate import decide
+
+    key = ("", "Save", "")
+    served, report = decide([unit_text(key, ["Guardar"], kind=None, fuzzy=True)], [], 2, "es")
+    assert key not in served and report.untranslated == 1 and report.unreviewed == 0
+    served, report = decide([unit_text(key, ["Guardar"], kind=None)], [], 2, "es")
+    assert served[key] == ["Guardar"] and report.unreviewed == 1
+
+
+def test_while_an_edit_waits_the_newest_approved_text_is_served_not_an_older_one():
+    """Approvals come oldest first: the last approved text of a message is the newest one."""
+    from portal.review.gate import ApprovedText, decide
+    from portal.translation.identity import fingerprint
+
+    key = ("", MEDICAL, "")
+    older, newer = "Pruebas cuando la leucemia vuelve", "Pruebas cuando la leucemia regresa"
+    approvals = [ApprovedText(key, (older,), fingerprint(key, [older]), "2024-01-01T00:00:00"),
+                 ApprovedText(key, (newer,), fingerprint(key, [newer]), "2024-02-01T00:00:00")]
+    served, report = decide([unit_text(key, ["Pruebas (sin revisar)"])], approvals, 2, "es")
+    assert served[key] == [newer] and report.previous == 1
+    assert report.reviewed[MEDICAL] == "2024-02-01T00:00:00"
+
+
+def test_an_earlier_approved_text_is_served_only_if_it_is_intact():
+    """The last approved text stands in for an edit waiting for review only if its stored forms are
+    the ones its fingerprint pins, and every form has text."""
+    from portal.review.gate import ApprovedText, decide
+    from portal.translation.identity import fingerprint
+
+    key = ("", MEDICAL, "")
+    waiting = [unit_text(key, ["Pruebas (sin revisar)"])]
+    approved = "Pruebas cuando la leucemia vuelve"
+    altered = ApprovedText(key, ("Pruebas cambiadas en la base de datos",), fingerprint(key, [approved]))
+    served, report = decide(waiting, [altered], 2, "es")
+    assert key not in served and report.english == 1
+
+    plural = ("", "%(num)s test", "%(num)s tests")
+    empty_form = ["%(num)s prueba", ""]
+    approval = ApprovedText(plural, tuple(empty_form), fingerprint(plural, empty_form))
+    served, report = decide([unit_text(plural, ["%(num)s prueba", "%(num)s pruebas (sin revisar)"])],
+                            [approval], 2, "es")
+    assert plural not in served and report.english == 1
+
+
+def test_the_served_mo_lists_its_originals_sorted_as_gnu_gettext_requires():
+    """GNU libintl finds a message by binary search over the originals when there is no hash table:
+    an unsorted table would make other readers of the file miss messages Python's gettext finds."""
+    import struct
+
+    from portal.review.gate import build_mo
+
+    served = {("", "b", ""): ["B"], ("", "a", ""): ["A"], ("ctx", "c", ""): ["C"], ("", "Z", "Zs"): ["Z1", "Z2"]}
+    mo = build_mo("es", served)
+    magic, _, count, originals_at = struct.unpack("<4I", mo[:16])
+    assert magic == 0x950412DE and count == len(served) + 1  # and the header
+    originals = []
+    for i in range(count):
+        length, at = struct.unpack("<2I", mo[originals_at + 8 * i:originals_at + 8 * i + 8])
+        originals.append(mo[at:at + length])
+    assert originals == sorted(originals)

@@ -134,6 +134,20 @@ def test_a_translators_edit_keeps_the_approved_text_counted_and_credits_whoever_
     assert approved.others == 0
 
 
+def test_a_reviewer_whose_approval_was_revoked_is_not_credited_when_another_approves_the_same_words(
+        app, work, people):
+    """Rita approves, her approval is revoked, Rob approves the very same words: families read them,
+    checked by Rob; Rita's withdrawn approval of the same fingerprint credits nobody."""
+    set_credential(work, "rita", "nurse", show=True)
+    set_credential(work, "rob", "doctor", show=True)
+    approve(work, TITLE, SPANISH_TITLE, reviewer="rita")
+    revoke(work, TITLE)
+    assert work.approve("es", TITLE, "rob").report is not None
+    check = check_of(work)
+    assert check.checked == 1 and [r.display_name for r in check.shown] == ["Rob Romero"]
+    assert check.others == 0
+
+
 # --- Who checked it ------------------------------------------------------------------------------
 
 def test_only_reviewers_who_chose_are_named_the_others_are_counted(app, work, people):

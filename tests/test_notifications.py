@@ -262,6 +262,29 @@ def test_send_digests_twice_sends_each_digest_once_and_the_next_lists_only_what_
     assert OTHER in mails[1].get_content() and SPANISH not in mails[1].get_content()
 
 
+def test_a_digest_another_run_built_meanwhile_is_not_built_again(mail_app):
+    """Two runs (two hosts) read Rita's cursor; the other one queues her digest and moves it first.
+    This run's move of the cursor finds it moved (a compare-and-swap on it): nothing is queued twice."""
+    from portal.notify import digests
+
+    work = staff(mail_app)
+    work.translate("es", SPANISH, "Pruebas cuando vuelve la leucemia", author="tina")
+    assert "Digests queued: 1." in send_digests(mail_app).output
+    with mail_app.extensions["db"]() as session:  # a day later, with a new text waiting
+        session.get(DigestCursor, accounts.find_user(session, "rita").id).covered_until -= dt.timedelta(hours=21)
+        session.commit()
+    work.translate("es", OTHER, "Qué tan bien funciona", author="tina")
+    now = utcnow()
+    with mail_app.extensions["db"]() as mine, mail_app.extensions["db"]() as theirs:
+        rita = accounts.find_user(mine, "rita")
+        read = mine.get(DigestCursor, rita.id)  # this run has read the cursor (and holds it)
+        assert read.covered_until < now - dt.timedelta(hours=20)
+        assert digests.build_for(theirs, accounts.find_user(theirs, "rita"), now, 20.0) is True
+        assert digests.build_for(mine, rita, now, 20.0) is None
+    digests_of_rita = [m for m in outbox(mail_app) if m.kind == "digest" and m.to_address == "rita@example.org"]
+    assert len(digests_of_rita) == 2  # yesterday's and the other run's
+
+
 def test_a_reviewer_who_turned_the_digest_off_gets_none(mail_app, smtp):
     work = staff(mail_app)
     set_mode(mail_app, "rita", "waiting", "off")

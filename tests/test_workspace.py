@@ -96,6 +96,7 @@ def test_states_cover_every_case(app, work):
     assert progress.strings["approved"] == 1 and progress.strings["rejected"] == 1
     assert progress.total_strings == len(found) == sum(progress.strings.values())
     assert progress.words["awaiting"] == len(TITLE.split()) + len("Page not found".split())
+    assert progress.total_words == sum(progress.words.values()) > progress.words["awaiting"]
 
 
 def test_fuzzy_state_and_filters(app, work):
@@ -473,3 +474,53 @@ def test_a_plural_text_with_one_empty_form_is_not_counted_as_translated(app, wor
     assert work.unit("ar", plural).state != "untranslated"
     with work.session() as session:
         assert progress(session, "ar").strings["untranslated"] == before - 1
+
+
+def test_a_change_bound_to_a_text_is_refused_when_the_unit_holds_another(work):
+    """An import binds each change to the server text its preview read (``expected_fingerprint``):
+    if the unit holds another text by the time it is written, it is a Conflict and nothing is saved,
+    even with no revision to compare (``base`` None)."""
+    from portal.translation.checks import Terms
+
+    work.user("ana", "translator", "es")
+    work.translate("es", TITLE, "Pruebas cuando la leucemia vuelve", author="ana")
+    previewed = fingerprint(("", TITLE, ""), ["Texto que la vista previa leyó"])
+    before = snapshot(work)
+    with work.session() as session:
+        with pytest.raises(units.Conflict):
+            units.apply_changes(session, "es", [units.Change(MID, ["Del archivo"], None,
+                                                             expected_fingerprint=previewed)],
+                                find_user(session, "ana"), Terms(), origin="import")
+        session.rollback()
+    assert snapshot(work) == before
+    with work.session() as session:  # bound to the text it holds: applied
+        current = units.get(session, "es", MID).fingerprint
+        units.apply_changes(session, "es", [units.Change(MID, ["Del archivo"], None, expected_fingerprint=current)],
+                            find_user(session, "ana"), Terms(), origin="import")
+        session.commit()
+    assert work.unit("es", TITLE).forms == ["Del archivo"]
+
+
+def test_the_latest_objection_to_a_text_names_its_state(work):
+    """Rejected, then approved, then revoked: "revoked" (the revocation is the latest word); rejected
+    again after that: "rejected"."""
+    work.user("ana", "translator", "es")
+    work.user("rita", "reviewer", "es")
+    work.translate("es", TITLE, "Pruebas cuando la leucemia vuelve", author="ana")
+
+    def reject():
+        with work.session() as session:
+            rules.reject(session, units.get(session, "es", MID), find_user(session, "rita"), "Revise el título.")
+            session.commit()
+
+    reject()
+    assert states(work)[TITLE] == "rejected"
+    work.approve("es", TITLE, "rita")
+    assert states(work)[TITLE] == "approved"
+    with work.session() as session:
+        approval = rules.current_approval(session, "es", units.get(session, "es", MID).fingerprint)
+        rules.revoke(session, "es", approval.id, find_user(session, "rita"), "Un dato cambió.")
+        session.commit()
+    assert states(work)[TITLE] == "revoked"
+    reject()
+    assert states(work)[TITLE] == "rejected"
