@@ -1,5 +1,5 @@
 """The app factory's configuration order, and a publish reaching every gunicorn worker through
-the database (no folder of served catalogs: DESIGN invariant 8)."""
+the database (no folder of served catalogs: docs/design.md, invariant 8)."""
 from __future__ import annotations
 
 import os

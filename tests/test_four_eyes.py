@@ -1,4 +1,4 @@
-"""Four eyes (DESIGN invariant 3) against an attacker: whoever saved the same words for the same
+"""Four eyes (docs/design.md, invariant 3) against an attacker: whoever saved the same words for the same
 message is their author, through every path, across changes of the English and rewrites by tools.
 
 Before this, authorship was keyed by a fingerprint that included the English and the exact

@@ -1,4 +1,4 @@
-"""The publish gate (DESIGN invariants 1, 2, 4): what families see of medical strings and site text."""
+"""The publish gate (docs/design.md, invariants 1, 2 and 4): what families see of medical strings and site text."""
 from __future__ import annotations
 
 import shutil

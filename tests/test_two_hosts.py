@@ -1,4 +1,4 @@
-"""Two hosts, one database (DESIGN invariant 8): two portal processes under gunicorn, each with an
+"""Two hosts, one database (docs/design.md, invariant 8): two portal processes under gunicorn, each with an
 instance folder of its own, sharing one database (PostgreSQL in CI's second pass, the SQLite file
 otherwise), driven over HTTP as a load balancer would send people to either.
 

@@ -1,4 +1,4 @@
-"""Saving under pressure (DESIGN invariant 5): many writer processes on one database, a writer
+"""Saving under pressure (docs/design.md, invariant 5): many writer processes on one database, a writer
 killed mid-save, and the Poedit round trip through download, preview and apply.
 
 A save is one transaction: the unit (text, revision) and its history row change together or

@@ -9,7 +9,7 @@ A family page needs nothing from the database but that version (and, after a pub
 catalog). So the check runs in a thread of its own, and the request waits for it a bounded time:
 
 * a new check: up to ``patience`` (2 s by default). A database that answers at all answers in
-  milliseconds, so a publish or a revocation is served on the very next request (DESIGN invariant
+  milliseconds, so a publish or a revocation is served on the very next request (docs/design.md, invariant
   8) whenever the database is up;
 * a check already running for longer than ``wait`` (100 ms by default): the database is late
   (stopped, frozen, locked), and the request waits at most ``wait`` more before serving the last

@@ -3,7 +3,7 @@
 It reads the units of a locale (their text, kind and stored check results) and the standing
 approvals, and writes one thing: the locale's row of ``published_catalogs`` (the compiled
 catalog, the date each served text was approved, a new version, and the count of review
-decisions it was built from), which nothing else writes (DESIGN invariant 4). Every worker on
+decisions it was built from), which nothing else writes (docs/design.md, invariant 4). Every worker on
 every host checks that version and serves a new publish on its next request (invariant 8).
 
 A decision is committed before the publish it causes, so a publish that fails leaves the

@@ -60,7 +60,7 @@ class ReviewRevision(Base):
 class PublishedCatalog(Base):
     """What families read in one locale: the compiled catalog the gate built, the dates its texts
     were approved, and a version. Written only by the gate, catalog and dates in one row, so
-    they are always replaced together (DESIGN invariants 4 and 8)."""
+    they are always replaced together (docs/design.md, invariants 4 and 8)."""
 
     __tablename__ = "published_catalogs"
 

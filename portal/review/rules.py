@@ -1,4 +1,4 @@
-"""Review rules: who may approve what, bound to the exact text read (DESIGN invariants 1 and 3).
+"""Review rules: who may approve what, bound to the exact text read (docs/design.md, invariants 1 and 3).
 
 * Which messages are reviewed (medical content, and site text families read) is decided by
   the template (``portal.translation.template.review_kind``) and stored with each unit.

@@ -3,7 +3,7 @@
 The working texts live in the database (``units``); files are the template, written by
 extraction, and ``.po`` files in and out (``operations``). Every catalog is read by
 ``pofile.parse`` and written by ``pofile.dumps`` (the one reader and writer, exact for any
-text), through ``atomic_write`` (DESIGN invariant 5): a temporary file in the same folder,
+text), through ``atomic_write`` (docs/design.md, invariant 5): a temporary file in the same folder,
 ``fsync``, then ``os.replace``, so a crash leaves the old file or the new one, never half of
 one. Extraction uses Babel's own API, as ``pybabel extract`` would, on objects only.
 

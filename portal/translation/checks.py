@@ -4,7 +4,7 @@
 finds its problems. ``blocking_problems`` is the one function that decides
 whether a text may be saved, uploaded, approved or served: the workspace, the
 upload preview, approval (web and CLI), the publish gate and
-``flask translate check`` all call it (DESIGN invariants 1 and 6).
+``flask translate check`` all call it (docs/design.md, invariants 1 and 6).
 
 Blocking: invisible and control characters, markup the source does not use
 (images, raw HTML, block syntax, bare URLs, ...), link targets, placeholders and

@@ -5,11 +5,11 @@
   block's note for the medical reviewer if it has one (``REVIEWER_MARK`` lines).
 * Families' templates (``portal/templates/*.html``): every string, with SITE_COMMENT.
   The disclaimer, the review notices and the fallback notice are read by families,
-  so they are reviewed like content (DESIGN invariant 1).
+  so they are reviewed like content (docs/design.md, invariant 1).
 * Staff templates (``portal/templates/staff/``): STAFF_COMMENT; only these are not reviewed.
 
 These comments in the *template* decide whether a string is reviewed, and as what
-(``portal.review.rules.review_kind``, DESIGN invariant 2); nothing a translator writes in a
+(``portal.review.rules.review_kind``, docs/design.md, invariant 2); nothing a translator writes in a
 ``.po`` can change them. A string with none of them (for example one marked in Python
 code) is reviewed as site text: the default is to review.
 """

@@ -3,7 +3,7 @@
 * A message is its key: (context, English, English plural); ``message_id`` is a short,
   stable id for URLs.
 * A text is pinned by its ``fingerprint`` (the key and every form, hashed together): an
-  approval is for one fingerprint, and any edit changes it (DESIGN invariant 1).
+  approval is for one fingerprint, and any edit changes it (docs/design.md, invariant 1).
 * Who wrote a text is judged by its words (``words_fingerprint``: normalised, so a tool that
   rewrites spaces, line breaks or invisible characters changes no authorship; invariant 3).
 

@@ -1,7 +1,7 @@
 """Tables of translation: one unit per (locale, message), its history, and what goes with them.
 
 The database is the one source of truth for everything that changes while the portal runs
-(DESIGN, data flow). ``.po`` files are what people exchange: imported into units, exported
+(docs/design.md, data flow). ``.po`` files are what people exchange: imported into units, exported
 from them.
 """
 from __future__ import annotations

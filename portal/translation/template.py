@@ -2,7 +2,7 @@
 
 The template is extracted from ``content/`` and the templates, committed, and identical on
 every host because it ships with the code. It decides what each message is (``review_kind``,
-DESIGN invariant 2). `flask translate update` merges it into the units of every locale in one
+docs/design.md, invariant 2). `flask translate update` merges it into the units of every locale in one
 transaction (``sync``):
 
 * a message new in the template gets an empty unit;

@@ -1,7 +1,7 @@
 """Translation units in the database: reading them a page at a time, and changing them safely.
 
 Every change of a unit's text, "needs edit" mark or comment goes through ``apply_changes``
-(DESIGN invariant 5):
+(docs/design.md, invariant 5):
 
 * it first takes the locale's revision row (``catalog_revisions``), so one locale's changes
   are ordered, on one host or many, with no file lock;
