@@ -4,6 +4,8 @@ into the web wiring, and only the safe entry points of the gate are used."""
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -97,3 +99,39 @@ def test_only_the_review_operations_stage_a_publish():
     outside = [p for p in (ROOT / "tests").rglob("*.py") if "stage_publish" in p.read_text(encoding="utf-8")
                and p.name != "test_structure.py" and p.name != "test_gate.py"]
     assert outside == []
+
+
+def named_in_design() -> set[str]:
+    """The modules, functions and files docs/design.md names in backticks."""
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    return set(re.findall(r"`((?:portal|tests)[./][\w./]*)`", text))
+
+
+def resolves(name: str) -> bool:
+    if "/" in name:
+        return (ROOT / name).exists()
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            if not hasattr(obj, attribute):
+                return False
+            obj = getattr(obj, attribute)
+        return True
+    return False
+
+
+def test_everything_the_design_document_names_exists():
+    """docs/design.md says which function decides each invariant and which test proves it: a rename
+    that leaves the document pointing at nothing fails here."""
+    names = named_in_design()
+    assert len(names) > 20
+    assert sorted(name for name in names if not resolves(name)) == []
+
+
+def test_a_name_that_is_gone_does_not_resolve():
+    assert not resolves("portal.review.rules.review_kind") and not resolves("tests/test_nothing_here.py")
+    assert resolves("portal.translation.template.review_kind") and resolves("tests/test_structure.py")
