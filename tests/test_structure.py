@@ -135,3 +135,26 @@ def test_everything_the_design_document_names_exists():
 def test_a_name_that_is_gone_does_not_resolve():
     assert not resolves("portal.review.rules.review_kind") and not resolves("tests/test_nothing_here.py")
     assert resolves("portal.translation.template.review_kind") and resolves("tests/test_structure.py")
+
+
+def test_the_readme_names_every_module_where_it_lives():
+    """README, "Where things live": each package's line block names each of its modules."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Where things live", 1)[1].split("```", 2)[1]
+    sections = re.split(r"\n(?=  ?[a-z]+/ )", block)  # one section per package line ("  review/ ...")
+    by_package = {}
+    for section in sections:
+        folder = section.strip().split()[0].rstrip("/")
+        by_package[folder] = section
+    missing = []
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        relative = path.relative_to(ROOT / "portal")
+        if "migrations" in relative.parts or (len(relative.parts) > 1 and path.name == "__init__.py"):
+            continue
+        package = relative.parts[0] if len(relative.parts) > 1 else "portal/"
+        text = by_package.get(package) if package != "portal/" else block.split("\n  translation/")[0]
+        if text is None or not re.search(rf"\b{re.escape(path.name)}", text):
+            missing.append(str(relative))
+    assert missing == []
+    for folder in ("content", "deploy", "docs", "translations", "tests", ".ci"):
+        assert re.search(rf"^{re.escape(folder)}/", block, re.MULTILINE), folder
