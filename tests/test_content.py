@@ -230,3 +230,31 @@ def test_a_content_page_may_not_take_an_address_of_the_sites_own_pages(tmp_path,
     shutil.copy(tmp_path / "content" / "tests.md", tmp_path / "content" / f"{name}.md")
     with pytest.raises(ContentError, match=f"content/{name}.md: the site's own pages use the addresses"):
         load_pages(tmp_path / "content")
+
+
+def test_content_parsed_once_per_process_is_parsed_again_when_a_file_changes(tmp_path):
+    """load_pages keeps what it parsed by the files' bytes: a second app of the same process gets
+    the same pages without parsing, and an edited page, a new page or changed sources are read again."""
+    import shutil
+
+    from portal.translation.checks import Terms
+
+    shutil.copytree(CONTENT, tmp_path / "content")
+    first = load_pages(tmp_path / "content")
+    assert load_pages(tmp_path / "content")["tests"] is first["tests"]
+    page = tmp_path / "content" / "tests.md"
+    page.write_text(page.read_text(encoding="utf-8").replace(first["tests"].title.text, "A new title", 1),
+                    encoding="utf-8")
+    assert load_pages(tmp_path / "content")["tests"].title.text == "A new title"
+    shutil.copy(tmp_path / "content" / "outlook.md", tmp_path / "content" / "outlook-copy.md")
+    assert len(load_pages(tmp_path / "content")) == len(first) + 1
+    (tmp_path / "content" / "outlook-copy.md").unlink()
+    sources = tmp_path / "content" / "sources.yml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace("dated:", "undated:", 1), encoding="utf-8")
+    with pytest.raises(ContentError, match="dated"):
+        load_pages(tmp_path / "content")
+    terms = tmp_path / "content" / "terms.yml"
+    assert "zz-new-medicine" not in Terms.load(tmp_path / "content").medicines
+    terms.write_text(terms.read_text(encoding="utf-8").replace("\nmedicines:\n", "\nmedicines:\n  - zz-new-medicine\n", 1),
+                     encoding="utf-8")
+    assert "zz-new-medicine" in Terms.load(tmp_path / "content").medicines

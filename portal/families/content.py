@@ -19,6 +19,7 @@ ContentError naming the file and line.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,9 +351,31 @@ SITE_PAGES = {"about": "public.about", HOW_WE_CHECKED: "public.how_we_checked"}
 RESERVED_SLUGS = frozenset(SITE_PAGES) | {"search"}
 
 
+# Parsed content by the bytes it was parsed from: an app (each gunicorn worker, each test's app)
+# parses the same files once per process, and a changed file is parsed again. Pages are not
+# changed after parsing (rendering builds new objects), so apps may share them.
+_PARSED: dict[str, dict[str, Page]] = {}
+
+
+def _content_digest(content_dir: Path) -> str:
+    digest = hashlib.sha256(str(content_dir.resolve()).encode())
+    for path in sorted(content_dir.glob("*.md")) + [content_dir / "sources.yml"]:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"\1missing")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def load_pages(content_dir: Path) -> dict[str, Page]:
     """All pages in ``content_dir``, keyed by slug, in their front-matter order."""
     content_dir = Path(content_dir)
+    key = _content_digest(content_dir)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_pages(content_dir)
+    return dict(_PARSED[key])
+
+
+def _parse_pages(content_dir: Path) -> dict[str, Page]:
     sources = load_sources(content_dir)
     pages = []
     for path in sorted(content_dir.glob("*.md")):

@@ -380,7 +380,12 @@ class Terms:
     @classmethod
     def load(cls, content_dir: Path) -> "Terms":
         path = Path(content_dir) / "terms.yml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return cls._from_text(path.read_text(encoding="utf-8") if path.exists() else "")
+
+    @classmethod
+    @lru_cache(maxsize=8)  # each app of a process reads the same file: parse it once
+    def _from_text(cls, text: str) -> "Terms":
+        data = yaml.safe_load(text) or {}
         locales = {str(code): LanguagePolicy.from_yaml(policy or {})
                    for code, policy in (data.get("locales") or {}).items()}
         return cls(tuple(data.get("medicines", ())), tuple(data.get("keep", ())), locales)
