@@ -158,3 +158,15 @@ def test_the_readme_names_every_module_where_it_lives():
     assert missing == []
     for folder in ("content", "deploy", "docs", "translations", "tests", ".ci"):
         assert re.search(rf"^{re.escape(folder)}/", block, re.MULTILINE), folder
+
+
+def test_the_tiers_name_only_tests_that_exist():
+    """tests/conftest.py marks tests that start servers or processes of their own (`servers`),
+    which the fast tier leaves out: a renamed test would silently move into the fast tier."""
+    from tests.conftest import SERVER_FIXTURES, SERVER_MODULES, SERVER_TESTS
+
+    sources = {path.stem: path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("test_*.py")}
+    assert SERVER_MODULES <= set(sources)
+    everything = "\n".join(sources.values())
+    assert [name for name in SERVER_TESTS if f"def {name}(" not in everything] == []
+    assert [name for name in SERVER_FIXTURES if f"def {name}(" not in everything] == []
