@@ -194,6 +194,18 @@ def test_copying_puts_the_text_in_the_box_and_saves_nothing(memory_app, work, an
     assert work.unit("es", TARGET).forms == ["Dele esta medicina a su hijo con comida cada tarde."]
 
 
+def test_copying_keeps_the_translators_filter_and_search(memory_app, ana):
+    """A GET form replaces its action's query: the filter, the search and the list page travel as
+    hidden fields, so after copying "Next message" and "Back to the list" still follow the filter."""
+    text = page(ana, query="?state=untranslated&q=medicine")
+    form = suggestion_section(text).split('class="copy-suggestion"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert fields.get("state") == "untranslated" and fields.get("q") == "medicine" and "use" in fields
+    copied = page(ana, query="?" + "&".join(f"{k}={v}" for k, v in fields.items()))
+    assert "It is not saved" in copied
+    assert re.search(r'href="[^"]*/translate/es/\?[^"]*state=untranslated[^"]*"[^>]*>Back to the es messages', copied)
+
+
 @pytest.mark.parametrize("chosen", ["", "0" * 16, TARGET_MID, "x" * 40, "<script>"])
 def test_a_suggestion_that_cannot_be_copied_leaves_the_box_as_it_was(memory_app, work, ana, chosen):
     before = snapshot(work)
