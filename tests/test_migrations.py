@@ -74,13 +74,13 @@ NOTIFY_COLUMNS = (("users", "email"),)  # 0013
 COMMENT_TABLES = ("comments",)  # 0012
 
 
-HEAD = "0013"
+HEAD = "0014"
 
 
 def test_one_head_and_one_line_of_revisions():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_heads() == [HEAD]
-    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0012", "0011", "0010", "0009", "0008", "0007",
+    assert [rev.revision for rev in script.walk_revisions()] == [HEAD, "0013", "0012", "0011", "0010", "0009", "0008", "0007",
                                                                   "0006", "0005", "0004", "0003", "0002", "0001"]
 
 
@@ -565,3 +565,49 @@ def test_0013_adds_addresses_and_the_notification_tables_and_downgrades(url, eng
     upgrade(url, "head")
     engine.dispose()
     assert current_revision(engine) == HEAD
+
+
+def test_0014_gives_texts_whose_approval_was_revoked_the_revoked_state(app, people):
+    """Before 0014 a revoked approval left its text stored as "rejected". After it, every stored
+    state is what portal.translation.units.review_state says, and a downgrade stores "rejected" again."""
+    from portal.people.accounts import find_user
+    from portal.review import operations
+    from portal.translation import units as units_module
+
+    texts = {"revoked": ("How well it works", "Qué tan bien funciona"),
+             "revoked then rejected": ("Newer kinds of treatment", "Tipos más nuevos de tratamiento"),
+             "rejected": ("Risks of strong treatment", "Riesgos del tratamiento fuerte"),
+             "approved": ("If treatment is not working", "Si el tratamiento no funciona"),
+             "awaiting": ("Chemotherapy and other medicines your child may get", "Quimioterapia y otras medicinas")}
+    for msgid, spanish in texts.values():
+        people.translate("es", msgid, spanish, author="tina")
+    for case in ("revoked", "revoked then rejected", "approved"):
+        people.approve("es", texts[case][0], "rita")
+    with people.session() as session:
+        rob = find_user(session, "rob")
+        for case in ("revoked", "revoked then rejected"):
+            unit = units_module.find(session, "es", texts[case][0])[0]
+            approval = session.scalars(select(Approval).where(Approval.fingerprint == unit.fingerprint)).one()
+            operations.revoke_approval(session, "es", approval.id, rob, "Wrong number")
+        for case in ("revoked then rejected", "rejected"):
+            unit = units_module.find(session, "es", texts[case][0])[0]
+            operations.review_message(session, "es", unit.mid, rob, unit.fingerprint, "reject", "Say it plainer")
+    url = app.config["DATABASE_URL"]
+    engine = app.extensions["db_engine"]
+
+    def states() -> dict[str, tuple[str, str]]:
+        """Each case's (stored state, the state review_state gives)."""
+        with Session(engine) as session:
+            found = {case: units_module.find(session, "es", msgid)[0] for case, (msgid, _) in texts.items()}
+            return {case: (unit.state, units_module.review_state(session, unit)) for case, unit in found.items()}
+
+    assert {case: now for case, (_, now) in states().items()} == {
+        "revoked": "revoked", "revoked then rejected": "rejected", "rejected": "rejected",
+        "approved": "approved", "awaiting": "awaiting"}
+    # The database as the code before 0014 left it.
+    command.downgrade(alembic_config(url), "0013")
+    engine.dispose()
+    assert states()["revoked"] == ("rejected", "revoked")
+    upgrade(url, "head")
+    engine.dispose()
+    assert all(stored == now for stored, now in states().values()), states()
