@@ -16,7 +16,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.locales import TRANSLATED_LOCALES
 from portal.models import ROLES
-from portal.people.accounts import CREDENTIAL_LIMIT
+from portal.people.accounts import CREDENTIAL_LIMIT, DISPLAY_NAME_LIMIT, MIN_PASSWORD, USERNAME_LIMIT
+from portal.review.rules import REASON_LIMIT
 
 
 def role_choices() -> list[SelectChoice]:
@@ -25,17 +26,18 @@ def role_choices() -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    # No username is longer than its column (80); a longer one is refused before the database,
+    # No username is longer than its column; a longer one is refused before the database,
     # which on PostgreSQL would fail to record the attempt (a 500).
-    username = StringField("Username", validators=[DataRequired("Enter your username."),
-                                                   Length(max=80, message="Usernames have at most 80 characters.")])
+    username = StringField("Username", validators=[
+        DataRequired("Enter your username."),
+        Length(max=USERNAME_LIMIT, message=f"Usernames have at most {USERNAME_LIMIT} characters.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new = PasswordField("New password", validators=[DataRequired("Enter a new password."),
-                                                    Length(min=10, message="Use at least 10 characters.")])
+                                                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")])
     confirm = PasswordField("New password again", validators=[EqualTo("new", "The two new passwords differ.")])
 
 
@@ -58,8 +60,8 @@ class PersonForm(FlaskForm):
     # The username rule (characters, length) is the domain's: accounts.check_username says it.
     username = StringField("Username", validators=[DataRequired("Enter a username.")])
     display_name = StringField("Display name", validators=[DataRequired("Enter a display name."),
-                                                           Length(max=200)])
-    password = PasswordField("Password (at least 10 characters)")
+                                                           Length(max=DISPLAY_NAME_LIMIT)])
+    password = PasswordField(f"Password (at least {MIN_PASSWORD} characters)")
     is_admin = BooleanField("Admin: may manage people and publish")
     roles = RolesField("Roles", choices=role_choices(), validate_choice=True)
 
@@ -75,21 +77,21 @@ class ApproveForm(FlaskForm):
     """Approve the text shown; ``seen`` is its fingerprint, so a changed text is refused."""
 
     seen = HiddenField(validators=[DataRequired()])
-    note = TextAreaField("Note (optional, kept in the trail)", validators=[Length(max=2000)])
+    note = TextAreaField("Note (optional, kept in the trail)", validators=[Length(max=REASON_LIMIT)])
 
 
 class RejectForm(FlaskForm):
     seen = HiddenField(validators=[DataRequired()])
     reason = TextAreaField("Reason (required: the translator reads it)",
                            validators=[DataRequired("Give a reason: the translator reads it to fix the text."),
-                                       Length(max=2000, message="Keep the reason under 2000 characters.")])
+                                       Length(max=REASON_LIMIT, message=f"Keep the reason under {REASON_LIMIT} characters.")])
 
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason for revoking (required)",
                            validators=[DataRequired("Give a reason for revoking: it is kept in the trail "
                                                     "and the translator reads it."),
-                                       Length(max=2000, message="Keep the reason under 2000 characters.")])
+                                       Length(max=REASON_LIMIT, message=f"Keep the reason under {REASON_LIMIT} characters.")])
 
 
 class CommentForm(FlaskForm):

@@ -301,3 +301,36 @@ def test_cli_set_role_disable_enable_list(runner, work):
     assert "ana" in listing and "disabled" in listing and "reviewer vi" in listing
     assert runner.invoke(args=["users", "enable", "ana"]).exit_code == 0
     assert people(work)["ana"][2] is True
+
+
+def test_a_display_name_longer_than_its_column_is_refused_by_the_domain_on_every_path(app, runner):
+    """The limit is the domain's (accounts.DISPLAY_NAME_LIMIT): the CLI and the domain calls refuse a
+    name too long for users.display_name (on PostgreSQL a longer value fails the whole transaction),
+    and nothing is saved."""
+    too_long = "N" * (accounts.DISPLAY_NAME_LIMIT + 1)
+    with app.extensions["db"]() as session:
+        with pytest.raises(accounts.AccountError, match=f"use {accounts.DISPLAY_NAME_LIMIT} or fewer"):
+            accounts.create_user(session, "longname", PASSWORD, display_name=too_long)
+        assert accounts.find_user(session, "longname") is None
+        user = accounts.create_user(session, "shortname", PASSWORD, display_name="Short Name")
+        for call in (lambda: accounts.set_roles(session, user, [], display_name=too_long),
+                     lambda: accounts.update_person(session, user, roles=[], is_admin=False, display_name=too_long)):
+            with pytest.raises(accounts.AccountError, match="or fewer"):
+                call()
+        session.rollback()
+        assert session.get(User, user.id).display_name == "Short Name"
+    result = runner.invoke(args=["users", "create", "clilong", "--role", "translator", "--locale", "es",
+                                 "--password", PASSWORD, "--name", too_long])
+    assert result.exit_code != 0 and "or fewer" in result.output and "Traceback" not in result.output
+    with app.extensions["db"]() as session:
+        assert accounts.find_user(session, "clilong") is None
+        accounts.create_user(session, "exact", PASSWORD, display_name="N" * accounts.DISPLAY_NAME_LIMIT)
+
+
+def test_the_forms_take_their_limits_from_the_domain():
+    """A limit is defined once, in the domain; the forms only repeat it to the person typing."""
+    from tests.conftest import ROOT
+
+    source = (ROOT / "portal" / "forms.py").read_text(encoding="utf-8")
+    assert re.findall(r"Length\([^)]*\b(?:max|min)=\d", source) == []
+    assert re.findall(r"maxlength\W+\d", source) == []

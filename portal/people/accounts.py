@@ -27,15 +27,27 @@ from portal.translation.checks import is_invisible
 DEFAULT_PASSWORD_METHOD = "scrypt"  # werkzeug: scrypt, n=2**15, r=8, p=1
 PASSWORD_METHOD = DEFAULT_PASSWORD_METHOD
 MIN_PASSWORD = 10
+USERNAME_LIMIT = 80  # the users.username column
+DISPLAY_NAME_LIMIT = 200  # the users.display_name column
 
 
 class AccountError(ValueError):
     """Bad input for an account; the message says what to do. Nothing was changed."""
 
 
-USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{USERNAME_LIMIT - 1}}}")
 USERNAME_RULE = ("letters a-z and A-Z, digits 0-9, dot (.), underscore (_) and hyphen (-), "
-                 "starting with a letter or digit, at most 80 characters")
+                 f"starting with a letter or digit, at most {USERNAME_LIMIT} characters")
+
+
+def check_display_name(display_name: str) -> str:
+    """The name colleagues know a person by, stripped; refused when empty or too long for its column."""
+    name = display_name.strip()
+    if not name:
+        raise AccountError("The display name is empty; give the name colleagues know this person by.")
+    if len(name) > DISPLAY_NAME_LIMIT:
+        raise AccountError(f"The display name has {len(name)} characters; use {DISPLAY_NAME_LIMIT} or fewer.")
+    return name
 
 
 def check_username(username: str) -> None:
@@ -91,6 +103,8 @@ def create_user(session: Session, username: str, password: str, *, display_name:
     check_username(username)
     check_password_rules(password)
     email = check_email(email)
+    if display_name.strip():
+        check_display_name(display_name)
     # Each role once: the same role given twice (or as zh-Hans and zh_Hans) broke a unique constraint.
     checked = list(dict.fromkeys((role, _check_role(role, locale)) for role, locale in roles))
     taken = session.scalars(select(User.username).where(func.lower(User.username) == username.lower())).first()
@@ -165,8 +179,8 @@ def set_roles(session: Session, user: User, roles: list[tuple[str, str]], *, is_
               display_name: str | None = None) -> None:
     """Replace a person's roles (and optionally admin flag and name) in one step."""
     checked = {(role, _check_role(role, locale)) for role, locale in roles}
-    if display_name is not None and not display_name.strip():
-        raise AccountError("The display name is empty; give the name colleagues know this person by.")
+    if display_name is not None:
+        check_display_name(display_name)
     if is_admin is not None:
         _keep_an_admin(session, user, is_admin=is_admin, active=user.active)
     keep = [r for r in user.roles if (r.role, r.locale) in checked]
@@ -185,8 +199,7 @@ def update_person(session: Session, user: User, *, roles: list[tuple[str, str]],
     first, and nothing is saved unless all of it is valid."""
     for role, locale in roles:
         _check_role(role, locale)
-    if not display_name.strip():
-        raise AccountError("The display name is empty; give the name colleagues know this person by.")
+    check_display_name(display_name)
     if password:
         check_password_rules(password)
     set_roles(session, user, roles, is_admin=is_admin, display_name=display_name)
