@@ -524,3 +524,17 @@ def test_the_latest_objection_to_a_text_names_its_state(work):
     assert states(work)[TITLE] == "revoked"
     reject()
     assert states(work)[TITLE] == "rejected"
+
+
+@pytest.mark.parametrize("asked, total, size, expected", [
+    (1, 0, 50, (1, 1)),      # an empty list has one, empty, page
+    (1, 50, 50, (1, 1)),
+    (2, 51, 50, (2, 2)),
+    (9, 120, 50, (3, 3)),    # past the end: the last page
+    (3, 101, 100, (2, 2)),   # the trail's page size
+])
+def test_every_paged_list_counts_its_pages_the_same_way(asked, total, size, expected):
+    from portal.translation import workspace
+
+    assert workspace.clamp_page(asked, total, size) == expected
+    assert [workspace.page_holding(i, size) for i in (0, size - 1, size, 2 * size)] == [1, 1, 2, 3]

@@ -30,8 +30,7 @@ TRAIL_PAGE_SIZE = 100
 
 def _page_number(total: int, size: int) -> tuple[int, int]:
     """The page asked for (1 if none or nonsense, the last one if past the end), and how many."""
-    pages = max(1, -(-total // size))
-    return min(workspace.page_number(request.args.get("page")), pages), pages
+    return workspace.clamp_page(workspace.page_number(request.args.get("page")), total, size)
 
 
 @bp.route("/")
@@ -74,10 +73,10 @@ def _queue_links(loc, unit: Unit) -> QueueLinks:
     show = _shown_filter()
     before, after, index = review_queue.neighbours(get_session(), loc.code, show, unit)
     listed = unit.state in WAITING
-    page = index // PAGE_SIZE + 1 if listed else workspace.page_number(request.args.get("page"))
+    page = workspace.page_holding(index, PAGE_SIZE) if listed else workspace.page_number(request.args.get("page"))
 
     def link(mid: str | None, at: int) -> str | None:
-        return url_for("review.message", locale=loc.code, mid=mid, **_queue_params(show, at // PAGE_SIZE + 1)) \
+        return url_for("review.message", locale=loc.code, mid=mid, **_queue_params(show, workspace.page_holding(at, PAGE_SIZE))) \
             if mid else None
 
     return QueueLinks(show=show, page=page, params=_queue_params(show, page),

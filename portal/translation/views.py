@@ -47,9 +47,9 @@ def workspace_home(locale):
                           query=chosen.query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
 
     shown, matching = read(page)
-    pages = max(1, -(-matching // PAGE_SIZE))
-    if page > pages:  # past the end: the last page
-        page = pages
+    last, pages = workspace.clamp_page(page, matching, PAGE_SIZE)
+    if last != page:  # past the end: the last page
+        page = last
         shown, matching = read(page)
     chosen = workspace.ListFilter(chosen.state, chosen.warnings_only, chosen.query, page)
     return render_template(

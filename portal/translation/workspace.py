@@ -109,6 +109,19 @@ def page_number(raw: str | None) -> int:
     return min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() and len(raw) < 9 else 1
 
 
+def clamp_page(asked: int, total: int, size: int) -> tuple[int, int]:
+    """(the page to show, how many pages): the page asked for, or the last one if it is past the
+    end; an empty list has one (empty) page. Every paged staff list (the translator's list, the
+    review queue, the trail) counts its pages here."""
+    pages = max(1, -(-total // size))
+    return min(asked, pages), pages
+
+
+def page_holding(index: int, size: int) -> int:
+    """The page (from 1) that shows the item at ``index`` (from 0) of a list paged by ``size``."""
+    return index // size + 1
+
+
 @dataclass(frozen=True)
 class ListFilter:
     """What the translator's list shows: a state, "only with warnings", a search, and a page. Read
@@ -139,4 +152,4 @@ class ListFilter:
 
     def page_of(self, index: int) -> int:
         """The list page showing the item at ``index`` (0-based) of the filtered list."""
-        return index // PAGE_SIZE + 1
+        return page_holding(index, PAGE_SIZE)
