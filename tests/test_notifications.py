@@ -183,6 +183,58 @@ def test_a_translator_who_chose_daily_gets_the_rejection_in_the_digest(mail_app,
     assert len(smtp.to("tina@example.org")) == 1
 
 
+# --- Comments ----------------------------------------------------------------------------------
+
+def comment(app, client, role_path: str, locale: str, msgid: str, body: str):
+    unit = staff_unit(app, locale, msgid)
+    url = f"/{role_path}/{locale}/m/{unit.mid}"
+    return client.post(f"{url}/comments", data={"csrf_token": csrf_token(client, url), "body": body})
+
+
+def test_a_comment_mails_the_writer_of_the_text_and_not_the_one_who_wrote_the_comment(mail_app, smtp):
+    work = staff(mail_app)
+    work.translate("es", SPANISH, "Pruebas cuando vuelve la leucemia", author="tina")
+    rita = signed_in(mail_app, "rita")
+    assert comment(mail_app, rita, "review", "es", SPANISH, "¿«Vuelve» o «regresa»?\nBcc: x@evil.example").status_code == 302
+    assert len(smtp.received) == 1
+    rcpts, mail = smtp.received[0]
+    assert rcpts == ["tina@example.org"] and mail["Bcc"] is None
+    assert mail["Subject"].startswith("Comment (Spanish) from Rita:")
+    body = mail.get_content()
+    unit = staff_unit(mail_app, "es", SPANISH)
+    assert "Rita commented on a Spanish text you wrote." in body and "Bcc: x@evil.example" in body
+    assert f"{BASE}/translate/es/m/{unit.mid}#comments" in body
+    [row] = outbox(mail_app)
+    assert row.kind == "comment" and row.sent_at is not None
+    # Tina answers on her own text: nobody else wrote it, so nobody is mailed (not herself).
+    tina = signed_in(mail_app, "tina")
+    assert comment(mail_app, tina, "translate", "es", SPANISH, "«Vuelve», como en la página.").status_code == 302
+    assert len(smtp.received) == 1 and len(outbox(mail_app)) == 1
+
+
+def test_comment_notifications_follow_the_writers_choice(mail_app, smtp):
+    work = staff(mail_app)
+    work.translate("es", SPANISH, "Pruebas cuando vuelve la leucemia", author="tina")
+    set_mode(mail_app, "tina", "comment", "off")
+    assert comment(mail_app, signed_in(mail_app, "rita"), "review", "es", SPANISH, "Una duda").status_code == 302
+    assert smtp.received == [] and outbox(mail_app) == []
+    with mail_app.extensions["db"]() as session:
+        row = session.scalars(select(NotificationPreference).where(NotificationPreference.kind == "comment")).one()
+        row.mode = "daily"
+        session.commit()
+    assert comment(mail_app, signed_in(mail_app, "rita"), "review", "es", SPANISH, "Otra duda").status_code == 302
+    assert smtp.received == []  # waits for the digest
+    send_digests(mail_app)
+    [mail] = smtp.to("tina@example.org")
+    assert "Otra duda" in mail.get_content() and "Una duda" not in mail.get_content()
+
+
+def test_a_comment_on_an_untranslated_message_mails_nobody(mail_app, smtp):
+    staff(mail_app)
+    assert comment(mail_app, signed_in(mail_app, "rita"), "review", "es", SPANISH, "Who takes this one?").status_code == 302
+    assert smtp.received == [] and outbox(mail_app) == []
+
+
 def test_header_injection_through_a_translation_or_a_reason_adds_no_header(mail_app, smtp):
     work = staff(mail_app)
     hostile = "Pruebas\r\nBcc: evil@example.net\r\nSubject: hacked"

@@ -1,6 +1,6 @@
 """The events people are told about, each as the words of its notification. Called by the
 operation that records the event, in its transaction (``kinds.notify`` queues; nothing is sent
-here). A new kind (comments) adds its function here and its ``Kind`` in ``kinds.KINDS``.
+here). A new kind adds its function here and its ``Kind`` in ``kinds.KINDS``.
 
 Mails are plain text: what translators and reviewers wrote goes in as text, and only the body
 holds line breaks (``kinds.one_line`` makes the subject one line)."""
@@ -44,3 +44,30 @@ def rejected(session: Session, unit, rejection, reviewer: User, authors) -> list
         "",
     ])
     return notify(session, "rejection", set(authors) - {reviewer.id}, subject, body)
+
+
+def commented(session: Session, unit, comment, commenter: User, authors) -> list[OutboxMessage]:
+    """Someone commented on a message: tell the people who wrote its current text (not the one who
+    commented). The comment goes in as text."""
+    language = by_code(unit.locale).english_name
+    subject = f"Comment ({language}) from {commenter.display_name}: \"{one_line(comment.body, 60)}\""
+    body = "\n".join([
+        "Hello,",
+        "",
+        f"{commenter.display_name} commented on a {language} text you wrote.",
+        "",
+        "English:",
+        _indented(unit.msgid),
+        "",
+        "Your text:",
+        *(_indented(form) for form in unit.forms),
+        "",
+        "Comment:",
+        _indented(comment.body),
+        "",
+        f"Answer here: {link(session, f'/translate/{unit.locale}/m/{unit.mid}#comments')}",
+        "",
+        f"Choose what you get by e-mail on your account page: {link(session, '/account')}",
+        "",
+    ])
+    return notify(session, "comment", set(authors) - {commenter.id}, subject, body)

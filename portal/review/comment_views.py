@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.db import get_session
 from portal.forms import CommentForm
+from portal.notify import setup as notify_setup
 from portal.review import comments
 from portal.translation.models import Unit
 
@@ -28,7 +29,7 @@ def post_comment(unit: Unit) -> tuple[CommentForm, str | None]:
         abort(400)
     session = get_session()
     try:
-        comments.post(session, unit, current_user, form.body.data)
+        posted = comments.post(session, unit, current_user, form.body.data)
     except comments.NotAllowed:
         session.rollback()
         abort(403)
@@ -36,4 +37,5 @@ def post_comment(unit: Unit) -> tuple[CommentForm, str | None]:
         session.rollback()
         return form, str(error)
     session.commit()
+    notify_setup.send_now(posted.notices)  # after the commit: a failing mail server loses nothing
     return form, None

@@ -22,7 +22,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.db import utcnow
+from portal.notify import events as notify_events
 from portal.people.models import User
+from portal.review import rules
 from portal.review.models import Comment
 from portal.translation.checks import is_invisible
 from portal.translation.models import SourceChange, Unit
@@ -60,8 +62,15 @@ def clean_body(text: str | None) -> str:
     return body
 
 
-def post(session: Session, unit: Unit, author: User, text: str | None) -> Comment:
-    """Add a comment to the thread of ``unit``'s message in its language. Flushes."""
+@dataclass(frozen=True)
+class Posted:
+    comment: Comment
+    notices: list[int]  # outbox rows queued for the writers of the text: send them after the commit
+
+
+def post(session: Session, unit: Unit, author: User, text: str | None) -> Posted:
+    """Add a comment to the thread of ``unit``'s message in its language, and queue its notification
+    for the people who wrote the text (in the same transaction). Flushes."""
     if not may_comment(author, unit.locale):
         raise NotAllowed("Only translators and reviewers of this language can comment on its messages.")
     comment = Comment(locale=unit.locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
@@ -69,7 +78,9 @@ def post(session: Session, unit: Unit, author: User, text: str | None) -> Commen
                       author_id=author.id, body=clean_body(text), created_at=utcnow())
     session.add(comment)
     session.flush()
-    return comment
+    writers = rules.authors_of_text(session, unit) if unit.translated else set()
+    notices = [row.id for row in notify_events.commented(session, unit, comment, author, writers)]
+    return Posted(comment, notices)
 
 
 def earlier_english(session: Session, unit: Unit) -> set[str]:

@@ -169,8 +169,7 @@ def review_message(session: Session, locale: str, mid: str, reviewer: User, seen
         record = rules.approve(session, unit, reviewer, seen_fingerprint=seen, note=text)
     else:  # a rejected text was not served: nothing to publish
         record = rules.reject(session, unit, reviewer, text, seen_fingerprint=seen)
-        authors = rules.Authorship.load_words(session, locale, {unit.words}).authors(
-            unit.key, unit.forms, unit.previous_msgid or unit.source_before or "")
+        authors = rules.authors_of_text(session, unit)
         # Queued with the rejection (committed together); sent by the caller after the commit.
         notices = [row.id for row in notify_events.rejected(session, unit, record, reviewer, authors)]
     session.commit()

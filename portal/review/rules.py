@@ -226,6 +226,13 @@ def approve(session: Session, unit: Unit, reviewer: User, seen_fingerprint: str 
     return approval
 
 
+def authors_of_text(session: Session, unit: Unit) -> set[int]:
+    """The people who wrote the unit's current text (by its words, through saves and changes of
+    the English): whom a rejection of it or a comment on it is told to."""
+    return set(Authorship.load_words(session, unit.locale, {unit.words}).authors(
+        unit.key, unit.forms, unit.previous_msgid or unit.source_before or ""))
+
+
 def reject(session: Session, unit: Unit, reviewer: User, reason: str, seen_fingerprint: str | None = None) -> Rejection:
     """Send this exact text back to its translator with a reason they will read."""
     require_reviewer(reviewer, unit.locale)
