@@ -472,9 +472,21 @@ SERVER_TESTS = {"test_publish_reaches_every_gunicorn_worker_without_restart",  #
                 "test_a_writer_killed_after_its_flush_before_its_commit_leaves_nothing"}
 
 
+# Modules whose subject is decided outside the database: file formats, the checks, the content,
+# rendering from published bytes, the route x role table, the hostile-file corpus (refused or
+# blocked by the checks before anything is stored). They run on SQLite only: .ci/run's PostgreSQL
+# pass leaves them out (marker database_neutral); the database code they pass through is run on
+# PostgreSQL by the other modules (units, review, gate, uploads, auth, faults, migrations, ...).
+DATABASE_NEUTRAL_MODULES = {"test_access", "test_hostile_uploads", "test_pages", "test_pofile", "test_content",
+                            "test_checks", "test_translations", "test_catalogs", "test_locales", "test_readability",
+                            "test_structure"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in DATABASE_NEUTRAL_MODULES:
+            item.add_marker(pytest.mark.database_neutral)
         if (module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or item.originalname in SERVER_TESTS):
             item.add_marker(pytest.mark.servers)

@@ -170,3 +170,9 @@ def test_the_tiers_name_only_tests_that_exist():
     everything = "\n".join(sources.values())
     assert [name for name in SERVER_TESTS if f"def {name}(" not in everything] == []
     assert [name for name in SERVER_FIXTURES if f"def {name}(" not in everything] == []
+
+
+def test_the_database_neutral_modules_exist():
+    from tests.conftest import DATABASE_NEUTRAL_MODULES
+
+    assert DATABASE_NEUTRAL_MODULES <= {path.stem for path in (ROOT / "tests").glob("test_*.py")}
