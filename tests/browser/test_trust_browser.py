@@ -49,7 +49,11 @@ def check_axe(page) -> None:
         pytest.fail(f"axe found {len(violations)} violation(s) on {page.url}:\n{report}", pytrace=False)
 
 
-CASES = [(server, tag, slug) for server in SERVERS for tag in TAGS for slug in SLUGS]
+# The organisation server has no translation: in Spanish, Vietnamese and Chinese its pages are the
+# same English words, only <html lang> differs; English, left to right (es) and right to left (ar).
+ORGANISATION_TAGS = ("en", "es", "ar")
+CASES = [(server, tag, slug) for server in SERVERS for tag in TAGS for slug in SLUGS
+         if server != "organisation" or tag in ORGANISATION_TAGS]
 IDS = [f"{s}-{t}-{p}" for s, t, p in CASES]
 
 
