@@ -392,7 +392,7 @@ def test_the_account_page_shows_the_kinds_of_each_role_with_the_defaults(mail_ap
     rita = signed_in(mail_app, "rita").get("/account").get_data(as_text=True)
     assert re.search(r'name="notify-waiting" value="daily" checked', rita)
     assert re.search(r'name="notify-feedback" value="daily" checked', rita)
-    assert 'name="notify-waiting" value="each"' not in rita and "notify-rejection" not in rita
+    assert 'name="notify-waiting" value="each"' in rita and "notify-rejection" not in rita
     assert 'value="rita@example.org"' in rita
 
 
@@ -426,13 +426,55 @@ def test_bad_choices_are_refused_with_a_message_and_change_nothing(mail_app, dat
     assert saved(mail_app, "tina") == before
 
 
-def test_a_reviewer_cannot_choose_each_for_the_digest_kinds(mail_app):
+def test_a_reviewer_who_chose_each_gets_one_mail_per_save_from_the_outbox_run_and_no_digest_section(mail_app, smtp):
     staff(mail_app)
     rita = signed_in(mail_app, "rita")
     response = rita.post("/account/notifications", data={"csrf_token": csrf_token(rita, "/account"),
                                                          "email": "rita@example.org", "notify-waiting": "each",
                                                          "notify-feedback": "daily"})
-    assert response.status_code == 400 and saved(mail_app, "rita")[1] == {}
+    assert response.status_code == 302 and saved(mail_app, "rita")[1]["waiting"] == "each"
+    tina = signed_in(mail_app, "tina")
+    unit = staff_unit(mail_app, "es", SPANISH)
+    url = f"/translate/es/m/{unit.mid}"
+    page = tina.get(url).get_data(as_text=True)
+    base = re.search(r'name="base" value="(\d+)"', page).group(1)
+    assert tina.post(url, data={"csrf_token": csrf_token(tina, url), "base": base,
+                                "form0": "Pruebas cuando vuelve la leucemia"}).status_code == 302
+    assert smtp.received == []  # never sent from the translator's request
+    each = [row for row in outbox(mail_app) if row.kind == "waiting"]
+    assert [(row.to_address, row.deliver) for row in each] == [("rita@example.org", "each")]  # not Rob (no address)
+    assert send_digests(mail_app).exit_code == 0
+    [mail] = [m for m in smtp.to("rita@example.org") if "waiting for review" in m["Subject"]]
+    assert mail["Subject"] == "1 Spanish text waiting for review"
+    body = mail.get_content()
+    assert "Tina saved 1 Spanish text that waits for a medical review." in body
+    assert SPANISH in body and "Pruebas cuando vuelve la leucemia" in body and f"{BASE}/review/es/m/{unit.mid}" in body
+    # Her daily digest (feedback is still daily) does not list the text a second time.
+    assert all("Texts waiting for your review" not in m.get_content() for m in smtp.to("rita@example.org"))
+    assert smtp.to("tina@example.org") == []  # the writer is not told of her own save
+
+
+def test_a_reviewer_who_chose_each_for_families_answers_gets_it_from_the_outbox_run_never_in_the_request(mail_app, smtp):
+    staff(mail_app)
+    set_mode(mail_app, "rita", "feedback", "each")
+    family = mail_app.test_client()
+    page = family.get("/es/treatment").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    form = {"choice": "no", "text": "No entiendo «recaída».\nBcc: x@evil.example"}
+    if token:
+        form["token"] = token.group(1)
+    response = family.post("/es/treatment/feedback", data=form, headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert smtp.received == []  # the family's request never waits on a mail server
+    [row] = [row for row in outbox(mail_app) if row.kind == "feedback"]
+    assert row.to_address == "rita@example.org" and row.deliver == "each"  # Vic reviews Vietnamese: not told
+    send_digests(mail_app)
+    [mail] = [m for m in smtp.to("rita@example.org") if m["Subject"].startswith("Family answer")]
+    assert mail["Subject"] == "Family answer (Spanish): Not clear"
+    body = mail.get_content()
+    assert mail["Bcc"] is None and "No entiendo «recaída»." in body
+    assert 'A family reading "Treatment for relapsed ALL" in Spanish answered' in body
+    assert all(not m["Subject"].startswith("Family answer") for m in smtp.to("vic@example.org"))
 
 
 def test_the_form_needs_its_csrf_token(mail_app):

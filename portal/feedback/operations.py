@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.db import utcnow
 from portal.feedback.models import FamilyFeedback, FeedbackLimit
+from portal.notify import events as notify_events
 
 CHOICES = ("yes", "partly", "no")
 CHOICE_LABELS = {"yes": "Clear", "partly": "Some parts were not clear", "no": "Not clear"}  # for staff
@@ -78,9 +79,12 @@ def clean_text(text: str | None) -> str:
 
 
 def submit(session: Session, locale: str, page: str, choice: str | None, text: str | None, address: str,
-           secret_key: str | bytes, limits: Limits = Limits(), now: dt.datetime | None = None) -> FamilyFeedback:
+           secret_key: str | bytes, limits: Limits = Limits(), now: dt.datetime | None = None,
+           page_title: str | None = None) -> FamilyFeedback:
     """Keep one answer about ``page`` in ``locale`` (both already known to exist), from ``address``
-    (counted, never stored). Raises NoChoice, TextTooLong or TooMany, and then keeps nothing."""
+    (counted, never stored), and queue its mail for the reviewers who chose "each time" (sent by the
+    next outbox run, never from this request). Raises NoChoice, TextTooLong or TooMany, and then
+    keeps nothing."""
     now = now or utcnow()
     if choice not in CHOICES:
         raise NoChoice()
@@ -99,6 +103,7 @@ def submit(session: Session, locale: str, page: str, choice: str | None, text: s
     feedback = FamilyFeedback(locale=locale, page=page, choice=choice, text=text, created_at=now)
     session.add_all([feedback, FeedbackLimit(address_key=key, created_at=now)])
     session.flush()
+    notify_events.family_answered(session, feedback, page_title or page, CHOICE_LABELS[choice])
     return feedback
 
 

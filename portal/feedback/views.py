@@ -76,7 +76,8 @@ def feedback(slug):
     session = get_session()
     try:
         operations.submit(session, loc.code, slug, choice, text, client_address(request.remote_addr),
-                          current_app.secret_key, limits())
+                          current_app.secret_key, limits(),
+                          page_title=current_app.extensions["content"][slug].title.text)
     except operations.TooMany:
         session.rollback()
         return _answer(slug, "limited", 429)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from portal.locales import by_code
-from portal.notify.kinds import link, notify, one_line
+from portal.locales import TRANSLATED_LOCALES, by_code
+from portal.notify.kinds import link, mail_enabled, notify, one_line, reviewers_of
 from portal.notify.models import OutboxMessage
 from portal.people.models import User
 
@@ -71,3 +71,48 @@ def commented(session: Session, unit, comment, commenter: User, authors) -> list
         "",
     ])
     return notify(session, "comment", set(authors) - {commenter.id}, subject, body)
+
+
+LISTED = 15  # texts named one by one in a "waiting" mail; the rest are counted
+
+
+def texts_waiting(session: Session, locale: str, units, author: User | None) -> list[OutboxMessage]:
+    """A save (or an upload, an import) put texts in the review queue: one mail for each reviewer of
+    the language who chose "each time" (not the person who saved)."""
+    units = list(units)
+    if not units or not mail_enabled(session):
+        return []
+    language = by_code(locale).english_name
+    count = len(units)
+    subject = f"{count} {language} text{'' if count == 1 else 's'} waiting for review"
+    lines = ["Hello,", "", f"{author.display_name if author else 'An import'} saved {count} {language} "
+             f"text{'' if count == 1 else 's'} that wait{'s' if count == 1 else ''} for a medical review.", ""]
+    for unit in units[:LISTED]:
+        lines += ["English:", _indented(unit.msgid), "Translation:", *(_indented(form) for form in unit.forms),
+                  f"Review it: {link(session, f'/review/{locale}/m/{unit.mid}')}", ""]
+    if count > LISTED:
+        lines += [f"And {count - LISTED} more in the queue: {link(session, f'/review/{locale}/')}", ""]
+    lines += [f"Choose what you get by e-mail on your account page: {link(session, '/account')}", ""]
+    return notify(session, "waiting", reviewers_of(session, locale) - {author.id if author else None},
+                  subject, "\n".join(lines), digest_lines=False)
+
+
+def family_answered(session: Session, feedback, page_title: str, choice_label: str) -> list[OutboxMessage]:
+    """A family answered "Was this page clear?": one mail for each reviewer of the language who chose
+    "each time". The family's words go in as text."""
+    if feedback.locale not in {loc.code for loc in TRANSLATED_LOCALES} or not mail_enabled(session):
+        return []  # English answers go to the admins' dashboard
+    language = by_code(feedback.locale).english_name
+    subject = f"Family answer ({language}): {choice_label}"  # short: the page is in the body
+    body = "\n".join([
+        "Hello,",
+        "",
+        f"A family reading \"{page_title}\" in {language} answered \"Was this page clear?\": {choice_label}.",
+        "",
+        *(["Their words:", _indented(feedback.text), ""] if feedback.text else []),
+        f"Read it and mark it handled: {link(session, f'/review/{feedback.locale}/#feedback')}",
+        "",
+        f"Choose what you get by e-mail on your account page: {link(session, '/account')}",
+        "",
+    ])
+    return notify(session, "feedback", reviewers_of(session, feedback.locale), subject, body, digest_lines=False)

@@ -19,7 +19,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from portal.notify.models import NotificationPreference, OutboxMessage
-from portal.people.models import User
+from portal.people.models import Role, User
 
 MODES = ("off", "each", "daily")
 MODE_LABELS = {"off": "Off", "each": "Each time, by itself", "daily": "In a daily digest"}
@@ -36,13 +36,13 @@ class Kind:
 
 
 KINDS = {kind.name: kind for kind in (
-    # Reviewers: what waits in their languages. Only in a digest: a mail per saved text would be
-    # hundreds after one upload, and families' answers come from families' requests, which must
-    # never wait on a mail server.
-    Kind("waiting", "New and changed texts waiting for review in your languages", "reviewer", "daily",
-         ("off", "daily")),
-    Kind("feedback", "Families' answers to \"Was this page clear?\" in your languages", "reviewer", "daily",
-         ("off", "daily")),
+    # Reviewers: what waits in their languages. A daily digest by default. "Each time" is one mail
+    # per save (an upload is one save, listing its texts) or per family's answer; these are queued
+    # in the outbox and sent by the next `flask notify send-digests` run, never from the request
+    # (a family's answer must never wait on a mail server). The digest leaves out the kinds a
+    # person gets each time.
+    Kind("waiting", "New and changed texts waiting for review in your languages", "reviewer", "daily"),
+    Kind("feedback", "Families' answers to \"Was this page clear?\" in your languages", "reviewer", "daily"),
     # Translators: what happens to their texts.
     Kind("rejection", "A reviewer sent back a text you wrote", "translator", "each"),
     Kind("comment", "Comments on texts you wrote", "translator", "each"),
@@ -105,6 +105,11 @@ def one_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1].rstrip() + "…"
 
 
+def reviewers_of(session: Session, locale: str) -> set[int]:
+    """The people with the reviewer role for ``locale``."""
+    return set(session.scalars(select(Role.user_id).where(Role.role == "reviewer", Role.locale == locale)))
+
+
 def mail_enabled(session: Session) -> bool:
     return bool(session.info.get(SETTINGS, {}).get("enabled"))
 
@@ -114,11 +119,13 @@ def link(session: Session, path: str) -> str:
     return session.info.get(SETTINGS, {}).get("base_url", "").rstrip("/") + path
 
 
-def notify(session: Session, kind: str, user_ids, subject: str, body: str) -> list[OutboxMessage]:
+def notify(session: Session, kind: str, user_ids, subject: str, body: str, *,
+           digest_lines: bool = True) -> list[OutboxMessage]:
     """Queue a notification of ``kind`` for each of these people who wants it and has an address
     (active people only), in the caller's transaction: a mail of its own ("each") or a line of
-    their next digest ("daily"). Nothing is queued while mail is not configured. Returns the rows
-    added (flushed, so they have ids)."""
+    their next digest ("daily"). ``digest_lines=False``: only for those who chose "each" (the
+    digest builds its own section of this kind). Nothing is queued while mail is not configured.
+    Returns the rows added (flushed, so they have ids)."""
     if kind not in KINDS:
         raise ValueError(f"undeclared notification kind {kind!r}: add it to portal.notify.kinds.KINDS")
     ids = {i for i in user_ids if i is not None}
@@ -129,7 +136,7 @@ def notify(session: Session, kind: str, user_ids, subject: str, body: str) -> li
     rows = []
     for person in people:
         mode = modes[(person.id, kind)]
-        if mode == "off":
+        if mode == "off" or (mode == "daily" and not digest_lines):
             continue
         rows.append(OutboxMessage(user_id=person.id, kind=kind, deliver="each" if mode == "each" else "digest",
                                   to_address=person.email, subject=one_line(subject), body=body))

@@ -29,11 +29,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.db import utcnow
+from portal.notify import events as notify_events
 from portal.people.models import User
 from portal.review.models import Approval, Rejection
 from portal.translation.checks import Terms, run_checks
 from portal.translation.identity import MessageKey, fingerprint, message_id, words_fingerprint
-from portal.translation.models import STATES, CatalogRevision, Edit, Unit
+from portal.translation.models import STATES, WAITING, CatalogRevision, Edit, Unit
 
 
 class WorkspaceError(Exception):
@@ -329,6 +330,7 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
             raise Conflict(unit, list(change.forms), _author_name(session, locale, unit))
         planned.append((unit, change, comment))
     recorded = 0
+    entered = []  # units this save put in the review queue
     for unit, change, comment in planned:
         replaced, replaced_fuzzy, previous_msgid = unit.forms, unit.fuzzy, unit.previous_msgid or ""
         if (replaced, unit.fuzzy, unit.translator_comment) == (list(change.forms), change.fuzzy, comment):
@@ -351,6 +353,8 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
         unit.catalog_revision = revision
         with session.no_autoflush:  # its query must not write the unit early: one save, one UPDATE, one revision
             refresh_state(session, unit)
+        if unit.kind is not None and unit.state in WAITING:
+            entered.append(unit)
         session.add(Edit(locale=locale, mid=unit.mid, fingerprint=unit.fingerprint, msgctxt=unit.msgctxt,
                          msgid=unit.msgid, msgid_plural=unit.msgid_plural, translation_json=unit.forms_json,
                          words=unit.words, replaced_json=json.dumps(replaced, ensure_ascii=False),
@@ -368,6 +372,7 @@ def apply_changes(session: Session, locale: str, changes: list[Change], author: 
         session.execute(update(CatalogRevision).where(CatalogRevision.locale == locale)
                         .values(revision=revision - 1))
         return revision - 1
+    notify_events.texts_waiting(session, locale, entered, author)  # for reviewers who chose "each time"
     return revision
 
 
