@@ -6,7 +6,7 @@
 #               run them all
 PYTHON ?= python3
 # pytest-xdist: one worker per core. Override, e.g. `make test PYTEST_ARGS="-n 0 -x"`.
-PYTEST_ARGS ?= -n auto -rs
+PYTEST_ARGS ?= -n auto --dist worksteal -rs
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app

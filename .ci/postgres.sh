@@ -18,7 +18,7 @@ start)
   chown postgres:postgres "$DATA"
   su postgres -s /bin/sh -c "'$BIN/initdb' -D '$DATA/db' -A trust -U postgres -E UTF8 >/dev/null"
   su postgres -s /bin/sh -c "'$BIN/pg_ctl' -D '$DATA/db' -l '$DATA/server.log' -w \
-      -o \"-c listen_addresses=127.0.0.1 -p $PORT -k '$DATA' -c fsync=off\" start >/dev/null"
+      -o \"-c listen_addresses=127.0.0.1 -p $PORT -k '$DATA' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start >/dev/null"
   psql -h 127.0.0.1 -p "$PORT" -U postgres -qc "CREATE DATABASE portal_test" >/dev/null
   echo "export TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:$PORT/portal_test"
   ;;

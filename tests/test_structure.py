@@ -176,3 +176,13 @@ def test_the_database_neutral_modules_exist():
     from tests.conftest import DATABASE_NEUTRAL_MODULES
 
     assert DATABASE_NEUTRAL_MODULES <= {path.stem for path in (ROOT / "tests").glob("test_*.py")}
+
+
+def test_the_sqlite_only_modules_exist_and_the_storage_modules_are_not_among_them():
+    from tests.conftest import DATABASE_NEUTRAL_MODULES, SQLITE_ONLY_MODULES
+
+    assert SQLITE_ONLY_MODULES <= {path.stem for path in (ROOT / "tests").glob("test_*.py")}
+    storage = {"test_workspace", "test_workspace_robustness", "test_uploads", "test_review", "test_four_eyes",
+               "test_gate", "test_gate_property", "test_migrations", "test_faults", "test_two_hosts", "test_auth",
+               "test_unit_of_work", "test_bad_input", "test_publish_failures", "test_notifications"}
+    assert not storage & (SQLITE_ONLY_MODULES | DATABASE_NEUTRAL_MODULES)
