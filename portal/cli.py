@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
-from portal import faults
+from portal import db, faults
 from portal.current import current_paths, current_terms
 from portal.db import get_session
 from portal.locales import TRANSLATED_LOCALES, UnknownLocale, by_code
@@ -441,4 +441,5 @@ def init_app(app: Flask) -> None:
     # Every command of the portal (these, and `flask db` added by portal.db before) reports a full
     # disk, a read-only folder or a database that does not answer in one line: one place, not each.
     for command in app.cli.commands.values():
+        db.command_unit_of_work(command)  # inside the fault report: a commit that fails is reported too
         faults.report_faults(command)

@@ -35,7 +35,7 @@ from flask import Flask, current_app, g, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InvalidRequestError, OperationalError
 from sqlalchemy.exc import TimeoutError as DBTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -255,6 +255,94 @@ def get_session() -> Session:
         require_schema()
         g.db_session = current_app.extensions["db"]()
     return g.db_session
+
+
+# -- Units of work ---------------------------------------------------------------------------------
+#
+# ``commit`` is the one place the portal commits (tests/test_unit_of_work.py checks that no other
+# code calls ``.commit()``). Who calls it is the boundary of a unit of work (docs/design.md,
+# invariant 11): a web request (``portal.web.unit_of_work``), a CLI command (``command_unit_of_work``
+# below), and the operations whose work is two transactions by design (a review decision, then the
+# publish it causes; the outbox's claim, send and mark; the record of a failed login, kept though
+# the request is refused). Domain code only flushes.
+
+AFTER_COMMIT = "after_commit"  # session.info key: [(transaction, action)] to run once that transaction commits
+
+
+def after_commit(session: Session, action) -> None:
+    """Run ``action()`` once the session's current transaction commits; never if it rolls back
+    (a mail about a change nobody kept is never sent)."""
+    session.info.setdefault(AFTER_COMMIT, []).append((session.get_transaction() or session.begin(), action))
+
+
+def commit(session: Session) -> None:
+    """Commit the session's transaction (on failure: rolled back, and the error raised), then run
+    what was waiting for that commit. An action that fails is logged: the commit stands."""
+    transaction = session.get_transaction()
+    waiting = session.info.pop(AFTER_COMMIT, [])
+    try:
+        session.commit()
+    except BaseException:
+        try:  # ready for the next unit of work (not possible when the COMMIT itself was sent)
+            session.rollback()
+        except InvalidRequestError:
+            pass
+        raise
+    for registered, action in waiting:
+        if registered is not transaction:
+            continue  # registered in a transaction that was rolled back since
+        try:
+            action()
+        except Exception:
+            log.exception("an action after a commit failed; what was committed stands")
+
+
+def rollback(session: Session) -> None:
+    """Undo the session's transaction; what waited for its commit is dropped."""
+    session.info.pop(AFTER_COMMIT, None)
+    session.rollback()
+
+
+@contextmanager
+def transaction(session: Session):
+    """A unit of work of its own: committed (``commit``) when the block ends, rolled back if it raises."""
+    try:
+        yield session
+    except BaseException:
+        rollback(session)
+        raise
+    commit(session)
+
+
+def command_unit_of_work(command: click.Command) -> None:
+    """Make each of ``command``'s runs (every command of it, for a group) one unit of work: what it
+    changed through ``get_session()`` is committed when it ends normally, and rolled back when it
+    fails (a ``ClickException`` or any error), so a command that refuses changes nothing."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            command_unit_of_work(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "unit_of_work", False):
+        return
+
+    @functools.wraps(callback)
+    def one_transaction(*args, **kwargs):
+        try:
+            result = callback(*args, **kwargs)
+        except BaseException as exc:
+            session = g.get("db_session") if has_app_context() else None
+            if session is not None and not (isinstance(exc, SystemExit) and not exc.code):
+                rollback(session)
+            elif session is not None:
+                commit(session)  # sys.exit(0) is a normal end
+            raise
+        session = g.get("db_session") if has_app_context() else None
+        if session is not None:
+            commit(session)
+        return result
+
+    one_transaction.unit_of_work = True
+    command.callback = one_transaction
 
 
 def close_session(_exc=None) -> None:

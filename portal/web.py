@@ -2,17 +2,18 @@
 Headers every answer carries are in ``portal.http``, error pages in ``portal.error_pages``."""
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import error_pages
+from portal import db, error_pages
 from portal.db import get_session, require_schema
 from portal.families import views as families
 from portal.families.content import SITE_PAGES
@@ -45,6 +46,47 @@ class RowIdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def unit_of_work(view):
+    """A request is one unit of work (docs/design.md, invariant 11), ended here for every view:
+
+    * a GET (or HEAD, OPTIONS) commits nothing: what it may have changed is rolled back;
+    * a POST whose answer is a success or a redirect (below 400) commits, once, after the view;
+    * a refused POST (an answer of 400 or more, or an error) rolls back everything it changed.
+
+    So a view never commits, and a refusal (the form's error, a conflict, a missing role) leaves
+    the database as it was. The few changes that must outlive their request, or come before its
+    end, commit themselves through ``portal.db.commit`` (listed there)."""
+
+    @functools.wraps(view)
+    def one_transaction(*args, **kwargs):
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            if g.get("db_session") is not None:
+                db.rollback(g.db_session)
+            raise
+        session = g.get("db_session")
+        if session is not None:
+            if request.method in SAFE_METHODS or response.status_code >= 400:
+                db.rollback(session)
+            else:
+                db.commit(session)
+        return response
+
+    one_transaction.unit_of_work = True
+    return one_transaction
+
+
+def every_view_one_unit_of_work(app: Flask) -> None:
+    """Wrap every view of the app in ``unit_of_work`` (after every blueprint is registered)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if not getattr(view, "unit_of_work", False):
+            app.view_functions[endpoint] = unit_of_work(view)
+
+
 PUBLISH_RETRY_SECONDS = 30  # a publish on demand that failed is tried again at most this often, per process
 
 
@@ -64,7 +106,7 @@ def ensure_published(locale: str) -> None:
     try:
         publish_locale(get_session(), locale)
     except Exception:  # a failed publish must not break the families' pages
-        get_session().rollback()
+        db.rollback(get_session())
         retry["failed_at"][locale] = time.monotonic()
         log.exception("could not publish %s on demand; families keep the catalog they had (or English)", locale)
     else:
@@ -166,3 +208,4 @@ def init_app(app: Flask) -> None:
     app.extensions["publish_on_demand"] = {"lock": threading.Lock(), "failed_at": {}}  # this process's
     app.after_request(security_headers)
     error_pages.init_app(app)
+    every_view_one_unit_of_work(app)  # last: every route is registered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import polib
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from portal import create_app
-from portal.db import upgrade
+from portal.db import transaction, upgrade
 from portal.locales import TRANSLATED_LOCALES
 from portal.paths import Paths
 from portal.people.accounts import create_user, find_user, set_role
@@ -290,8 +291,12 @@ class Workflow:
         self.app = app
         self.paths = Paths.from_config(app.config)
 
+    @contextmanager
     def session(self):
-        return self.app.extensions["db"]()
+        """A session for one step, committed when the step ends, as a command's would be
+        (``portal.db.transaction``): domain code only flushes."""
+        with self.app.extensions["db"]() as session, transaction(session):
+            yield session
 
     def user(self, name: str, role: str | None = None, locale: str | None = None):
         with self.session() as session:

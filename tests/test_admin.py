@@ -238,7 +238,9 @@ def test_an_admin_may_step_down_when_another_admin_remains(app, admin_client, wo
 
 def test_the_last_admin_cannot_be_disabled_or_demoted_in_the_domain(work):
     with work.session() as session:
-        root = accounts.create_user(session, "root", PASSWORD, is_admin=True)
+        accounts.create_user(session, "root", PASSWORD, is_admin=True)
+    with work.session() as session:
+        root = accounts.find_user(session, "root")
         for change in (lambda: accounts.set_active(session, root, False),
                        lambda: accounts.set_roles(session, root, [], is_admin=False),
                        lambda: accounts.update_person(session, root, roles=[], is_admin=False, display_name="R")):
@@ -313,6 +315,7 @@ def test_a_display_name_longer_than_its_column_is_refused_by_the_domain_on_every
             accounts.create_user(session, "longname", PASSWORD, display_name=too_long)
         assert accounts.find_user(session, "longname") is None
         user = accounts.create_user(session, "shortname", PASSWORD, display_name="Short Name")
+        session.commit()
         for call in (lambda: accounts.set_roles(session, user, [], display_name=too_long),
                      lambda: accounts.update_person(session, user, roles=[], is_admin=False, display_name=too_long)):
             with pytest.raises(accounts.AccountError, match="or fewer"):
@@ -325,6 +328,7 @@ def test_a_display_name_longer_than_its_column_is_refused_by_the_domain_on_every
     with app.extensions["db"]() as session:
         assert accounts.find_user(session, "clilong") is None
         accounts.create_user(session, "exact", PASSWORD, display_name="N" * accounts.DISPLAY_NAME_LIMIT)
+        session.commit()
 
 
 def test_the_forms_take_their_limits_from_the_domain():

@@ -186,6 +186,7 @@ class GateMachine(RuleBasedStateMachine):
         self.session = self.apps["a"].extensions["db"]()
         update_locales(self.paths("a"), self.session, [LOCALE], self.terms)
         self.people = {name: create_user(self.session, name, PASSWORD, roles=roles) for name, roles in ROLES.items()}
+        self.session.commit()  # the model's own unit of work: domain code only flushes
         self.ids = {name: person.id for name, person in self.people.items()}
         # The model's own record of who wrote which words for each message ((index, words) -> user
         # ids; a message keeps its index across changes of its English), kept apart from the
@@ -423,6 +424,7 @@ class GateMachine(RuleBasedStateMachine):
         host = data.draw(st.sampled_from(HOSTS), label="host")
         with self.apps[host].extensions["db"]() as session:
             update_locales(self.paths(host), session, [LOCALE], self.terms)
+            session.commit()  # as `flask translate update`'s unit of work does
 
     # -- web steps ----------------------------------------------------------------------------
 

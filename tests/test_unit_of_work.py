@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from portal.locales import TRANSLATED_LOCALES
 from portal.translation.identity import message_id
@@ -114,3 +114,181 @@ def test_a_family_page_writes_only_when_the_gate_must_catch_up(app, work):
         assert writes.seen == []
     finally:
         writes.stop()
+
+
+# -- One place commits; the request and the command are the units of work -------------------------
+
+# Who may call portal.db.commit / transaction, and why (docs/design.md, invariant 11). Everything
+# else only flushes: the request (portal.web.unit_of_work) or the command (portal.db.command_unit_of_work)
+# commits it. A new caller must be added here, with its reason, and to the design document.
+COMMITS_OF_THEIR_OWN = {
+    "portal/db.py": "the one commit, and the command's unit of work",
+    "portal/web.py": "the request's unit of work; a family page's publish on demand rolls back on failure",
+    "portal/review/operations.py": "a decision, then the publish it causes: two transactions, so a failed publish loses no decision",
+    "portal/notify/outbox.py": "each mail is claimed, sent and marked in transactions of its own",
+    "portal/notify/digests.py": "each person's digest in a transaction of its own",
+    "portal/people/throttle.py": "a failed login counts though the request is refused",
+    "portal/people/sessions.py": "a login's last-seen time, before the request's work begins",
+    "portal/translation/views.py": "an upload's preview shown again is remembered though the apply is refused (409)",
+}
+
+
+def _portal_sources():
+    from tests.conftest import ROOT
+
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        if "migrations" not in path.parts:
+            yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
+
+
+def test_only_portal_db_commits_and_only_the_listed_boundaries_call_it():
+    committing = {name for name, source in _portal_sources() if re.search(r"\.commit\(\)", source)}
+    assert committing == {"portal/db.py"}, "commit through portal.db.commit (or let the request or command do it)"
+    callers = {name for name, source in _portal_sources()
+               if re.search(r"\bdb\.(commit|transaction)\(|^def (commit|transaction)\(", source, re.MULTILINE)}
+    assert callers == set(COMMITS_OF_THEIR_OWN), (
+        "a module began committing (or stopped): list it in COMMITS_OF_THEIR_OWN with its reason, "
+        "and in docs/design.md (invariant 11)")
+
+
+@pytest.fixture
+def probe(app):
+    """An app with four test routes (added before its first request, then wrapped like every view)
+    that each add a person, and a way to ask who was kept."""
+    from flask import abort
+
+    from portal import db, web
+    from portal.people.accounts import create_user, find_user
+
+    ran = []
+
+    def add(name):
+        session = db.get_session()
+        create_user(session, name, "correct horse battery")
+        db.after_commit(session, lambda: ran.append(name))
+
+    def saved():
+        add("saved")
+        return "", 302, {"Location": "/"}
+
+    def refused():
+        add("refused")
+        return "not valid", 400
+
+    def failed():
+        add("failed")
+        abort(409)
+
+    def shown():
+        add("shown")
+        return "just a page"
+
+    for view in (saved, refused, failed, shown):
+        app.add_url_rule(f"/probe/{view.__name__}", view.__name__, view, methods=["GET", "POST"])
+        web.access.public(view)
+    app.config["WTF_CSRF_ENABLED"] = False
+    web.every_view_one_unit_of_work(app)
+
+    def kept():
+        with app.extensions["db"]() as session:
+            return {name for name in ("saved", "refused", "failed", "shown") if find_user(session, name)}
+
+    return app.test_client(), kept, ran
+
+
+def test_a_post_commits_once_it_succeeds_and_a_refused_one_changes_nothing(probe):
+    client, kept, ran = probe
+    assert client.post("/probe/refused").status_code == 400
+    assert client.post("/probe/failed").status_code == 409
+    assert kept() == set() and ran == []  # nothing kept, and nothing waiting for a commit ran
+    assert client.post("/probe/saved").status_code == 302
+    assert kept() == {"saved"} and ran == ["saved"]
+
+
+def test_a_get_commits_nothing_even_if_a_view_tried_to_write(probe):
+    client, kept, ran = probe
+    assert client.get("/probe/shown").status_code == 200
+    assert client.get("/probe/saved").status_code == 302  # a GET, whatever its answer
+    assert kept() == set() and ran == []
+
+
+def test_an_action_waits_for_its_own_transaction_and_is_dropped_with_a_rollback(app):
+    from portal import db
+    from portal.people.accounts import create_user
+
+    ran = []
+    with app.extensions["db"]() as session:
+        create_user(session, "first", "correct horse battery")
+        db.after_commit(session, lambda: ran.append("first"))
+        db.rollback(session)  # its transaction is gone: the action with it
+        session.rollback()
+        db.after_commit(session, lambda: ran.append("second"))
+        assert ran == []
+        with db.transaction(session):
+            create_user(session, "second", "correct horse battery")
+        assert ran == ["second"]
+        with pytest.raises(RuntimeError), db.transaction(session):
+            create_user(session, "third", "correct horse battery")
+            db.after_commit(session, lambda: ran.append("third"))
+            raise RuntimeError("refused")
+        assert ran == ["second"]
+    with app.extensions["db"]() as session:
+        from portal.people.accounts import find_user
+
+        assert [bool(find_user(session, name)) for name in ("first", "second", "third")] == [False, True, False]
+
+
+def test_an_action_registered_before_a_plain_rollback_does_not_run_at_the_next_commit(app):
+    """A rollback not made through portal.db (SQLAlchemy's own) starts a new transaction; what waited
+    for the old one is not run when the new one commits."""
+    from portal import db
+
+    ran = []
+    with app.extensions["db"]() as session:
+        session.execute(text("SELECT 1"))
+        db.after_commit(session, lambda: ran.append("old"))
+        session.rollback()
+        db.commit(session)
+    assert ran == []
+
+
+def test_a_command_is_one_unit_of_work(app, runner):
+    """What a command changed is committed when it ends, and all of it rolled back when it fails."""
+    import click
+    from flask.cli import AppGroup
+
+    from portal import db
+    from portal.people.accounts import create_user, find_user
+
+    group = AppGroup("probe")
+
+    @group.command("add")
+    @click.argument("name")
+    @click.option("--then-fail", is_flag=True)
+    def add(name, then_fail):
+        create_user(db.get_session(), name, "correct horse battery")
+        if then_fail:
+            raise click.ClickException("refused after the change")
+
+    app.cli.add_command(group)
+    db.command_unit_of_work(group)
+    assert runner.invoke(args=["probe", "add", "kept"]).exit_code == 0
+    result = runner.invoke(args=["probe", "add", "lost", "--then-fail"])
+    assert result.exit_code == 1 and "refused after the change" in result.output
+    with app.extensions["db"]() as session:
+        assert find_user(session, "kept") is not None and find_user(session, "lost") is None
+
+
+def test_the_portals_commands_and_views_are_all_wrapped(app):
+    unwrapped = [endpoint for endpoint, view in app.view_functions.items() if not getattr(view, "unit_of_work", False)]
+    assert unwrapped == []
+
+    def commands(group, prefix=""):
+        for name, command in getattr(group, "commands", {}).items():
+            if hasattr(command, "commands"):
+                yield from commands(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+    missing = [name for name, command in commands(app.cli)
+               if command.callback is not None and not getattr(command.callback, "unit_of_work", False)]
+    assert missing == []

@@ -86,8 +86,7 @@ def feedback(slug):
         return _answer(slug, "check", 400, error=refused.reason,
                        choice=choice if choice in operations.CHOICES else None,
                        text=operations.clean_text(text))
-    session.commit()
-    return _answer(slug, "thanks", 200)
+    return _answer(slug, "thanks", 200)  # committed with the request (portal.web)
 
 
 def init_app(app: Flask) -> None:
@@ -118,7 +117,6 @@ def feedback_handled(locale, item):
         changed = operations.mark_handled(session, loc.code, item, current_user.id)
     except operations.FeedbackNotFound:
         abort(404)
-    session.commit()
     flash("Marked as handled." if changed else "Someone had already marked it as handled.")
     back = request.form.get("back")
     if back == "queue" and not loc.is_source:

@@ -23,6 +23,7 @@ from sqlalchemy import false, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.feedback.models import FamilyFeedback
 from portal.feedback.operations import CHOICE_LABELS
@@ -164,7 +165,7 @@ def build_for(session: Session, person: User, now: dt.datetime, min_hours: float
                 OutboxMessage.id.in_([row.id for row in queued]), OutboxMessage.sent_at.is_(None))
                 .values(sent_at=now, digest_id=digest.id))
             if marked.rowcount != len(queued):
-                session.rollback()
+                db.rollback(session)
                 return None
     try:
         if cursor is None:
@@ -175,11 +176,11 @@ def build_for(session: Session, person: User, now: dt.datetime, min_hours: float
                                                                DigestCursor.covered_until == since)
                                     .values(covered_until=now))
             if moved.rowcount != 1:
-                session.rollback()
+                db.rollback(session)
                 return None
-        session.commit()
+        db.commit(session)
     except IntegrityError:  # another run made this person's cursor first
-        session.rollback()
+        db.rollback(session)
         return None
     return digest is not None
 

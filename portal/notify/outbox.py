@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.notify.mailer import Connection, MailSettings, message
 from portal.notify.models import OutboxMessage
@@ -55,14 +56,14 @@ def _claim(session: Session, ids: list[int], now: dt.datetime) -> list[int]:
             or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < stale)).values(claimed_at=now))
         if result.rowcount == 1:
             taken.append(message_id)
-    session.commit()
+    db.commit(session)
     return taken
 
 
 def _failed(session: Session, message_ids: list[int], error: str) -> None:
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(
         attempts=OutboxMessage.attempts + 1, last_error=error, claimed_at=None))
-    session.commit()
+    db.commit(session)
 
 
 def send(session: Session, settings: MailSettings, ids=None, limit: int = BATCH) -> SendReport:
@@ -92,7 +93,7 @@ def send(session: Session, settings: MailSettings, ids=None, limit: int = BATCH)
                 _failed(session, rest, _describe(error))
                 break
             row.sent_at, row.claimed_at = utcnow(), None
-            session.commit()
+            db.commit(session)
             report.sent += 1
     return report
 

@@ -116,7 +116,7 @@ def create_user(session: Session, username: str, password: str, *, display_name:
                 is_admin=is_admin, active=True, email=email)
     user.roles = [Role(role=role, locale=code) for role, code in checked]
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -159,7 +159,7 @@ def set_password(session: Session, user: User, password: str, *, keep_login: str
     check_password_rules(password)
     user.password_hash = generate_password_hash(password, method=_method())
     sessions.end_all(session, user, keep=keep_login)
-    session.commit()
+    session.flush()
 
 
 def _keep_an_admin(session: Session, user: User, *, is_admin: bool, active: bool) -> None:
@@ -190,7 +190,7 @@ def set_roles(session: Session, user: User, roles: list[tuple[str, str]], *, is_
         user.is_admin = is_admin
     if display_name is not None:
         user.display_name = display_name.strip()
-    session.commit()
+    session.flush()
 
 
 def update_person(session: Session, user: User, *, roles: list[tuple[str, str]], is_admin: bool,
@@ -220,7 +220,7 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.active = active
     if not active:
         sessions.end_all(session, user)
-    session.commit()
+    session.flush()
 
 
 CREDENTIAL_LIMIT = 200
@@ -252,7 +252,7 @@ def set_credential(session: Session, user: User, credential: str | None, *, show
     user.credential = line
     if show is not None:
         user.show_to_families = bool(show)
-    session.commit()
+    session.flush()
 
 
 EMAIL_LIMIT = 254

@@ -156,6 +156,5 @@ def account_notifications():
     except kinds.PreferenceError as exc:
         session.rollback()
         return _account_page(notify_error=str(exc), notify_values=sent, status=400)
-    session.commit()
     flash("Your e-mail settings are saved.")
     return redirect(url_for("auth.account"))

@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.models import LoginSession, User, utcnow
 
 # last_seen_at is written at most this often, so browsing does not write on every request.
@@ -28,10 +29,9 @@ def start(session: Session, user: User, now: dt.datetime | None = None) -> str:
 
 
 def end(session: Session, login_id: str, now: dt.datetime | None = None) -> None:
-    """Log out: this login stops working, wherever its cookie is."""
+    """Log out: this login stops working, wherever its cookie is (part of the caller's unit of work)."""
     session.execute(update(LoginSession).where(LoginSession.id == login_id, LoginSession.ended_at.is_(None))
                     .values(ended_at=now or utcnow()))
-    session.commit()
 
 
 def end_all(session: Session, user: User, *, keep: str | None = None, now: dt.datetime | None = None) -> None:
@@ -53,7 +53,9 @@ def load(session: Session, login_id: str, now: dt.datetime | None = None) -> Use
         return None
     login, user = row
     if login.last_seen_at + LAST_SEEN_EVERY <= now:
+        # Its own small transaction, before the request's work begins: kept whatever the request
+        # does (a GET commits nothing else; a refused POST rolls back only its own changes).
         login.last_seen_at = now
-        session.commit()
+        db.commit(session)
     user.login_session_id = login.id
     return user

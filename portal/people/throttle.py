@@ -20,6 +20,7 @@ import ipaddress
 from sqlalchemy import delete, false, func, select
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.models import LoginAttempt, User, utcnow
 from portal.people import sessions
 from portal.people.accounts import find_user, verify_password
@@ -103,7 +104,9 @@ def authenticate(session: Session, username: str, password: str, address: str,
         session.execute(delete(LoginAttempt).where(LoginAttempt.username == key, LoginAttempt.address == address,
                                                    LoginAttempt.success == false()))
         sessions.start(session, user, now)
-    session.commit()
+    # Committed here, not at the end of the request: a failed attempt must count though the
+    # request is refused (and its unit of work rolled back).
+    db.commit(session)
     if not ok:
         until = locked_until(session, username, address, now)
         if until:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, url_for
 from flask_login import current_user
 
+from portal import db
 from portal.db import get_session
 from portal.forms import CommentForm
 from portal.notify import setup as notify_setup
@@ -22,8 +23,8 @@ def thread_context(unit: Unit, endpoint: str, form: CommentForm | None = None, e
 
 
 def post_comment(unit: Unit) -> tuple[CommentForm, str | None]:
-    """Take in the comment the request posted: committed, or (form, the reason it was refused)
-    with nothing written. A request without a valid CSRF token is a 400."""
+    """Take in the comment the request posted (committed with the request), or (form, the reason
+    it was refused) with nothing written. A request without a valid CSRF token is a 400."""
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -36,6 +37,8 @@ def post_comment(unit: Unit) -> tuple[CommentForm, str | None]:
     except comments.CommentError as error:
         session.rollback()
         return form, str(error)
-    session.commit()
-    notify_setup.send_now(posted.notices)  # after the commit: a failing mail server loses nothing
+    # Sent once the request's unit of work commits (portal.web): a failing mail server loses nothing,
+    # and a comment that is not kept mails nobody.
+    notices = list(posted.notices)
+    db.after_commit(session, lambda: notify_setup.send_now(notices))
     return form, None

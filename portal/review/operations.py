@@ -1,7 +1,9 @@
 """Operations of review that change state and commit: publish, approve, reject, revoke.
 
-Views and commands call these; each commits here. Each takes plain values (a session, a
-locale, people) so it runs the same from a web request, a command or a test.
+Views and commands call these. Each is two units of work by design, so each commits here
+(``portal.db.commit``) rather than at the end of the request or command: the decision, then the
+publish it causes. Each takes plain values (a session, a locale, people) so it runs the same from a
+web request, a command or a test.
 
 Approving or revoking publishes the locale at once, in a second transaction: the decision is
 committed first, so a publish that fails (a full disk, a database error, a bug in building the
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.locales import TRANSLATED_LOCALES, by_code
 from portal.notify import events as notify_events
 from portal.people.models import User
@@ -46,7 +49,7 @@ def publish_locale(session: Session, locale: str) -> PublishReport:
     """Rebuild one locale's served catalog through the gate, and commit it."""
     by_code(locale)
     report = stage_publish(session, locale)
-    session.commit()
+    db.commit(session)
     _announce(session, locale)
     return report
 
@@ -60,7 +63,7 @@ def publish_all(session: Session) -> tuple[list[PublishReport], list[tuple[str, 
         try:
             reports.append(publish_locale(session, loc.code))
         except Exception as error:
-            session.rollback()
+            db.rollback(session)
             log.exception("publishing %s failed", loc.code)
             failures.append((loc.code, failure_reason(error)))
     return reports, failures
@@ -85,9 +88,9 @@ def _publish_after_decision(session: Session, locale: str) -> tuple[PublishRepor
     report, or (when the publish fails: rolled back, logged) None and why."""
     try:
         report = stage_publish(session, locale)
-        session.commit()
+        db.commit(session)
     except Exception as error:  # whatever failed, the decision stands and families keep the previous catalog
-        session.rollback()
+        db.rollback(session)
         log.exception("a review decision in %s is recorded, but publishing it failed; the locale is behind "
                       "until a publish succeeds", locale)
         return None, failure_reason(error)
@@ -135,7 +138,7 @@ def approve_messages(session: Session, locale: str, reviewer: User, msgid: str |
                 continue
         rules.approve(session, unit, reviewer, authorship=authorship)
         approved.append(unit.msgid)
-    session.commit()
+    db.commit(session)
     if not approved:
         return ApprovalOutcome(approved, skipped, None)
     return ApprovalOutcome(approved, skipped, *_publish_after_decision(session, locale))
@@ -172,7 +175,7 @@ def review_message(session: Session, locale: str, mid: str, reviewer: User, seen
         authors = rules.authors_of_text(session, unit)
         # Queued with the rejection (committed together); sent by the caller after the commit.
         notices = [row.id for row in notify_events.rejected(session, unit, record, reviewer, authors)]
-    session.commit()
+    db.commit(session)
     if decision != "approve":
         return ReviewOutcome(record, None, notices=notices)
     return ReviewOutcome(record, *_publish_after_decision(session, locale))
@@ -183,7 +186,7 @@ def revoke_approval(session: Session, locale: str, approval_id: int, reviewer: U
     previous approved text of that message, or English (until the publish succeeds, the revoked text)."""
     by_code(locale)
     approval = rules.revoke(session, locale, approval_id, reviewer, reason)
-    session.commit()
+    db.commit(session)
     return ReviewOutcome(approval, *_publish_after_decision(session, locale))
 
 
@@ -226,7 +229,7 @@ def approve_selected(session: Session, locale: str, reviewer: User, chosen: list
             refused.append((mid, str(error), error))
             continue
         approved.append(mid)
-    session.commit()
+    db.commit(session)
     if not approved:
         return SelectedOutcome(approved, refused)
     return SelectedOutcome(approved, refused, *_publish_after_decision(session, locale))

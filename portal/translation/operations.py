@@ -1,5 +1,6 @@
-"""Operations on the units of every locale that commit: the template's merge, and ``.po`` files
-in and out of the repository. Commands call these; each is one transaction, committed here.
+"""Operations on the units of every locale: the template's merge, and ``.po`` files in and out of
+the repository. Commands call these; each command is one transaction, committed by the command's
+unit of work (``portal.db.command_unit_of_work``): these only flush.
 
 * ``update_locales``: `flask translate update`, the template merged into every locale's units.
 * ``import_locales``: `flask translate import`, the repository's ``.po`` files read into the
@@ -31,12 +32,12 @@ from portal.translation.units import current_revision, refresh_state, set_text
 
 def update_locales(paths: Paths, session: Session, locales: list[str], terms: Terms = Terms()
                    ) -> list[template.SyncReport]:
-    """Merge the template into the units of these locales, all in one transaction."""
+    """Merge the template into the units of these locales (flushed; the caller's one transaction)."""
     for code in locales:
         by_code(code)
     catalog = template.load(paths.template)
     reports = [template.sync(session, catalog, code, terms) for code in locales]
-    session.commit()
+    session.flush()
     return reports
 
 
@@ -52,8 +53,8 @@ class ImportReport:
 
 def import_locales(paths: Paths, session: Session, locales: list[str], terms: Terms, *, replace: bool = False
                    ) -> list[ImportReport]:
-    """Read the repository's ``.po`` files of these locales into their units, all in one
-    transaction: every file is read before any unit changes, so a file that cannot be read
+    """Read the repository's ``.po`` files of these locales into their units, in the caller's one
+    transaction (flushed here): every file is read before any unit changes, so a file that cannot be read
     (raises ``CatalogError`` naming it) leaves every locale as it was.
 
     A file has no download stamp, so a text that differs from a unit's non-empty text is a
@@ -81,7 +82,7 @@ def import_locales(paths: Paths, session: Session, locales: list[str], terms: Te
             uploads.apply(session, code, preview, as_fuzzy=False, take_mine=take, author=None, terms=terms,
                           origin="import")
             report.applied = chosen
-    session.commit()
+    session.flush()
     return reports
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from portal import db
 from portal.current import current_terms
 from portal.db import get_session
 from portal.forms import ConfirmForm
@@ -179,8 +180,7 @@ def message(locale, mid):
     session = get_session()
     try:
         units.save(session, loc.code, mid, mine, _base(), current_user, current_terms(),
-                   fuzzy=request.form.get("fuzzy") == "1")
-        session.commit()
+                   fuzzy=request.form.get("fuzzy") == "1")  # committed with the request (portal.web)
     except units.WorkspaceError as error:
         return _not_saved(loc, mid, error, mine)
     saved = "Saved." + (" It waits for review before families see it." if unit.kind else "")
@@ -220,7 +220,6 @@ def revert(locale, mid, edit_id):
     session = get_session()
     try:
         units.revert(session, loc.code, mid, edit_id, _base(), current_user, current_terms())
-        session.commit()
     except units.WorkspaceError as error:
         return _not_saved(loc, mid, error)
     flash("The earlier version is restored, as a new save by you.")
@@ -280,8 +279,7 @@ def upload(locale):
     except uploads.UploadError as error:
         return render_template("staff/upload.html", loc=loc, form=form, error=str(error)), 400
     seen = result.seen_json()
-    token = _pending(loc.code).store(current_user.id, data, sent.filename, seen)
-    get_session().commit()
+    token = _pending(loc.code).store(current_user.id, data, sent.filename, seen)  # committed with the request
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                            filename=sent.filename, digest=uploads.seen_digest(seen))
 
@@ -291,7 +289,8 @@ def _show_again(loc, form, token: str, filename: str, result: uploads.Preview, e
     with what this page shows."""
     seen = result.seen_json()
     _pending(loc.code).remember(current_user.id, token, seen)
-    get_session().commit()
+    # Kept though the request is refused (409): from now on the apply compares with this preview.
+    db.commit(get_session())
     return render_template("staff/upload_preview.html", loc=loc, form=form, result=result, token=token,
                            filename=filename, digest=uploads.seen_digest(seen), error=error), 409
 
@@ -327,7 +326,7 @@ def apply_upload(locale, token):
                                           as_fuzzy=request.form.get("mode") == "fuzzy", author=current_user,
                                           terms=current_terms(), secret=current_app.secret_key)
         pending.discard(current_user.id, token)
-        session.commit()
+        session.flush()  # a database refusal is caught here; the request commits it (portal.web)
     except uploads.NothingApplied as error:
         session.rollback()
         return _show_again(loc, form, token, filename, error.preview, str(error))
