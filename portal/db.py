@@ -462,24 +462,37 @@ def require_schema() -> None:
     if app.extensions.get("db_schema_ready"):
         return
     engine, heads = app.extensions["db_engine"], head_revisions()
-    current = current_revisions(engine)
-    if current is not None and current != heads:
-        if set(current) - {script.revision for script in _migrations().walk_revisions()}:
-            raise DatabaseNotReady(f"The database is at revision {_describe(current)}, which this code does not "
-                                   f"know (it needs {_describe(heads)}): it was upgraded by a newer version of the "
-                                   "portal. Run that version, or restore a backup made for this one.")
-        database = _embedded_file(app.config)
-        if database is None:
-            raise DatabaseNotReady(f"The database is at revision {_describe(current)}, but this code needs "
-                                   f"{_describe(heads)}. Run `flask db upgrade`, then try again.")
+    database = _embedded_file(app.config)
+    if database is None:
+        _refuse_other_revisions(current_revisions(engine), heads)
+    else:
+        # The embedded file is read under the upgrade lock too: while another worker migrates it,
+        # even reading its revision can fail at once ("database is locked", as SQLite switches
+        # the file to its write-ahead log), so a worker waits for the upgrade instead.
         with _upgrade_lock(database):
-            current = current_revisions(engine)  # another process may have done it meanwhile
+            current = current_revisions(engine)
             if current is not None and current != heads:
+                _refuse_unknown_revisions(current, heads)
                 upgrade(app.config["DATABASE_URL"], translations_dir=app.config.get("TRANSLATIONS_DIR"),
                         content_dir=app.config.get("CONTENT_DIR"))
                 log.warning("upgraded the database %s from revision %s to %s on first use",
                             database, _describe(current), _describe(heads))
     app.extensions["db_schema_ready"] = True
+
+
+def _refuse_unknown_revisions(current: tuple[str, ...], heads: tuple[str, ...]) -> None:
+    if set(current) - {script.revision for script in _migrations().walk_revisions()}:
+        raise DatabaseNotReady(f"The database is at revision {_describe(current)}, which this code does not "
+                               f"know (it needs {_describe(heads)}): it was upgraded by a newer version of the "
+                               "portal. Run that version, or restore a backup made for this one.")
+
+
+def _refuse_other_revisions(current: tuple[str, ...] | None, heads: tuple[str, ...]) -> None:
+    """A shared database (not migrated from here) must already be at this code's revision."""
+    if current is not None and current != heads:
+        _refuse_unknown_revisions(current, heads)
+        raise DatabaseNotReady(f"The database is at revision {_describe(current)}, but this code needs "
+                               f"{_describe(heads)}. Run `flask db upgrade`, then try again.")
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
