@@ -465,12 +465,19 @@ def require_schema() -> None:
     database = _embedded_file(app.config)
     if database is None:
         _refuse_other_revisions(current_revisions(engine), heads)
-    else:
-        # The embedded file is read under the upgrade lock too: while another worker migrates it,
-        # even reading its revision can fail at once ("database is locked", as SQLite switches
-        # the file to its write-ahead log), so a worker waits for the upgrade instead.
+        app.extensions["db_schema_ready"] = True
+        return
+    try:
+        current = current_revisions(engine)
+    except OperationalError as error:
+        # While another worker migrates the embedded file, even reading its revision can fail at
+        # once ("database is locked"): wait for that upgrade (its lock), then read again.
+        if "locked" not in str(error.orig).lower():
+            raise
+        current = ()
+    if current is not None and current != heads:
         with _upgrade_lock(database):
-            current = current_revisions(engine)
+            current = current_revisions(engine)  # another process may have done it meanwhile
             if current is not None and current != heads:
                 _refuse_unknown_revisions(current, heads)
                 upgrade(app.config["DATABASE_URL"], translations_dir=app.config.get("TRANSLATIONS_DIR"),
