@@ -11,6 +11,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python may keep what it compiled (__pycache__, ignored by git and by the pages' build id): with
+# PYTHONDONTWRITEBYTECODE set (some machines set it), every test process, and every server and
+# command a test starts, compiled the whole portal and pytest rewrote every test module again:
+# about 6 s per process.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-fast install install-dev system-test-deps check-catalogs
 

@@ -144,7 +144,7 @@ def test_update_never_changes_a_units_text(app, runner, work, char):
     work.translate("es", TITLE, heading)
     kept = work.unit("es", paragraph)
     write_template(work, moved_and_renamed)
-    result = runner.invoke(args=["translate", "update"])
+    result = runner.invoke(args=["translate", "update", "es"])  # the locale whose texts are watched
     assert result.exit_code == 0, result.output
     after = work.unit("es", paragraph)
     assert after.forms == [text] and after.fingerprint == kept.fingerprint and not after.fuzzy
