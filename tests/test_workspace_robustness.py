@@ -463,6 +463,7 @@ def test_a_writer_killed_after_its_flush_before_its_commit_leaves_nothing(app, w
     unit = next(u for u in plain_units(app) if u.kind == "medical")
     with app.extensions["db"]() as session:
         rob = create_user(session, "rob", PASSWORD, roles=[("translator", LOCALE), ("reviewer", LOCALE)]).id
+        session.commit()
     before, start_revision = snapshot(app), revision_of(app)
     child = mp_context().Process(target=_killed_at_commit,
                                  args=(child_config(app), rob, unit.mid, tagged("rob", unit), unit.revision))

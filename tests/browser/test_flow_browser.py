@@ -53,6 +53,7 @@ def flow_server(tmp_path_factory):
     with app.extensions["db"]() as session:
         for username, roles in PEOPLE.items():
             create_user(session, username, PASSWORD, display_name=username, roles=roles)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     yield from serve("flow", app)
     close_app(app)
 

@@ -24,6 +24,7 @@ def credentials(approved_server):
     with approved_server.app.extensions["db"]() as session:
         for code, line in SHOWN.items():
             accounts.set_credential(session, accounts.find_user(session, f"browser-reviewer-{code}"), line, show=True)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     return approved_server
 
 

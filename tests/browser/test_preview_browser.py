@@ -44,6 +44,7 @@ def preview_server(tmp_path_factory):
     with app.extensions["db"]() as session:
         for username, roles in PEOPLE.items():
             create_user(session, username, PASSWORD, display_name=username.title(), roles=roles)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     for code in ("es", "ar"):
         with app.extensions["db"]() as session:
             outcome = operations.approve_messages(session, code, find_user(session, "rob"), approve_all=True)

@@ -115,6 +115,7 @@ def review_server(tmp_path_factory):
     with app.extensions["db"]() as session:
         for username, (name, roles) in PEOPLE.items():
             create_user(session, username, PASSWORD, display_name=name, roles=roles)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     for msgid in PRE_APPROVED:
         _approve_as(app, "rob", msgid)
     _save_as(app, "tina", AXE_CHANGED, AXE_CHANGED_NEW)

@@ -20,6 +20,7 @@ def staff_server(approved_server):
         for username, options in STAFF.items():
             if accounts.find_user(session, username) is None:
                 accounts.create_user(session, username, PASSWORD, display_name=username.title(), **options)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     return approved_server
 
 

@@ -241,6 +241,7 @@ def reflow_server(tmp_path_factory):
     with app.extensions["db"]() as session:
         for username, (name, is_admin, roles) in PEOPLE.items():
             create_user(session, username, PASSWORD, display_name=name, is_admin=is_admin, roles=roles)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
     _approve_as(app, "rob", CHANGED)
     _save_as(app, "tina", CHANGED, CHANGED_TEXT)
     _save_as(app, "tina", NEW, NEW_TEXT)

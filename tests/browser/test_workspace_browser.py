@@ -81,6 +81,7 @@ def ws_server(tmp_path_factory):
     with app.extensions["db"]() as session:
         for username, (name, roles) in USERS.items():
             create_user(session, username, PASSWORD, display_name=name, roles=roles)
+        session.commit()  # domain code only flushes; this fixture is the unit of work
 
     _write(app, "es", FUZZY, fuzzy=True, previous_msgid=FUZZY_BEFORE)
     for msgid, text in WARNED.items():
