@@ -118,6 +118,28 @@ class SharedTemplateCode(jinja2.BytecodeCache):
 TEMPLATE_CODE = SharedTemplateCode()
 
 
+def _share_url_builders() -> None:
+    """Werkzeug compiles two URL builder functions (Python source, through ``ast`` and ``compile``)
+    for every rule of every app: two thirds of building an app, and the tests build about a
+    thousand. A builder depends only on the rule's parts and defaults (converters are looked up on
+    the rule it is bound to), so a test process compiles each shape once and binds it to each rule."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    built: dict = {}
+
+    def shared(self, append_unknown: bool = True):
+        key = (tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
+
+
 def make_app(tmp_path, translations_source, **config):
     """An app on its own folders and database. ``translations_source`` is copied as the app's
     translations folder; its template is merged into the units of every locale, and each
