@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import false, select
 
+from portal import message_page
 from portal.db import get_session, utcnow
 from portal.feedback import staff as feedback
 from portal.feedback.operations import CHOICE_LABELS
@@ -19,7 +20,7 @@ from portal.review import queue as review_queue
 from portal.review.models import Approval
 from portal.translation import units, workspace
 from portal.translation.identity import message_id
-from portal.translation.message_info import glossary_for, plural_examples, text_diff, where_used
+from portal.translation.message_info import text_diff
 from portal.translation.models import WAITING, Unit
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -131,8 +132,10 @@ def _text_seen(code: str, print_: str) -> list[str] | None:
 
 
 def _render_message(loc, unit: Unit, status: int = 200, **extra):
+    """The reviewer's message page: what both message pages show (``portal.message_page``), and
+    the decision's own parts."""
     session = get_session()
-    message_view = workspace.view(unit)
+    context = message_page.shared_context(loc, unit, "review.comment")
     item = review_queue.item_for(session, unit)
     pages = current_app.extensions["content"]
     previous = item.previous
@@ -147,19 +150,13 @@ def _render_message(loc, unit: Unit, status: int = 200, **extra):
     forms = {"approve": ApproveForm(formdata=None, seen=unit.fingerprint),
              "reject": RejectForm(formdata=None, seen=unit.fingerprint), "revoke": RevokeForm(formdata=None)}
     forms.update(extra.pop("forms", {}))
-    where = where_used(unit.occurrences, pages)
-    context = dict(
-        feedback=feedback.for_pages(session, loc.code, sorted({p["slug"] for p in where if p["slug"]})),
+    context.update(
+        feedback=feedback.for_pages(session, loc.code, sorted({p["slug"] for p in context["where"] if p["slug"]})),
         page_titles=feedback.page_titles(pages), choice_labels=CHOICE_LABELS,
-        loc=loc, view=message_view, entry=message_view.entry, item=item, kind_labels=review_queue.KIND_LABELS,
+        item=item, kind_labels=review_queue.KIND_LABELS,
         diffs=diffs, source_diff=text_diff(item.source_before, unit.msgid) if item.source_before else None,
-        where=where, glossary=glossary_for(unit.msgid, pages),
-        history=units.history(session, loc.code, unit.key), trail=trail.events(session, loc.code, unit.key),
         standing=standing, current_approval=current_approval, problem=problem, forms=forms,
-        labels=workspace.STATE_LABELS, now=utcnow(), waited=review_queue.waited,
-        examples=plural_examples(loc.code) if unit.msgid_plural else None, nav=_queue_links(loc, unit),
-        **comment_views.thread_context(unit, "review.comment"),
-    )
+        now=utcnow(), waited=review_queue.waited, nav=_queue_links(loc, unit))
     context.update(extra)
     return render_template("staff/review_message.html", **context), status
 

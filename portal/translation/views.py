@@ -8,16 +8,16 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal import db
+from portal import db, message_page
 from portal.current import current_terms
 from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.locales import by_code
 from portal.people import access
-from portal.review import comment_views, trail
+from portal.review import comment_views
 from portal.translation import memory, units, uploads, workspace
 from portal.translation.bidi import isolate_ltr
-from portal.translation.message_info import glossary_for, plural_examples, source_diff, where_used
+from portal.translation.message_info import source_diff
 from portal.translation.models import STATES, Unit
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
@@ -91,25 +91,19 @@ def _neighbours(loc, unit: Unit) -> Neighbours:
 
 
 def _message_context(loc, unit: Unit):
-    session = get_session()
-    pages = current_app.extensions["content"]
-    view = workspace.view(unit)
-    entry = view.entry
-    diff = source_diff(entry.previous_msgid, entry.msgid) if entry.previous_msgid else None
-    history = units.history(session, loc.code, unit.key)
+    """The translator's message page: what both message pages show (``portal.message_page``), and
+    the box's own parts."""
+    context = message_page.shared_context(loc, unit, "translate.comment")
+    entry, history = context["entry"], context["history"]
     # The newest save is this person's: say it was kept, so a save whose answer never reached them
     # (a lost connection, a worker that was stopped) is not typed again, or feared lost.
     last_save = history[0] if history and history[0].author_id == current_user.id else None
-    return dict(loc=loc, view=view, entry=entry, where=where_used(unit.occurrences, pages),
-                glossary=glossary_for(unit.msgid, pages), diff=diff, last_save=last_save,
-                history=history,
-                objections=[e for e in reversed(trail.events(session, loc.code, unit.key)) if e.kind != "approved"],
-                trail=trail.events(session, loc.code, unit.key),
-                examples=plural_examples(loc.code) if unit.msgid_plural else None,
-                labels=workspace.STATE_LABELS, form=ConfirmForm(), nav=_neighbours(loc, unit),
-                term_policy=current_terms().for_locale(loc.code).policy,
-                suggestions=translation_memory().suggestions(session, unit),
-                **comment_views.thread_context(unit, "translate.comment"))
+    context.update(
+        diff=source_diff(entry.previous_msgid, entry.msgid) if entry.previous_msgid else None,
+        last_save=last_save, objections=[e for e in reversed(context["trail"]) if e.kind != "approved"],
+        form=ConfirmForm(), nav=_neighbours(loc, unit), term_policy=current_terms().for_locale(loc.code).policy,
+        suggestions=translation_memory().suggestions(get_session(), unit))
+    return context
 
 
 def translation_memory() -> memory.TranslationMemory:
