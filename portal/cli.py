@@ -31,6 +31,13 @@ from portal.translation.catalogs import CatalogError
 log = logging.getLogger(__name__)
 
 
+def _kept() -> None:
+    """Commit the command's change before it says what it did: a commit that fails (a full disk)
+    is then reported as the command's error, never printed as done. What is left of the command's
+    unit of work (``portal.db.command_unit_of_work``) then commits nothing more."""
+    db.commit(get_session())
+
+
 def _locales(requested: tuple[str, ...]) -> list[str]:
     try:
         return [by_code(code).code for code in requested] or [loc.code for loc in TRANSLATED_LOCALES]
@@ -59,6 +66,7 @@ def update_command(locales):
                                                         current_terms())
     except CatalogError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
+    _kept()
     for result in results:
         click.echo(f"{result.locale}: {result.added} new, {result.fuzzy} carried over as fuzzy, "
                    f"{result.obsolete} no longer in the template.")
@@ -75,6 +83,7 @@ def import_command(locales, replace):
                                                         current_terms(), replace=replace)
     except CatalogError as exc:
         raise click.ClickException(f"{exc} Nothing was imported, in any locale.") from None
+    _kept()
     for report in reports:
         code = report.locale
         if report.missing_file:
@@ -205,6 +214,7 @@ def users_create(username, role, locales, password, display_name, admin, email):
                                     roles=[(role, loc) for loc in locales], is_admin=admin, email=email)
     except (accounts.AccountError, UnknownLocale) as exc:
         raise click.ClickException(str(exc)) from None
+    _kept()
     roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"
     click.echo(f"Created {user.username} ({roles}).")
     if printed:
@@ -224,6 +234,7 @@ def users_set_role(username, role, locale, remove):
         accounts.set_role(session, user, role, locale, remove=remove)
     except (accounts.AccountError, UnknownLocale) as exc:
         raise click.ClickException(str(exc)) from None
+    _kept()
     roles = ", ".join(f"{r.role} {r.locale}" for r in user.roles) or "no roles"
     click.echo(f"{user.username} now has: {roles}.")
 
@@ -244,6 +255,7 @@ def users_set_credential(username, credential, show):
         accounts.set_credential(session, user, credential, show=show)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
+    _kept()
     shown = ("shown to families with their name" if user.show_to_families
              else "not shown to families (add --show to show it)")
     click.echo(f"{user.username}: credential {user.credential!r}, {shown}.")
@@ -256,6 +268,7 @@ def _set_active(username: str, active: bool) -> None:
         accounts.set_active(session, user, active)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
+    _kept()
     click.echo(f"{user.username} is {'enabled' if active else 'disabled; their sessions have ended'}.")
 
 
@@ -425,10 +438,17 @@ def demo_command():
                        [("translator", loc.code)], False))
         people.append((f"demo-reviewer-{loc.code}", f"Demo reviewer ({loc.native_name})",
                        [("reviewer", loc.code)], False))
+    passwords = {}
+    try:
+        for username, name, roles, admin in people:
+            passwords[username] = accounts.new_password()
+            accounts.create_user(session, username, passwords[username], display_name=name, roles=roles,
+                                 is_admin=admin)
+    except accounts.AccountError as exc:  # one of them made by hand meanwhile: none is made
+        raise click.ClickException(f"{exc} No demo person was made.") from None
+    _kept()
     click.echo("Demo people (local database only; passwords are shown once):")
-    for username, name, roles, admin in people:
-        password = accounts.new_password()
-        accounts.create_user(session, username, password, display_name=name, roles=roles, is_admin=admin)
+    for username, password in passwords.items():
         click.echo(f"  {username:24} {password}")
     click.echo("Try: flask review approve es --reviewer demo-reviewer-es --all   (then reload /es/)")
 

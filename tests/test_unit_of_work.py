@@ -124,6 +124,7 @@ def test_a_family_page_writes_only_when_the_gate_must_catch_up(app, work):
 COMMITS_OF_THEIR_OWN = {
     "portal/db.py": "the one commit, and the command's unit of work",
     "portal/web.py": "the request's unit of work; a family page's publish on demand rolls back on failure",
+    "portal/cli.py": "a command commits its change before it says what it did, so a failed commit is never printed as done",
     "portal/review/operations.py": "a decision, then the publish it causes: two transactions, so a failed publish loses no decision",
     "portal/notify/outbox.py": "each mail is claimed, sent and marked in transactions of its own",
     "portal/notify/digests.py": "each person's digest in a transaction of its own",
@@ -292,3 +293,44 @@ def test_the_portals_commands_and_views_are_all_wrapped(app):
     missing = [name for name, command in commands(app.cli)
                if command.callback is not None and not getattr(command.callback, "unit_of_work", False)]
     assert missing == []
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every commit fails as SQLite's does when the disk is full (the write-ahead log is written at COMMIT)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def refused(self):
+        raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(Session, "commit", refused)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("args, done", [
+    (["users", "create", "ana", "--role", "translator", "--locale", "es"], "Created ana"),
+    (["demo"], "Demo people"),
+])
+def test_a_command_says_what_it_did_only_once_it_is_kept(app, runner, full_disk, args, done):
+    """A person's new password is shown once: never for a person the database did not keep."""
+    result = runner.invoke(args=args)
+    full_disk.undo()
+    assert result.exit_code == 1, result.output
+    assert done not in result.output and "Password" not in result.output, result.output
+    assert "full" in result.output and "Traceback" not in result.output, result.output
+    with app.extensions["db"]() as session:
+        from portal.people.accounts import list_users
+
+        assert list_users(session) == []
+
+
+def test_demo_makes_nobody_when_one_of_its_people_exists_already(app, runner, work):
+    work.user("demo-reviewer-vi", "reviewer", "vi")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1 and "No demo person was made" in result.output, result.output
+    assert "Demo people" not in result.output
+    with app.extensions["db"]() as session:
+        from portal.people.accounts import list_users
+
+        assert [user.username for user in list_users(session)] == ["demo-reviewer-vi"]
