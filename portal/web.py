@@ -62,6 +62,9 @@ def unit_of_work(view):
 
     @functools.wraps(view)
     def one_transaction(*args, **kwargs):
+        # A commit before the view (a login's last-seen time) is not the view's: only the view's own
+        # may make a failure say that the change may have been kept (portal.error_pages).
+        g.pop("db_commit_started", None)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -392,3 +392,36 @@ def test_a_stale_save_conflicts_when_only_the_translators_comment_changed(app, p
         session.rollback()
     unit = people.unit("es", "Infections")
     assert (unit.forms, unit.translator_comment) == (["Infecciones"], "Check the term")
+
+
+def test_a_save_that_fails_before_its_commit_says_nothing_was_changed_after_a_last_seen_write(
+        app, people, monkeypatch):
+    """A login's last-seen time is written (and committed) before the request's work, at most every
+    5 minutes; that commit is not the save's, so a save that then fails before its own commit
+    still says that nothing was changed, not that it may have been kept."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from portal.people.models import LoginSession
+    from portal.translation import units
+
+    client = signed_in(app, "tina")
+    unit = people.unit("es", "Infections")
+    page = client.get(f"/translate/es/m/{unit.mid}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with people.session() as session:  # the login was last seen long ago: this request writes it
+        session.execute(update(LoginSession).values(last_seen_at=dt.datetime(2020, 1, 1)))
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("UPDATE units", None, Exception("database is locked"))
+
+    monkeypatch.setattr(units, "save", locked)
+    response = client.post(f"/translate/es/m/{unit.mid}",
+                           data={"csrf_token": token, "base": unit.revision, "form0": "Infecciones"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Nothing was changed" in html and "may or may not" not in html
+    with people.session() as session:  # the last-seen time was written by this request
+        assert session.scalar(select(LoginSession.last_seen_at)) > dt.datetime(2020, 1, 1)
+    assert people.unit("es", "Infections").forms == unit.forms
